@@ -1,0 +1,47 @@
+import type { ModelDims } from './presets';
+
+/** `config.json` as Hugging Face `transformers` writes it for a sequence-classification model. */
+export function hfConfig(dims: ModelDims): Record<string, unknown> {
+  const labels = Array.from({ length: dims.numLabels }, (_, i) => `LABEL_${i}`);
+  const common = {
+    hidden_size: dims.hiddenSize,
+    num_hidden_layers: dims.numLayers,
+    num_attention_heads: dims.numHeads,
+    intermediate_size: dims.intermediateSize,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    max_position_embeddings: dims.maxPositionEmbeddings,
+    type_vocab_size: dims.typeVocabSize,
+    initializer_range: 0.02,
+    layer_norm_eps: dims.layerNormEps,
+    pad_token_id: dims.padTokenId,
+    vocab_size: dims.vocabSize,
+    position_embedding_type: 'absolute',
+    classifier_dropout: null,
+    use_cache: true,
+    num_labels: dims.numLabels,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    torch_dtype: 'float32',
+    transformers_version: '4.44.2',
+    // Marks the folder as synthetic everywhere it travels: real architecture and cost, random weights.
+    _synthetic: 'random weights from @reranker/testkit; scores carry no meaning',
+  };
+  if (dims.architecture === 'bert') {
+    return {
+      _name_or_path: 'reranker-testkit/bert',
+      architectures: ['BertForSequenceClassification'],
+      model_type: 'bert',
+      ...common,
+    };
+  }
+  return {
+    _name_or_path: 'reranker-testkit/xlm-roberta',
+    architectures: ['XLMRobertaForSequenceClassification'],
+    model_type: 'xlm-roberta',
+    bos_token_id: 0,
+    eos_token_id: 2,
+    ...common,
+  };
+}

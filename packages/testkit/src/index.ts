@@ -1,0 +1,27 @@
+export { synthesizedModelDir } from './model-cache';
+export { buildOnnxModel } from './onnx-graph';
+export {
+  type Architecture,
+  isPresetName,
+  type ModelDims,
+  PRESET_NAMES,
+  PRESETS,
+  type PresetName,
+  validateDims,
+} from './presets';
+export {
+  loadReferenceModel,
+  maxAbsDiff,
+  type ReferenceConfig,
+  type ReferenceInput,
+  type ReferenceModel,
+  referenceLogits,
+} from './reference';
+export { decodeSafetensors, encodeSafetensors, type SafetensorsEntry } from './safetensors';
+export {
+  DEFAULT_SEED,
+  type SynthesizedModel,
+  type SynthesizeOptions,
+  synthesizeCrossEncoder,
+} from './synthesize';
+export { generateWeights, type NamedTensor } from './weights';

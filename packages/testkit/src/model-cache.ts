@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PresetName } from './presets';
+import { DEFAULT_SEED, synthesizeCrossEncoder } from './synthesize';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** A hash of the kit's own code: a cached model is reused only if the code that wrote it is unchanged. */
+function kitFingerprint(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(here).sort()) {
+    if (/\.(ts|js)$/.test(file)) hash.update(file).update(readFileSync(join(here, file)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+let fingerprint: string | undefined;
+
+/**
+ * The folder of a synthesized preset, written on first use under the system temp dir and reused
+ * afterwards (by tests in other workers too: the folder appears atomically by rename).
+ */
+export async function synthesizedModelDir(
+  preset: PresetName,
+  options: { seed?: number; root?: string } = {},
+): Promise<string> {
+  fingerprint ??= kitFingerprint();
+  const seed = options.seed ?? DEFAULT_SEED;
+  const root = options.root ?? join(tmpdir(), 'reranker-testkit');
+  const dir = join(root, `${preset}-seed${seed}-${fingerprint}`);
+  if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
+  await mkdir(root, { recursive: true });
+  const staging = await mkdtemp(join(root, `.staging-${preset}-`));
+  try {
+    await synthesizeCrossEncoder({ preset, seed, outDir: staging });
+    await rename(staging, dir).catch(async (error: NodeJS.ErrnoException) => {
+      // Another worker finished first: its copy is identical, keep it.
+      if (!existsSync(dir)) throw error;
+      await rm(staging, { recursive: true, force: true });
+    });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  await pruneStale(root, `${preset}-seed${seed}-`, dir);
+  return dir;
+}
+
+/** Removes copies written by older versions of the kit, so the temp dir does not grow with every edit. */
+async function pruneStale(root: string, prefix: string, keep: string): Promise<void> {
+  for (const name of readdirSync(root)) {
+    const path = join(root, name);
+    if (name.startsWith(prefix) && path !== keep) await rm(path, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,202 @@
+import { endianness } from 'node:os';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+// onnx-proto is CommonJS: a default import, then its namespace.
+import onnxProto from 'onnx-proto';
+
+export const { onnx } = onnxProto;
+
+export const FLOAT = onnx.TensorProto.DataType.FLOAT;
+export const INT64 = onnx.TensorProto.DataType.INT64;
+
+/** A dimension of a graph input/output: a fixed size or a symbolic name such as `batch_size`. */
+export type Dim = number | string;
+
+/** Node attributes carry their ONNX type explicitly, since a JS number cannot tell int from float. */
+export type Attr =
+  | { name: string; int: number }
+  | { name: string; float: number }
+  | { name: string; ints: number[] };
+
+const AttrType = onnx.AttributeProto.AttributeType;
+
+function toAttribute(attr: Attr): OnnxTypes.IAttributeProto {
+  if ('int' in attr) return { name: attr.name, type: AttrType.INT, i: attr.int };
+  if ('float' in attr) return { name: attr.name, type: AttrType.FLOAT, f: attr.float };
+  return { name: attr.name, type: AttrType.INTS, ints: attr.ints };
+}
+
+const hostIsLittleEndian = endianness() === 'LE';
+
+/**
+ * ONNX raw_data is little-endian. On little-endian hosts (all we run on) this is a zero-copy view,
+ * which matters: the largest presets hold more than a gigabyte of weights.
+ */
+export function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+  if (hostIsLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) {
+    if (data instanceof Float32Array) view.setFloat32(i * 4, data[i]!, true);
+    else view.setBigInt64(i * 8, data[i]!, true);
+  }
+  return out;
+}
+
+/** Row-major [rows, cols] -> [cols, rows]: PyTorch Linear weights are [out, in], MatMul wants [in, out]. */
+export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  if (data.length !== rows * cols)
+    throw new Error(`transpose2d: ${data.length} values is not ${rows}x${cols}`);
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const rowStart = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[rowStart + c]!;
+  }
+  return out;
+}
+
+export function valueInfo(name: string, elemType: number, dims: Dim[]): OnnxTypes.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+/**
+ * Accumulates nodes, initializers and graph inputs/outputs in insertion order (arrays only, so the
+ * serialized bytes depend on nothing but the build calls). Node and value names come from one counter
+ * and are unique by construction.
+ */
+export class GraphBuilder {
+  private readonly nodes: OnnxTypes.INodeProto[] = [];
+  private readonly initializers: OnnxTypes.ITensorProto[] = [];
+  private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
+  private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
+  private readonly names = new Set<string>();
+  // Small constants are shared by value so that e.g. every layer's `1.0` is one initializer.
+  private readonly constants = new Map<string, string>();
+  private counter = 0;
+
+  /** Reserves `name` as is; throws if it is already taken (graph inputs, HF weight names). */
+  claim(name: string): string {
+    if (this.names.has(name)) throw new Error(`duplicate ONNX value name: ${name}`);
+    this.names.add(name);
+    return name;
+  }
+
+  /** A fresh name `<base>_<n>`; the counter is global, so names also say in which order nodes were made. */
+  fresh(base: string): string {
+    return this.claim(this.unusedName(base));
+  }
+
+  private unusedName(base: string): string {
+    let name: string;
+    do name = `${base}_${this.counter++}`;
+    while (this.names.has(name));
+    return name;
+  }
+
+  input(name: string, elemType: number, dims: Dim[]): string {
+    this.inputs.push(valueInfo(this.claim(name), elemType, dims));
+    return name;
+  }
+
+  /** Declares `value` a graph output under `name`, through an Identity node so any value can be exposed. */
+  output(value: string, name: string, elemType: number, dims: Dim[]): void {
+    this.nodes.push({
+      name: this.fresh('Identity'),
+      opType: 'Identity',
+      input: [value],
+      output: [this.claim(name)],
+    });
+    this.outputs.push(valueInfo(name, elemType, dims));
+  }
+
+  /** Adds one node with a single output named after `hint` (default: the op type) and returns that name. */
+  op(opType: string, inputs: string[], attrs: Attr[] = [], hint = opType): string {
+    const output = this.fresh(hint);
+    const node: OnnxTypes.INodeProto = { name: this.fresh(opType), opType, input: inputs, output: [output] };
+    if (attrs.length > 0) node.attribute = attrs.map(toAttribute);
+    this.nodes.push(node);
+    return output;
+  }
+
+  floatInitializer(name: string, dims: number[], data: Float32Array): string {
+    checkSize(name, dims, data.length);
+    this.initializers.push({
+      name: this.claim(name),
+      dims,
+      dataType: FLOAT,
+      rawData: littleEndianBytes(data),
+    });
+    return name;
+  }
+
+  int64Initializer(name: string, dims: number[], data: BigInt64Array): string {
+    checkSize(name, dims, data.length);
+    this.initializers.push({
+      name: this.claim(name),
+      dims,
+      dataType: INT64,
+      rawData: littleEndianBytes(data),
+    });
+    return name;
+  }
+
+  /** A float32 constant; `dims` [] makes a scalar. Equal constants share one initializer. */
+  constFloat(values: number[], dims: number[] = []): string {
+    const key = `f:${dims.join('x')}:${values.join(',')}`;
+    return this.shared(key, () =>
+      this.floatInitializer(this.unusedName('const_f'), dims, Float32Array.from(values)),
+    );
+  }
+
+  /** An int64 constant; `dims` [] makes a scalar. Equal constants share one initializer. */
+  constInt64(values: number[], dims: number[] = [values.length]): string {
+    const key = `i:${dims.join('x')}:${values.join(',')}`;
+    const data = BigInt64Array.from(values, (v) => BigInt(v));
+    return this.shared(key, () => this.int64Initializer(this.unusedName('const_i'), dims, data));
+  }
+
+  private shared(key: string, make: () => string): string {
+    let name = this.constants.get(key);
+    if (name === undefined) {
+      name = make();
+      this.constants.set(key, name);
+    }
+    return name;
+  }
+
+  /** Serializes a ModelProto around the graph built so far. */
+  toModelBytes(opts: {
+    graphName: string;
+    producerName: string;
+    irVersion: number;
+    opset: number;
+  }): Uint8Array {
+    const model: OnnxTypes.IModelProto = {
+      irVersion: opts.irVersion,
+      producerName: opts.producerName,
+      opsetImport: [{ domain: '', version: opts.opset }],
+      graph: {
+        name: opts.graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    };
+    // encode() streams the raw_data views into one buffer sized up front: a single copy of the weights.
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+function checkSize(name: string, dims: number[], length: number): void {
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (size !== length)
+    throw new Error(`initializer ${name}: shape [${dims.join(', ')}] needs ${size} values, got ${length}`);
+}

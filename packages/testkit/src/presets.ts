@@ -1,0 +1,136 @@
+/** The two encoder layouts the kit can synthesize, as Hugging Face names them in `config.json`. */
+export type Architecture = 'bert' | 'xlm-roberta';
+
+/** Everything that fixes a cross-encoder's shape. */
+export interface ModelDims {
+  architecture: Architecture;
+  /** Rows of the word-embedding matrix (`config.vocab_size`). */
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  maxPositionEmbeddings: number;
+  typeVocabSize: number;
+  numLabels: number;
+  layerNormEps: number;
+  padTokenId: number;
+  /** Longest input the tokenizer config announces (`model_max_length`). */
+  modelMaxLength: number;
+  /** How many of the most common English words enter the tokenizer vocabulary. */
+  vocabWords: number;
+}
+
+const bertBase = {
+  architecture: 'bert',
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  padTokenId: 0,
+  maxPositionEmbeddings: 512,
+  modelMaxLength: 512,
+} as const;
+
+const xlmrBase = {
+  architecture: 'xlm-roberta',
+  typeVocabSize: 1,
+  layerNormEps: 1e-5,
+  padTokenId: 1,
+  // XLM-R positions start at padding_idx + 1, so 512 usable positions need 514 rows.
+  maxPositionEmbeddings: 514,
+  modelMaxLength: 512,
+} as const;
+
+export const PRESETS = {
+  /** 2-layer BERT for unit tests (a few hundred KB). */
+  tiny: {
+    ...bertBase,
+    vocabSize: 2400,
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    intermediateSize: 64,
+    numLabels: 1,
+    vocabWords: 2000,
+  },
+  /** As `tiny` with a two-label head (positive-minus-negative scores). */
+  'tiny-2label': {
+    ...bertBase,
+    vocabSize: 2400,
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    intermediateSize: 64,
+    numLabels: 2,
+    vocabWords: 2000,
+  },
+  /** 2-layer XLM-RoBERTa in the layout of bge-reranker. */
+  'tiny-xlmr': {
+    ...xlmrBase,
+    vocabSize: 3000,
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    intermediateSize: 64,
+    numLabels: 1,
+    vocabWords: 2000,
+  },
+  /** The compute of cross-encoder/ms-marco-MiniLM-L-6-v2. */
+  'minilm-l6': {
+    ...bertBase,
+    vocabSize: 30522,
+    hiddenSize: 384,
+    numLayers: 6,
+    numHeads: 12,
+    intermediateSize: 1536,
+    numLabels: 1,
+    vocabWords: 10000,
+  },
+  /** The compute of BAAI/bge-reranker-base (XLM-R base, 250002-token vocabulary). */
+  'bge-base': {
+    ...xlmrBase,
+    vocabSize: 250002,
+    hiddenSize: 768,
+    numLayers: 12,
+    numHeads: 12,
+    intermediateSize: 3072,
+    numLabels: 1,
+    vocabWords: 10000,
+  },
+} as const satisfies Record<string, ModelDims>;
+
+export type PresetName = keyof typeof PRESETS;
+
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export function isPresetName(name: string): name is PresetName {
+  return Object.hasOwn(PRESETS, name);
+}
+
+/** Checks that the dimensions describe a model that can be built, naming the first bad one. */
+export function validateDims(dims: ModelDims): void {
+  const positive: (keyof ModelDims)[] = [
+    'vocabSize',
+    'hiddenSize',
+    'numLayers',
+    'numHeads',
+    'intermediateSize',
+    'maxPositionEmbeddings',
+    'typeVocabSize',
+    'numLabels',
+    'vocabWords',
+  ];
+  for (const key of positive) {
+    const value = dims[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      throw new Error(`dims.${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (dims.hiddenSize % dims.numHeads !== 0) {
+    throw new Error(
+      `dims.hiddenSize (${dims.hiddenSize}) must be divisible by dims.numHeads (${dims.numHeads})`,
+    );
+  }
+  if (dims.numLabels > 2) {
+    throw new Error(`dims.numLabels must be 1 or 2 for a cross-encoder, got ${dims.numLabels}`);
+  }
+}

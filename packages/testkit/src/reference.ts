@@ -1,0 +1,154 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { add, gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
+import { decodeSafetensors } from './safetensors';
+
+/** The `config.json` keys the reference pass reads (Hugging Face names). */
+export interface ReferenceConfig {
+  model_type: 'bert' | 'xlm-roberta';
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  layer_norm_eps: number;
+  pad_token_id: number;
+  id2label: Record<string, string>;
+}
+
+/** A model's config and float64 copies of its parameters, keyed by Hugging Face name. */
+export interface ReferenceModel {
+  config: ReferenceConfig;
+  params: Map<string, Float64Array>;
+}
+
+/** One tokenized, unpadded input sequence. */
+export interface ReferenceInput {
+  inputIds: number[];
+  /** Segment ids; BERT pairs use 0 for the query part and 1 for the document. Defaults to all 0. */
+  tokenTypeIds?: number[];
+}
+
+/** Reads `config.json` and `model.safetensors` from a Hugging Face model folder. */
+export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ReferenceConfig;
+  if (config.model_type !== 'bert' && config.model_type !== 'xlm-roberta') {
+    throw new Error(
+      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta)`,
+    );
+  }
+  const { tensors } = decodeSafetensors(await readFile(join(dir, 'model.safetensors')));
+  const params = new Map<string, Float64Array>();
+  for (const [name, entry] of tensors) params.set(name, Float64Array.from(entry.data));
+  return { config, params };
+}
+
+/**
+ * Logits of one sequence, computed in float64 from the BERT / XLM-RoBERTa definitions
+ * (post-LayerNorm encoder, exact GELU, first-token classification head). No padding, no mask:
+ * padding is a backend's business, and a backend must give the unpadded answer.
+ */
+export function referenceLogits(model: ReferenceModel, input: ReferenceInput): number[] {
+  const { config } = model;
+  const prefix = config.model_type === 'bert' ? 'bert' : 'roberta';
+  const p = (name: string): Float64Array => {
+    const value = model.params.get(name);
+    if (!value) throw new Error(`reference: parameter ${name} missing from model.safetensors`);
+    return value;
+  };
+  const h = config.hidden_size;
+  const eps = config.layer_norm_eps;
+  const ids = input.inputIds;
+  const types = input.tokenTypeIds ?? ids.map(() => 0);
+
+  // XLM-R counts positions from padding_idx + 1 over non-pad tokens (create_position_ids_from_input_ids).
+  const positions: number[] = [];
+  let seen = 0;
+  for (const id of ids) {
+    if (config.model_type === 'bert') positions.push(positions.length);
+    else if (id === config.pad_token_id) positions.push(config.pad_token_id);
+    else positions.push(++seen + config.pad_token_id);
+  }
+
+  const words = p(`${prefix}.embeddings.word_embeddings.weight`);
+  const posTable = p(`${prefix}.embeddings.position_embeddings.weight`);
+  const typeTable = p(`${prefix}.embeddings.token_type_embeddings.weight`);
+  let x = matrix(ids.length, h);
+  for (let t = 0; t < ids.length; t++) {
+    for (let i = 0; i < h; i++) {
+      x.data[t * h + i] =
+        words[ids[t]! * h + i]! + posTable[positions[t]! * h + i]! + typeTable[types[t]! * h + i]!;
+    }
+  }
+  x = layerNorm(x, p(`${prefix}.embeddings.LayerNorm.weight`), p(`${prefix}.embeddings.LayerNorm.bias`), eps);
+
+  for (let l = 0; l < config.num_hidden_layers; l++) {
+    const layer = `${prefix}.encoder.layer.${l}`;
+    const dense = (input: Matrix, name: string, out: number) =>
+      linear(input, p(`${layer}.${name}.weight`), p(`${layer}.${name}.bias`), out);
+    const context = selfAttention(
+      dense(x, 'attention.self.query', h),
+      dense(x, 'attention.self.key', h),
+      dense(x, 'attention.self.value', h),
+      config.num_attention_heads,
+    );
+    const attended = layerNorm(
+      add(dense(context, 'attention.output.dense', h), x),
+      p(`${layer}.attention.output.LayerNorm.weight`),
+      p(`${layer}.attention.output.LayerNorm.bias`),
+      eps,
+    );
+    const intermediate = map(dense(attended, 'intermediate.dense', config.intermediate_size), gelu);
+    x = layerNorm(
+      add(dense(intermediate, 'output.dense', h), attended),
+      p(`${layer}.output.LayerNorm.weight`),
+      p(`${layer}.output.LayerNorm.bias`),
+      eps,
+    );
+  }
+
+  const first: Matrix = { rows: 1, cols: h, data: x.data.slice(0, h) };
+  const labels = Object.keys(config.id2label).length;
+  const [poolName, outName] =
+    config.model_type === 'bert'
+      ? ['bert.pooler.dense', 'classifier']
+      : ['classifier.dense', 'classifier.out_proj'];
+  const pooled = map(linear(first, p(`${poolName}.weight`), p(`${poolName}.bias`), h), Math.tanh);
+  return Array.from(linear(pooled, p(`${outName}.weight`), p(`${outName}.bias`), labels).data);
+}
+
+/** Multi-head scaled dot-product attention over one unpadded sequence. */
+function selfAttention(q: Matrix, k: Matrix, v: Matrix, heads: number): Matrix {
+  const seq = q.rows;
+  const h = q.cols;
+  const dh = h / heads;
+  const scale = 1 / Math.sqrt(dh);
+  const out = matrix(seq, h);
+  const scores = new Float64Array(seq);
+  for (let head = 0; head < heads; head++) {
+    const off = head * dh;
+    for (let i = 0; i < seq; i++) {
+      for (let j = 0; j < seq; j++) {
+        let dot = 0;
+        for (let d = 0; d < dh; d++) dot += q.data[i * h + off + d]! * k.data[j * h + off + d]!;
+        scores[j] = dot * scale;
+      }
+      const probs = softmax(scores);
+      for (let d = 0; d < dh; d++) {
+        let sum = 0;
+        for (let j = 0; j < seq; j++) sum += probs[j]! * v.data[j * h + off + d]!;
+        out.data[i * h + off + d] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+/** Largest absolute difference between two equally long vectors (parity checks against the reference). */
+export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) {
+    throw new Error(`maxAbsDiff: lengths differ (${actual.length} vs ${expected.length})`);
+  }
+  let max = 0;
+  for (let i = 0; i < actual.length; i++) max = Math.max(max, Math.abs(actual[i]! - expected[i]!));
+  return Number.isNaN(max) ? Number.POSITIVE_INFINITY : max;
+}

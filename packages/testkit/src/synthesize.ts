@@ -1,0 +1,88 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hfConfig } from './hf-config';
+import { buildOnnxModel } from './onnx-graph';
+import { type ModelDims, PRESETS, type PresetName, validateDims } from './presets';
+import { encodeSafetensors } from './safetensors';
+import { tokenizerFiles } from './tokenizer-files';
+import { generateWeights } from './weights';
+
+export interface SynthesizeOptions {
+  /** A named preset; give this or `dims`. */
+  preset?: PresetName;
+  /** Explicit dimensions, for shapes no preset has. */
+  dims?: ModelDims;
+  /** Seed of the random weights. @default 42 */
+  seed?: number;
+  /** Folder to write; created if missing. */
+  outDir: string;
+}
+
+export interface SynthesizedModel {
+  dir: string;
+  dims: ModelDims;
+  seed: number;
+  /** Files written, relative to `dir`. */
+  files: string[];
+}
+
+export const DEFAULT_SEED = 42;
+
+/**
+ * Writes a cross-encoder folder in the layout `from_pretrained` reads: config, tokenizer files,
+ * `model.safetensors` and `onnx/model.onnx`. Real architecture and cost, random weights: its
+ * scores mean nothing, but every backend must reproduce them exactly.
+ */
+export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promise<SynthesizedModel> {
+  const dims = resolveDims(options);
+  const seed = options.seed ?? DEFAULT_SEED;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new Error(`seed must be an integer from 0 to 4294967295, got ${seed}`);
+  }
+  // Built before anything is written, so a vocabulary that does not fit fails without leaving a folder.
+  const tokenizer = tokenizerFiles(dims);
+  const dir = options.outDir;
+  await mkdir(join(dir, 'onnx'), { recursive: true });
+
+  // Written one at a time so a large preset never holds both weight files in memory at once.
+  const files: string[] = [];
+  const write = async (name: string, content: string | Uint8Array) => {
+    await writeFile(join(dir, name), content);
+    files.push(name);
+  };
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  await write('config.json', json(hfConfig(dims)));
+  for (const [name, content] of Object.entries(tokenizer)) await write(name, json(content));
+  const weights = generateWeights(dims, seed);
+  await write('model.safetensors', encodeSafetensors(weights));
+  await write('onnx/model.onnx', buildOnnxModel(dims, weights));
+  await write('README.md', readme(dims, seed, options.preset));
+  return { dir, dims, seed, files };
+}
+
+function resolveDims(options: SynthesizeOptions): ModelDims {
+  if (options.preset && options.dims) throw new Error('give either preset or dims, not both');
+  if (options.preset) {
+    const dims = PRESETS[options.preset];
+    if (!dims)
+      throw new Error(`unknown preset "${options.preset}"; presets: ${Object.keys(PRESETS).join(', ')}`);
+    return dims;
+  }
+  if (!options.dims) throw new Error('give a preset or dims');
+  validateDims(options.dims);
+  return options.dims;
+}
+
+function readme(dims: ModelDims, seed: number, preset: string | undefined): string {
+  return [
+    `# Synthetic cross-encoder${preset ? ` (preset \`${preset}\`)` : ''}`,
+    '',
+    'Written by `@reranker/testkit` with seeded random weights. The architecture, tokenizer layout and',
+    'compute cost are real; the weights are random, so its scores carry no meaning. Use it to test and',
+    'benchmark, never to rank anything.',
+    '',
+    `- architecture: ${dims.architecture}, ${dims.numLayers} layers, hidden ${dims.hiddenSize}, ${dims.numHeads} heads, FFN ${dims.intermediateSize}`,
+    `- vocabulary: ${dims.vocabSize}, labels: ${dims.numLabels}, seed: ${seed}`,
+    '',
+  ].join('\n');
+}
