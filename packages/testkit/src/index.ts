@@ -17,6 +17,15 @@ export {
   type ReferenceModel,
   referenceLogits,
 } from './reference';
+export {
+  type BackendCandidateLike,
+  type BackendLike,
+  type BackendLoadOptionsLike,
+  type EncodedBatchLike,
+  type LoggerLike,
+  type ReferenceBackendOptions,
+  referenceBackend,
+} from './reference-backend';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsEntry } from './safetensors';
 export {
   DEFAULT_SEED,

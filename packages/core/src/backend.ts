@@ -1,0 +1,101 @@
+import { errorMessage, RerankerError } from './errors';
+import type { Logger } from './logger';
+import type { Dtype, ModelConfig, ModelFiles } from './model';
+
+/**
+ * Pairs already tokenized, padded to one width and laid out row-major as int64, the dtype ONNX
+ * exports of BERT and XLM-R take. `tokenTypeIds` is all zeros for models without token types;
+ * a backend feeds only the inputs its model declares.
+ */
+export interface EncodedBatch {
+  rows: number;
+  width: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  tokenTypeIds: BigInt64Array;
+}
+
+/** A loaded model on one runtime and device. */
+export interface Backend {
+  /** Runtime name, e.g. `onnxruntime-node`. */
+  readonly name: string;
+  /** What really runs, e.g. `cpu`, `cuda`, `webgpu`, `wasm`. */
+  readonly device: string;
+  /**
+   * Logits of every row, `rows × numLabels` in row order. Rejects on failure (never made-up values);
+   * a `RerankerError` with code `BACKEND_FAILED` marks a transient failure worth retrying.
+   */
+  run(batch: EncodedBatch, options?: { signal?: AbortSignal }): Promise<Float32Array>;
+  /** Releases sessions, workers and memory. Idempotent. */
+  dispose(): Promise<void>;
+  /** Optional: how many batches it can usefully run at once (worker count). @default 1 */
+  readonly concurrency?: number;
+  /** Optional: facts for `info()` (threads, execution providers, fallbacks taken). */
+  describe?(): Record<string, unknown>;
+}
+
+export interface BackendLoadOptions {
+  model: ModelFiles;
+  config: ModelConfig;
+  dtype: Dtype;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+/** One way to run a model, tried in order by `resolveBackend` (no global registry: a list per instance). */
+export interface BackendCandidate {
+  /** Name shown in errors and `info()`, e.g. `onnxruntime-node:cuda`. */
+  readonly name: string;
+  load(options: BackendLoadOptions): Promise<Backend>;
+}
+
+export interface BackendFailure {
+  candidate: string;
+  message: string;
+  error: unknown;
+}
+
+export interface ResolvedBackend {
+  backend: Backend;
+  /** Candidates that failed before the winner, with their reasons (shown by `info()`). */
+  failures: BackendFailure[];
+}
+
+/**
+ * Loads the first candidate that succeeds. When every one fails, a single `BACKEND_UNAVAILABLE`
+ * error lists each candidate's reason (or `MODEL_LOAD_FAILED` when all failed on the model itself).
+ */
+export async function resolveBackend(
+  candidates: readonly BackendCandidate[],
+  options: BackendLoadOptions,
+): Promise<ResolvedBackend> {
+  if (candidates.length === 0) {
+    throw new RerankerError(
+      'BACKEND_UNAVAILABLE',
+      'No backend candidates were given: pass at least one backend.',
+    );
+  }
+  const failures: BackendFailure[] = [];
+  for (const candidate of candidates) {
+    options.signal?.throwIfAborted();
+    try {
+      const backend = await candidate.load(options);
+      return { backend, failures };
+    } catch (error) {
+      failures.push({ candidate: candidate.name, message: errorMessage(error), error });
+      options.logger.debug(
+        { candidate: candidate.name, err: errorMessage(error) },
+        'backend candidate failed',
+      );
+    }
+  }
+  const allModel = failures.every(
+    (f) => f.error instanceof RerankerError && f.error.code === 'MODEL_LOAD_FAILED',
+  );
+  const list = failures.map((f) => `${f.candidate}: ${f.message}`).join('; ');
+  throw new RerankerError(
+    allModel ? 'MODEL_LOAD_FAILED' : 'BACKEND_UNAVAILABLE',
+    `No backend could load ${options.model.id} (${list}).`,
+    { details: { failures: failures.map(({ candidate, message }) => ({ candidate, message })) } },
+  );
+}

@@ -1,0 +1,80 @@
+import { RerankerError } from '../errors';
+
+/** Everything besides the texts that changes a pair's logits: a key must cover all of it. */
+export interface PairKeyContext {
+  modelId: string;
+  revision: string;
+  dtype: string;
+  maxLength: number;
+  truncation: string;
+  maxQueryTokens: number;
+}
+
+/** Bumped whenever the key layout changes, so old entries are never read with a new meaning. */
+const KEY_VERSION = 'v1';
+
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/**
+ * The readable part of every key of one model and revision, e.g. `reranker:v1:Xenova/ms-marco@main`,
+ * for scanning or deleting a model's entries in a shared store. Characters other than letters, digits
+ * and `._/-` become `_` (so glob and separator characters never appear); uniqueness comes from the hash.
+ */
+export function pairNamespace(context: PairKeyContext): string {
+  return `reranker:${KEY_VERSION}:${readable(context.modelId)}@${readable(context.revision)}`;
+}
+
+/**
+ * One key per document, `<namespace>:<sha256 hex>`, in document order. The hash covers the key
+ * version, every context field, the query and the document, each JSON-encoded so no two different
+ * inputs share bytes (field boundaries and lone surrogates survive the encoding).
+ */
+export async function pairKeys(
+  context: PairKeyContext,
+  query: string,
+  documents: readonly string[],
+): Promise<string[]> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      'The rerank cache needs Web Crypto (globalThis.crypto.subtle) to hash its keys, and this runtime has ' +
+        'none; browsers expose it only on secure origins (https or localhost). Serve the page securely or ' +
+        'disable the cache.',
+    );
+  }
+  const namespace = pairNamespace(context);
+  // A JSON array is self-delimiting, so the shared prefix can be encoded once and the document appended.
+  const prefix = encoder.encode(
+    JSON.stringify([
+      KEY_VERSION,
+      context.modelId,
+      context.revision,
+      context.dtype,
+      context.maxLength,
+      context.truncation,
+      context.maxQueryTokens,
+      query,
+    ]),
+  );
+  return Promise.all(
+    documents.map(async (document) => {
+      const body = encoder.encode(JSON.stringify(document));
+      const bytes = new Uint8Array(prefix.length + body.length);
+      bytes.set(prefix);
+      bytes.set(body, prefix.length);
+      return `${namespace}:${hex(await subtle.digest('SHA-256', bytes))}`;
+    }),
+  );
+}
+
+function readable(text: string): string {
+  return text.replace(/[^A-Za-z0-9._/-]/g, '_');
+}
+
+function hex(buffer: ArrayBuffer): string {
+  let out = '';
+  for (const byte of new Uint8Array(buffer)) out += HEX[byte];
+  return out;
+}

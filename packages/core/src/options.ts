@@ -1,0 +1,92 @@
+import type { BackendCandidate } from './backend';
+import type { CacheDriver } from './cache/contract';
+import { RerankerError } from './errors';
+import type { Logger } from './logger';
+import type { Dtype, ModelFiles } from './model';
+import type { TruncationStrategy } from './tokenize/pair-encoder';
+
+export interface UnifiedReRankerOptions {
+  /** The model folder (Node resolves hub ids and paths to this; see `@reranker/node`). */
+  model: ModelFiles;
+  /** Backends to try in order; the first that loads wins. */
+  backends: readonly BackendCandidate[];
+  /** Model precision, selecting the ONNX file. @default 'fp32' */
+  dtype?: Dtype;
+  /** Longest pair in tokens, special tokens included; clamped to the model's limit. @default 512 */
+  maxLength?: number;
+  /** A longer query is cut to this many tokens so the document keeps room (`only_second`). @default 64 */
+  maxQueryTokens?: number;
+  /** `only_second` keeps the query and cuts the document; `longest_first` follows Hugging Face. @default 'only_second' */
+  truncation?: TruncationStrategy;
+  /** Most pairs in one backend batch. @default 16 */
+  batchSize?: number;
+  /** Most padded tokens (rows × width) in one batch. @default 8192 */
+  maxBatchTokens?: number;
+  /** Requests computed at once. @default 4 */
+  maxParallel?: number;
+  /** Requests waiting for a slot; more are rejected with QUEUE_FULL. @default 10 */
+  maxQueue?: number;
+  /** Longest wait for a slot before QUEUE_TIMEOUT. @default 30000 */
+  queueTimeoutMs?: number;
+  /** Longest inference time of one request before TIMEOUT. @default 120000 */
+  workerTimeoutMs?: number;
+  /** Retries of a batch after a transient backend failure. @default 3 */
+  maxRetries?: number;
+  /** First retry delay, doubled per attempt. @default 100 */
+  retryBackoffMs?: number;
+  /** The pair cache: a driver, or `false` to disable. @default a memory cache (createMemoryCache) */
+  cache?: CacheDriver | false;
+  /** Lifetime of cached scores. @default 300000 */
+  cacheTtlMs?: number;
+  /** Entries kept by the default memory cache. @default 10000 */
+  cacheMaxEntries?: number;
+  /** How often the default memory cache purges stale entries (0 disables). @default 3600000 */
+  clearCacheIntervalMs?: number;
+  /** Requests kept for metric averages and percentiles. @default 1000 */
+  metricsWindow?: number;
+  /** Where warnings go. @default warnings and errors to the console */
+  logger?: Logger;
+}
+
+export const DEFAULTS = {
+  dtype: 'fp32',
+  maxLength: 512,
+  maxQueryTokens: 64,
+  truncation: 'only_second',
+  batchSize: 16,
+  maxBatchTokens: 8192,
+  workerTimeoutMs: 120_000,
+  maxRetries: 3,
+  retryBackoffMs: 100,
+  cacheTtlMs: 300_000,
+  cacheMaxEntries: 10_000,
+  clearCacheIntervalMs: 3_600_000,
+} as const;
+
+/** Checks the numeric options the engine itself uses (the controller and cache check theirs). */
+export function validateOptions(options: UnifiedReRankerOptions): void {
+  const positive = ['maxLength', 'maxQueryTokens', 'batchSize', 'maxBatchTokens', 'workerTimeoutMs'] as const;
+  const nonNegative = ['maxRetries', 'retryBackoffMs', 'cacheTtlMs'] as const;
+  for (const key of positive) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+      throw new RerankerError('INVALID_CONFIG', `${key} must be a positive integer, got ${String(value)}.`, {
+        details: { option: key },
+      });
+    }
+  }
+  for (const key of nonNegative) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
+      throw new RerankerError('INVALID_CONFIG', `${key} must be a number ≥ 0, got ${String(value)}.`, {
+        details: { option: key },
+      });
+    }
+  }
+  if (!options.model || typeof options.model.read !== 'function') {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      'model must be a ModelFiles object (see @reranker/node createReranker).',
+    );
+  }
+}

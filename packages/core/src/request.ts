@@ -1,0 +1,70 @@
+import type { CachedLogits } from './cache/contract';
+import type { ConcurrencyController } from './concurrency';
+import { RerankerError } from './errors';
+import type { PairScorer } from './inference';
+import type { MetricsRecorder } from './metrics';
+
+export interface RequestDeps {
+  controller: ConcurrencyController;
+  metrics: MetricsRecorder;
+  scorer: PairScorer;
+  workerTimeoutMs: number;
+}
+
+/**
+ * One request's life: wait for a slot (bounded queue), compute within the inference time limit,
+ * record wait and process times and the outcome.
+ */
+export async function runRequest(
+  deps: RequestDeps,
+  queries: string[],
+  documents: string[],
+  options: { signal?: AbortSignal; useCache: boolean },
+): Promise<CachedLogits[]> {
+  const queuedAt = performance.now();
+  let waitMs = 0;
+  let startedAt: number | undefined;
+  try {
+    const logits = await deps.controller.run(
+      async ({ waitedMs }) => {
+        waitMs = waitedMs;
+        startedAt = performance.now();
+        const timeout = new AbortController();
+        const timer = setTimeout(
+          () =>
+            timeout.abort(
+              new RerankerError(
+                'TIMEOUT',
+                `Inference took longer than workerTimeoutMs (${deps.workerTimeoutMs} ms) for ${documents.length} pairs; raise WORKER_TIMEOUT or send fewer documents.`,
+              ),
+            ),
+          deps.workerTimeoutMs,
+        );
+        try {
+          const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+          return await deps.scorer.logits(queries, documents, { signal, useCache: options.useCache });
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      { signal: options.signal },
+    );
+    deps.metrics.recordRequest({
+      ok: true,
+      waitMs,
+      processMs: performance.now() - startedAt!,
+      documents: documents.length,
+    });
+    return logits;
+  } catch (error) {
+    if (startedAt === undefined) waitMs = performance.now() - queuedAt;
+    deps.metrics.recordRequest({
+      ok: false,
+      waitMs,
+      processMs: startedAt === undefined ? 0 : performance.now() - startedAt,
+      documents: documents.length,
+      errorCode: error instanceof RerankerError ? error.code : 'INTERNAL',
+    });
+    throw error;
+  }
+}

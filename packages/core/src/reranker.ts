@@ -1,0 +1,258 @@
+import { type Backend, type BackendFailure, resolveBackend } from './backend';
+import { buildBatch } from './batching';
+import { createMemoryCache } from './cache/memory';
+import { createPairCache, type PairCache } from './cache/pair-cache';
+import { ConcurrencyController, type ControllerStats } from './concurrency';
+import { RerankerError } from './errors';
+import { PairScorer } from './inference';
+import {
+  documentTexts,
+  pairsToTexts,
+  type RerankDocument,
+  type ScorePair,
+  validateQuery,
+  validateTopK,
+} from './input';
+import { consoleLogger } from './logger';
+import { MetricsRecorder, type MetricsSnapshot } from './metrics';
+import type { Dtype } from './model';
+import { effectiveMaxLength, loadModelAssets } from './model-assets';
+import { DEFAULTS, type UnifiedReRankerOptions, validateOptions } from './options';
+import { runRequest } from './request';
+import { scoreFromLogits } from './scores';
+import { PairEncoder } from './tokenize/pair-encoder';
+
+export interface RerankOptions {
+  /** Keep the best `topK` results. @default all documents */
+  topK?: number;
+  /** Include each input document in its result. @default false */
+  returnDocuments?: boolean;
+  /** Abort the request: a waiting request leaves the queue without running. */
+  signal?: AbortSignal;
+  /** Read and write the pair cache. @default true */
+  useCache?: boolean;
+}
+
+export interface RerankResult<D = RerankDocument> {
+  /** Position of the document in the input. */
+  index: number;
+  /** Raw logit (or positive-minus-negative logit for two-label models). */
+  score: number;
+  /** Probability of relevance in [0, 1]. */
+  relevanceScore: number;
+  /** The input document, when `returnDocuments` is set. */
+  document?: D;
+}
+
+export interface RerankerInfo {
+  backend: string;
+  device: string;
+  model: string;
+  source: string;
+  revision: string;
+  dtype: Dtype;
+  maxLength: number;
+  maxQueryTokens: number;
+  truncation: string;
+  numLabels: number;
+  cacheEnabled: boolean;
+  cacheSize: number | undefined;
+  /** Backends that failed to load before the one that runs, with their reasons. */
+  backendFallbacks: { candidate: string; message: string }[];
+  backendDetails: Record<string, unknown>;
+}
+
+/**
+ * Scores (query, document) pairs with a cross-encoder and returns documents best first. Create it with
+ * `UnifiedReRanker.create` (or `createReranker` from `@reranker/node`).
+ */
+export class UnifiedReRanker {
+  private disposed = false;
+
+  private constructor(
+    private readonly options: UnifiedReRankerOptions & typeof DEFAULTS,
+    private readonly backend: Backend,
+    private readonly failures: BackendFailure[],
+    private readonly encoder: PairEncoder,
+    private readonly numLabels: number,
+    private readonly cache: PairCache | undefined,
+    private readonly controller: ConcurrencyController,
+    private readonly metrics: MetricsRecorder,
+    private readonly scorer: PairScorer,
+  ) {}
+
+  /** Loads the model's config and tokenizer, then the first backend that works. */
+  static async create(input: UnifiedReRankerOptions): Promise<UnifiedReRanker> {
+    validateOptions(input);
+    const options = { ...DEFAULTS, ...stripUndefined(input) } as UnifiedReRankerOptions & typeof DEFAULTS;
+    const logger = options.logger ?? consoleLogger;
+    const controller = new ConcurrencyController(options);
+    const metrics = new MetricsRecorder({ windowSize: options.metricsWindow });
+    const assets = await loadModelAssets(options.model);
+    const maxLength = effectiveMaxLength(options.maxLength, assets, logger);
+    const encoder = PairEncoder.fromJson(assets.tokenizerJson, assets.tokenizerConfig, {
+      maxLength,
+      maxQueryTokens: options.maxQueryTokens,
+      truncation: options.truncation,
+      typeVocabSize: typeof assets.config.type_vocab_size === 'number' ? assets.config.type_vocab_size : 2,
+    });
+    const { backend, failures } = await resolveBackend(options.backends, {
+      model: options.model,
+      config: assets.config,
+      dtype: options.dtype,
+      logger,
+    });
+    const cache =
+      options.cache === false
+        ? undefined
+        : createPairCache(
+            options.cache ??
+              createMemoryCache({
+                maxEntries: options.cacheMaxEntries,
+                ttlMs: options.cacheTtlMs,
+                purgeIntervalMs: options.clearCacheIntervalMs,
+              }),
+            { logger, ttlMs: options.cacheTtlMs },
+          );
+    const scorer = new PairScorer({
+      backend,
+      encoder,
+      numLabels: assets.numLabels,
+      keyContext: {
+        modelId: options.model.id,
+        revision: options.model.revision,
+        dtype: options.dtype,
+        maxLength,
+        truncation: encoder.truncation,
+        maxQueryTokens: encoder.maxQueryTokens,
+      },
+      cache,
+      metrics,
+      logger,
+      limits: { batchSize: options.batchSize, maxBatchTokens: options.maxBatchTokens },
+      retry: { maxRetries: options.maxRetries, backoffMs: options.retryBackoffMs },
+    });
+    return new UnifiedReRanker(
+      { ...options, logger },
+      backend,
+      failures,
+      encoder,
+      assets.numLabels,
+      cache,
+      controller,
+      metrics,
+      scorer,
+    );
+  }
+
+  /** Documents best first: by score descending, ties by input position. An empty list gives `[]`. */
+  async rerank<D extends RerankDocument>(
+    query: string,
+    documents: readonly D[],
+    options: RerankOptions = {},
+  ): Promise<RerankResult<D>[]> {
+    this.assertOpen();
+    validateQuery(query);
+    const texts = documentTexts(documents);
+    const topK = validateTopK(options.topK, texts.length);
+    if (texts.length === 0) return [];
+    const logits = await this.request(
+      texts.map(() => query),
+      texts,
+      options,
+    );
+    const results = logits.map((l, index): RerankResult<D> => {
+      const { score, relevanceScore } = scoreFromLogits(l);
+      return options.returnDocuments
+        ? { index, score, relevanceScore, document: documents[index] }
+        : { index, score, relevanceScore };
+    });
+    results.sort((a, b) => b.score - a.score || a.index - b.index);
+    return results.slice(0, topK);
+  }
+
+  /** Raw scores of (query, document) pairs, in input order. */
+  async score(
+    pairs: readonly ScorePair[],
+    options: Omit<RerankOptions, 'topK' | 'returnDocuments'> = {},
+  ): Promise<number[]> {
+    this.assertOpen();
+    const { queries, documents } = pairsToTexts(pairs);
+    if (queries.length === 0) return [];
+    const logits = await this.request(queries, documents, options);
+    return logits.map((l) => scoreFromLogits(l).score);
+  }
+
+  private request(queries: string[], documents: string[], options: RerankOptions) {
+    return runRequest(
+      {
+        controller: this.controller,
+        metrics: this.metrics,
+        scorer: this.scorer,
+        workerTimeoutMs: this.options.workerTimeoutMs,
+      },
+      queries,
+      documents,
+      { signal: options.signal, useCache: options.useCache ?? true },
+    );
+  }
+
+  async info(): Promise<RerankerInfo> {
+    const { model, dtype } = this.options;
+    return {
+      backend: this.backend.name,
+      device: this.backend.device,
+      model: model.id,
+      source: model.source,
+      revision: model.revision,
+      dtype,
+      maxLength: this.encoder.maxLength,
+      maxQueryTokens: this.encoder.maxQueryTokens,
+      truncation: this.encoder.truncation,
+      numLabels: this.numLabels,
+      cacheEnabled: this.cache !== undefined,
+      cacheSize: this.cache ? await this.cache.size() : undefined,
+      backendFallbacks: this.failures.map(({ candidate, message }) => ({ candidate, message })),
+      backendDetails: this.backend.describe?.() ?? {},
+    };
+  }
+
+  stats(): { controller: ControllerStats; metrics: MetricsSnapshot } {
+    return { controller: this.controller.stats(), metrics: this.metrics.snapshot() };
+  }
+
+  /** Runs one short pair on every worker so the first real request does not pay for start-up. */
+  async warmup(): Promise<void> {
+    this.assertOpen();
+    const lanes = Math.max(1, this.backend.concurrency ?? 1);
+    const query = this.encoder.prepareQuery('warm up');
+    const pair = this.encoder.encodePair(query, 'a short passage to warm up the model');
+    await Promise.all(
+      Array.from({ length: lanes }, () =>
+        this.backend.run(
+          buildBatch([pair], { indices: [0], width: pair.inputIds.length }, this.encoder.padTokenId),
+        ),
+      ),
+    );
+  }
+
+  async clearCache(): Promise<void> {
+    await this.cache?.clear();
+  }
+
+  /** Waits for running requests, then releases the backend and the cache. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.controller.drain();
+    await Promise.all([this.backend.dispose(), this.cache?.dispose()]);
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw new RerankerError('DISPOSED', 'This reranker was disposed; create a new one.');
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { buildBatch, planBatches } from '../src/batching';
+
+describe('planBatches', () => {
+  it('sorts by length and respects both the row and the padded-token limits', () => {
+    const lengths = [50, 10, 12, 48, 11, 49, 100];
+    const plans = planBatches(lengths, { batchSize: 3, maxBatchTokens: 150 });
+    // Sorted: 10(#1) 11(#4) 12(#2) | 48(#3) 49(#5) 50(#0): 3 × 50 = 150 fits exactly | 100(#6): rows full.
+    expect(plans).toEqual([
+      { indices: [1, 4, 2], width: 12 },
+      { indices: [3, 5, 0], width: 50 },
+      { indices: [6], width: 100 },
+    ]);
+    expect(planBatches(lengths, { batchSize: 3, maxBatchTokens: 149 })[1]).toEqual({
+      indices: [3, 5],
+      width: 49,
+    });
+  });
+
+  it('gives a pair longer than the token budget a batch of its own', () => {
+    expect(planBatches([600, 5], { batchSize: 8, maxBatchTokens: 512 })).toEqual([
+      { indices: [1], width: 5 },
+      { indices: [0], width: 600 },
+    ]);
+  });
+
+  it('covers every pair exactly once, ties in input order', () => {
+    const lengths = [7, 7, 7, 3, 7];
+    const plans = planBatches(lengths, { batchSize: 2, maxBatchTokens: 1000 });
+    expect(plans.flatMap((p) => p.indices)).toEqual([3, 0, 1, 2, 4]);
+    expect(plans.every((p) => p.indices.length <= 2)).toBe(true);
+  });
+
+  it('returns no batches for no pairs', () => {
+    expect(planBatches([], { batchSize: 4, maxBatchTokens: 100 })).toEqual([]);
+  });
+});
+
+describe('buildBatch', () => {
+  it('pads rows to the plan width with the pad id and a zero attention mask', () => {
+    const pairs = [
+      { inputIds: [101, 7, 102, 8, 102], tokenTypeIds: [0, 0, 0, 1, 1] },
+      { inputIds: [101, 9, 102], tokenTypeIds: [0, 0, 0] },
+    ];
+    const batch = buildBatch(pairs, { indices: [1, 0], width: 5 }, 0);
+    expect(batch.rows).toBe(2);
+    expect(batch.width).toBe(5);
+    expect(Array.from(batch.inputIds, Number)).toEqual([101, 9, 102, 0, 0, 101, 7, 102, 8, 102]);
+    expect(Array.from(batch.attentionMask, Number)).toEqual([1, 1, 1, 0, 0, 1, 1, 1, 1, 1]);
+    expect(Array.from(batch.tokenTypeIds, Number)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+  });
+
+  it('uses the model pad id (XLM-R pads with 1)', () => {
+    const batch = buildBatch(
+      [{ inputIds: [0, 5, 2], tokenTypeIds: [0, 0, 0] }],
+      { indices: [0], width: 4 },
+      1,
+    );
+    expect(Array.from(batch.inputIds, Number)).toEqual([0, 5, 2, 1]);
+  });
+});

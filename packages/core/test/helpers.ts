@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type PresetName, referenceBackend, synthesizedModelDir } from '@reranker/testkit';
+import type { Backend, BackendCandidate, EncodedBatch, Logger, ModelFiles } from '../src/index';
+import { RerankerError } from '../src/index';
+
+/** A synthesized model folder as core sees it (what @reranker/node's resolver returns for a local path). */
+export async function localModel(preset: PresetName): Promise<ModelFiles> {
+  const dir = await synthesizedModelDir(preset);
+  return {
+    id: `testkit/${preset}`,
+    source: `local:${dir}`,
+    revision: 'local',
+    localDir: dir,
+    read: (p) => readFile(join(dir, p)),
+  };
+}
+
+export interface RecordingLogger extends Logger {
+  warnings: string[];
+}
+
+export function recordingLogger(): RecordingLogger {
+  const warnings: string[] = [];
+  const text = (obj: object | string, msg?: string) =>
+    typeof obj === 'string' ? obj : (msg ?? JSON.stringify(obj));
+  return {
+    warnings,
+    debug() {},
+    info() {},
+    warn: (o, m) => warnings.push(text(o, m)),
+    error: (o, m) => warnings.push(text(o, m)),
+  };
+}
+
+export interface Probe {
+  /** Rows the backend really computed, over all runs. */
+  rows: number;
+  runs: number;
+  /** Runs before this gate opens wait on it (to hold requests in flight). */
+  gate: Promise<void> | undefined;
+  /** Called before each run with its 0-based number; throw to fail that run. */
+  fail?: (run: number, batch: EncodedBatch) => void;
+}
+
+/**
+ * The testkit's reference backend (real float64 logits, no onnxruntime) with a probe that counts the
+ * work done and can hold or fail runs: the engine's behaviour is tested on real scores.
+ */
+export function probedReference(probe: Probe, name = 'reference'): BackendCandidate {
+  const inner = referenceBackend({ name }) as unknown as BackendCandidate;
+  return {
+    name,
+    async load(options) {
+      const backend = await inner.load(options);
+      const wrapped: Backend = {
+        name: backend.name,
+        device: backend.device,
+        concurrency: 2,
+        async run(batch, runOptions) {
+          const run = probe.runs++;
+          if (probe.gate) await probe.gate;
+          runOptions?.signal?.throwIfAborted();
+          probe.fail?.(run, batch);
+          const logits = await backend.run(batch, runOptions);
+          probe.rows += batch.rows;
+          return logits;
+        },
+        dispose: () => backend.dispose(),
+      };
+      return wrapped;
+    },
+  };
+}
+
+export function newProbe(): Probe {
+  return { rows: 0, runs: 0, gate: undefined };
+}
+
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+export const transient = () => new RerankerError('BACKEND_FAILED', 'simulated transient failure');
+
+export function failingCandidate(name: string, message: string): BackendCandidate {
+  return {
+    name,
+    async load() {
+      throw new Error(message);
+    },
+  };
+}

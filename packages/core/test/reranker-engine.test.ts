@@ -1,0 +1,191 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CacheDriver, RerankerError, UnifiedReRanker } from '../src/index';
+import {
+  deferred,
+  failingCandidate,
+  localModel,
+  newProbe,
+  type Probe,
+  probedReference,
+  recordingLogger,
+  transient,
+} from './helpers';
+
+const open: UnifiedReRanker[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((r) => r.dispose().catch(() => {})));
+});
+
+async function create(probe: Probe, extra: Partial<Parameters<typeof UnifiedReRanker.create>[0]> = {}) {
+  const logger = recordingLogger();
+  const reranker = await UnifiedReRanker.create({
+    model: await localModel('tiny'),
+    backends: [probedReference(probe)],
+    logger,
+    retryBackoffMs: 1,
+    ...extra,
+  });
+  open.push(reranker);
+  return { reranker, logger };
+}
+
+const docs = (n: number, tag = 'doc') =>
+  Array.from({ length: n }, (_, i) => `${tag} number ${i} about rivers`);
+
+describe('pair cache', () => {
+  it('a request with 9 cached documents and 1 new one runs the model on 1 pair', async () => {
+    const probe = newProbe();
+    const { reranker } = await create(probe);
+    const first = await reranker.rerank('rivers', docs(9));
+    expect(probe.rows).toBe(9);
+    const second = await reranker.rerank('rivers', [...docs(9), 'a brand new passage']);
+    expect(probe.rows).toBe(10);
+    // Cached scores are the computed ones, bit for bit.
+    for (const r of first) expect(second.find((s) => s.index === r.index)?.score).toBe(r.score);
+    expect(reranker.stats().metrics).toMatchObject({ cache_hits: 9, cache_misses: 10 });
+  });
+
+  it('useCache: false recomputes everything', async () => {
+    const probe = newProbe();
+    const { reranker } = await create(probe);
+    await reranker.rerank('rivers', docs(3));
+    await reranker.rerank('rivers', docs(3), { useCache: false });
+    expect(probe.rows).toBe(6);
+  });
+
+  it('identical pairs in flight are computed once, within and across requests', async () => {
+    const probe = newProbe();
+    const gate = deferred();
+    probe.gate = gate.promise;
+    const { reranker } = await create(probe);
+    const a = reranker.rerank('rivers', [...docs(4), ...docs(4)]);
+    const b = reranker.rerank('rivers', docs(4));
+    await new Promise((r) => setTimeout(r, 20));
+    gate.resolve();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(probe.rows).toBe(4);
+    expect(ra.find((r) => r.index === 5)?.score).toBe(ra.find((r) => r.index === 1)?.score);
+    expect(rb.find((r) => r.index === 1)?.score).toBe(ra.find((r) => r.index === 1)?.score);
+  });
+
+  it('a cache that throws is logged and bypassed, never failing a rerank', async () => {
+    const broken: CacheDriver = {
+      name: 'broken',
+      get: () => Promise.reject(new Error('cache down')),
+      set: () => Promise.reject(new Error('cache down')),
+    };
+    const probe = newProbe();
+    const { reranker, logger } = await create(probe, { cache: broken });
+    const results = await reranker.rerank('rivers', docs(3));
+    expect(results).toHaveLength(3);
+    expect(logger.warnings.join('\n')).toMatch(/cache/i);
+  });
+});
+
+describe('failures and limits', () => {
+  it('retries a transient batch failure, then succeeds with the right scores', async () => {
+    const clean = newProbe();
+    const { reranker: reference } = await create(clean, { cache: false });
+    const expected = await reference.rerank('rivers', docs(3));
+    const probe = newProbe();
+    probe.fail = (run) => {
+      if (run < 2) throw transient();
+    };
+    const { reranker } = await create(probe, { cache: false, maxRetries: 3 });
+    expect(await reranker.rerank('rivers', docs(3))).toEqual(expected);
+    expect(probe.runs).toBe(3);
+  });
+
+  it('a permanent failure surfaces as BACKEND_FAILED, never as made-up scores', async () => {
+    const probe = newProbe();
+    probe.fail = () => {
+      throw transient();
+    };
+    const { reranker } = await create(probe, { cache: false, maxRetries: 2 });
+    const error = await reranker.rerank('rivers', docs(3)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RerankerError);
+    expect((error as RerankerError).code).toBe('BACKEND_FAILED');
+    expect((error as RerankerError).message).toMatch(/after 3 attempt/);
+    expect(reranker.stats().metrics).toMatchObject({ failed_requests: 1, successful_requests: 0 });
+  });
+
+  it('an input-independent bug in a backend is not retried', async () => {
+    const probe = newProbe();
+    probe.fail = () => {
+      throw new TypeError('bug');
+    };
+    const { reranker } = await create(probe, { cache: false, maxRetries: 3 });
+    await expect(reranker.rerank('rivers', docs(1))).rejects.toMatchObject({ code: 'BACKEND_FAILED' });
+    expect(probe.runs).toBe(1);
+  });
+
+  it('workerTimeoutMs bounds inference: TIMEOUT', async () => {
+    const probe = newProbe();
+    probe.gate = new Promise(() => {}); // never opens
+    const { reranker } = await create(probe, { cache: false, workerTimeoutMs: 50 });
+    await expect(reranker.rerank('rivers', docs(2))).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('a full queue rejects at once with QUEUE_FULL; waiting too long gives QUEUE_TIMEOUT', async () => {
+    const probe = newProbe();
+    const gate = deferred();
+    probe.gate = gate.promise;
+    const { reranker } = await create(probe, {
+      cache: false,
+      maxParallel: 1,
+      maxQueue: 1,
+      queueTimeoutMs: 60,
+    });
+    const running = reranker.rerank('rivers', docs(1, 'a'));
+    await new Promise((r) => setTimeout(r, 5));
+    const waiting = reranker.rerank('rivers', docs(1, 'b'));
+    await expect(reranker.rerank('rivers', docs(1, 'c'))).rejects.toMatchObject({ code: 'QUEUE_FULL' });
+    await expect(waiting).rejects.toMatchObject({ code: 'QUEUE_TIMEOUT' });
+    gate.resolve();
+    await expect(running).resolves.toHaveLength(1);
+  });
+
+  it('an aborted waiting request leaves the queue without running', async () => {
+    const probe = newProbe();
+    const gate = deferred();
+    probe.gate = gate.promise;
+    const { reranker } = await create(probe, { cache: false, maxParallel: 1, maxQueue: 5 });
+    const running = reranker.rerank('rivers', docs(1, 'a'));
+    await new Promise((r) => setTimeout(r, 5));
+    const controller = new AbortController();
+    const waiting = reranker.rerank('rivers', docs(3, 'b'), { signal: controller.signal });
+    expect(reranker.stats().controller.waiting).toBe(1);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(reranker.stats().controller.waiting).toBe(0);
+    gate.resolve();
+    await running;
+    expect(probe.rows).toBe(1);
+  });
+});
+
+describe('backend resolution', () => {
+  it('falls back to the next candidate and reports the failure in info()', async () => {
+    const probe = newProbe();
+    const reranker = await UnifiedReRanker.create({
+      model: await localModel('tiny'),
+      backends: [failingCandidate('gpu-thing', 'no GPU here'), probedReference(probe)],
+      logger: recordingLogger(),
+    });
+    open.push(reranker);
+    const info = await reranker.info();
+    expect(info.backend).toBe('reference');
+    expect(info.backendFallbacks).toEqual([{ candidate: 'gpu-thing', message: 'no GPU here' }]);
+  });
+
+  it('when every candidate fails, one error lists each reason', async () => {
+    const error = await UnifiedReRanker.create({
+      model: await localModel('tiny'),
+      backends: [failingCandidate('a', 'reason one'), failingCandidate('b', 'reason two')],
+      logger: recordingLogger(),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    expect((error as Error).message).toMatch(/a: reason one; b: reason two/);
+    expect((error as RerankerError).details?.failures).toHaveLength(2);
+  });
+});

@@ -1,0 +1,71 @@
+import type { Dtype } from '@reranker/core';
+
+/** How a (query, passage) pair longer than `maxLength` is cut. */
+export type Truncation = 'only_second' | 'longest_first';
+export const TRUNCATIONS = ['only_second', 'longest_first'] as const satisfies readonly Truncation[];
+
+/** Which hardware to try first; `auto` tries the accelerators present, then the CPU. */
+export type DevicePreference = 'auto' | 'cuda' | 'mps' | 'coreml' | 'cpu';
+export const DEVICE_PREFERENCES = [
+  'auto',
+  'cuda',
+  'mps',
+  'coreml',
+  'cpu',
+] as const satisfies readonly DevicePreference[];
+
+/** The service's settings, read from environment variables by `loadConfig` (see `CONFIG_VARIABLES`). */
+export interface RerankerConfig {
+  /** Hub id (`owner/name`) or a folder path. @default 'Xenova/ms-marco-MiniLM-L-6-v2' */
+  model: string;
+  /** Hub revision: branch, tag or commit. @default 'main' */
+  revision: string;
+  /** A model folder used when the hub download fails (offline, unreachable, refused). */
+  localModelPath?: string;
+  /** Tokens per (query, passage) pair, special tokens included. @default 512 */
+  maxLength: number;
+  /** Tokens the query may keep before the passage is cut. @default 64 */
+  maxQueryTokens: number;
+  /** How over-long pairs are cut. @default 'only_second' */
+  truncation: Truncation;
+  /** Precision of the ONNX file to load. @default 'fp32' */
+  dtype: Dtype;
+  /** Hardware to prefer. @default 'auto' */
+  device: DevicePreference;
+  /** Use MLX on Apple silicon: `auto` uses it when available. @default 'auto' */
+  useMlx: boolean | 'auto';
+  /** Rerank requests run at once. @default 4 */
+  maxParallel: number;
+  /** Requests allowed to wait for a slot; 0 rejects as soon as all slots are busy. @default 10 */
+  maxQueue: number;
+  /** How long a request may wait for a slot, in ms. @default 30000 */
+  queueTimeoutMs: number;
+  /** Pairs per model run. @default 16 */
+  batchSize: number;
+  /** Padded tokens per model run (rows × width). @default 8192 */
+  maxBatchTokens: number;
+  /** How long one model run may take before it is abandoned, in ms. @default 120000 */
+  workerTimeoutMs: number;
+  /** Retries of a failed model run; 0 disables retrying. @default 3 */
+  maxRetries: number;
+  /** Cache scores of (model, query, passage). @default true */
+  cacheEnabled: boolean;
+  /** How long a cached score lives, in ms. @default 300000 */
+  cacheTtlMs: number;
+  /** Cached scores kept at most. @default 10000 */
+  cacheMaxEntries: number;
+  /** How often the whole score cache is cleared, in ms. @default 3600000 */
+  clearCacheIntervalMs: number;
+  /** Where hub downloads are stored. @default `$XDG_CACHE_HOME/reranker`, `~/.cache/reranker` or `%LOCALAPPDATA%\reranker\cache` */
+  cacheDir: string;
+  /** The hub (or a mirror) to download from, without trailing slash. @default 'https://huggingface.co' */
+  hubEndpoint: string;
+  /** Hugging Face access token, for private or gated models. */
+  hubToken?: string;
+  /** Never contact the hub: only cached or local models load. @default false */
+  offline: boolean;
+  /** Inference worker threads; unset lets the backend choose. */
+  workers?: number;
+  /** Intra-op threads per worker; unset lets the backend choose. */
+  threadsPerWorker?: number;
+}

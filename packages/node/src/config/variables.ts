@@ -1,0 +1,221 @@
+import { DTYPES } from '@reranker/core';
+import { defaultCacheDir } from './cache-dir';
+import {
+  boolean,
+  booleanOrAuto,
+  httpUrl,
+  integer,
+  oneOf,
+  path,
+  secondsAsMs,
+  text,
+  type ValueKind,
+} from './kinds';
+import { DEVICE_PREFERENCES, type RerankerConfig, TRUNCATIONS } from './types';
+
+type Env = Record<string, string | undefined>;
+type Key = keyof RerankerConfig;
+
+/** How one key of the config is read. The parser is built from these, so docs and behaviour agree. */
+export interface VariableSpec<K extends Key> {
+  variable: string;
+  /** Other variables read when `variable` is unset, in order (e.g. HF_HUB_OFFLINE). */
+  aliases?: readonly string[];
+  kind: ValueKind<Exclude<RerankerConfig[K], undefined>>;
+  /** The default as the variable's text (parsed like user input); unset means no value. */
+  default?: string;
+  /** A default that depends on the environment, with how docs should describe it. */
+  computedDefault?: { text: string; value(env: Env): string };
+  description: string;
+}
+
+const DAY = 86_400;
+
+/** One entry per config key (the mapped type makes a missing or duplicated key a compile error). */
+export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
+  model: {
+    variable: 'RERANKER_MODEL',
+    kind: text('a hub id such as owner/name, or a folder path'),
+    default: 'Xenova/ms-marco-MiniLM-L-6-v2',
+    description: 'Hugging Face hub id (owner/name) or a local folder holding an ONNX cross-encoder.',
+  },
+  revision: {
+    variable: 'RERANKER_MODEL_REVISION',
+    kind: text('a branch, tag or commit'),
+    default: 'main',
+    description: 'Hub revision to download: a branch, tag or commit hash.',
+  },
+  localModelPath: {
+    variable: 'RERANKER_LOCAL_MODEL_PATH',
+    kind: path(),
+    description: 'Model folder used when the hub download fails (offline, unreachable, refused).',
+  },
+  maxLength: {
+    variable: 'RERANKER_MAX_LENGTH',
+    kind: integer(8, 65_536),
+    default: '512',
+    description: 'Tokens per (query, passage) pair, special tokens included; longer pairs are cut.',
+  },
+  maxQueryTokens: {
+    variable: 'RERANKER_MAX_QUERY_TOKENS',
+    kind: integer(1, 65_536),
+    default: '64',
+    description: 'Tokens the query keeps before the passage is cut (must be below RERANKER_MAX_LENGTH).',
+  },
+  truncation: {
+    variable: 'RERANKER_TRUNCATION',
+    kind: oneOf(TRUNCATIONS),
+    default: 'only_second',
+    description: 'How over-long pairs are cut: only the passage, or the longer of the two first.',
+  },
+  dtype: {
+    variable: 'RERANKER_DTYPE',
+    kind: oneOf(DTYPES as readonly ['fp32', 'fp16', 'q8']),
+    default: 'fp32',
+    description:
+      'Precision of the ONNX file: fp32 (onnx/model.onnx), fp16 or q8 (onnx/model_quantized.onnx).',
+  },
+  device: {
+    variable: 'DEVICE_PREFERENCE',
+    kind: oneOf(DEVICE_PREFERENCES),
+    default: 'auto',
+    description: 'Hardware to prefer; auto tries the accelerators present, then the CPU.',
+  },
+  useMlx: {
+    variable: 'USE_MLX',
+    kind: booleanOrAuto(),
+    default: 'auto',
+    description: 'Use MLX on Apple silicon; auto uses it when available.',
+  },
+  maxParallel: {
+    variable: 'MAX_PARALLEL_REQUESTS',
+    kind: integer(1, 1024),
+    default: '4',
+    description: 'Rerank requests processed at once.',
+  },
+  maxQueue: {
+    variable: 'MAX_QUEUE_SIZE',
+    kind: integer(0, 1_000_000),
+    default: '10',
+    description: 'Requests allowed to wait for a free slot; 0 rejects when all slots are busy.',
+  },
+  queueTimeoutMs: {
+    variable: 'QUEUE_TIMEOUT_SECONDS',
+    kind: secondsAsMs(DAY),
+    default: '30',
+    description: 'Seconds a request may wait in the queue before it fails.',
+  },
+  batchSize: {
+    variable: 'BATCH_SIZE',
+    kind: integer(1, 4096),
+    default: '16',
+    description: 'Pairs per model run.',
+  },
+  maxBatchTokens: {
+    variable: 'MAX_BATCH_TOKENS',
+    kind: integer(8, 16_777_216),
+    default: '8192',
+    description: 'Padded tokens per model run (pairs × width); must be at least RERANKER_MAX_LENGTH.',
+  },
+  workerTimeoutMs: {
+    variable: 'WORKER_TIMEOUT',
+    kind: secondsAsMs(DAY),
+    default: '120',
+    description: 'Seconds one model run may take before it is abandoned.',
+  },
+  maxRetries: {
+    variable: 'MAX_RETRIES',
+    kind: integer(0, 100),
+    default: '3',
+    description: 'Retries of a failed model run; 0 disables retrying.',
+  },
+  cacheEnabled: {
+    variable: 'ENABLE_PREDICTION_CACHE',
+    kind: boolean(),
+    default: 'true',
+    description: 'Cache the scores of (model, query, passage).',
+  },
+  cacheTtlMs: {
+    variable: 'CACHE_TTL_SECONDS',
+    kind: secondsAsMs(365 * DAY),
+    default: '300',
+    description: 'Seconds a cached score lives.',
+  },
+  cacheMaxEntries: {
+    variable: 'CACHE_MAX_ENTRIES',
+    kind: integer(1, 100_000_000),
+    default: '10000',
+    description: 'Cached scores kept at most (least recently used go first).',
+  },
+  clearCacheIntervalMs: {
+    variable: 'CLEAR_CACHE_INTERVAL',
+    kind: secondsAsMs(365 * DAY),
+    default: '3600',
+    description: 'Seconds between full clears of the score cache.',
+  },
+  cacheDir: {
+    variable: 'RERANKER_CACHE_DIR',
+    kind: path(),
+    computedDefault: {
+      text: '$XDG_CACHE_HOME/reranker or ~/.cache/reranker (Windows: %LOCALAPPDATA%\\reranker\\cache)',
+      value: (env) => defaultCacheDir(env),
+    },
+    description: 'Folder for downloaded models (kept out of node_modules, which installs wipe).',
+  },
+  hubEndpoint: {
+    variable: 'HF_ENDPOINT',
+    kind: httpUrl(),
+    default: 'https://huggingface.co',
+    description: 'Hugging Face hub or mirror to download models from.',
+  },
+  hubToken: {
+    variable: 'HF_TOKEN',
+    kind: text('a Hugging Face access token'),
+    description: 'Access token for private or gated models (sent only to HF_ENDPOINT).',
+  },
+  offline: {
+    variable: 'RERANKER_OFFLINE',
+    aliases: ['HF_HUB_OFFLINE'],
+    kind: boolean(),
+    default: 'false',
+    description: 'Never contact the hub: only cached models and local folders load.',
+  },
+  workers: {
+    variable: 'INFERENCE_WORKERS',
+    kind: integer(1, 256),
+    description: 'Inference worker threads; unset lets the backend choose from the CPU count.',
+  },
+  threadsPerWorker: {
+    variable: 'INFERENCE_THREADS',
+    kind: integer(1, 256),
+    description: 'Compute threads per inference worker; unset lets the backend choose.',
+  },
+};
+
+/** A documented environment variable, for the README and the server's --help. */
+export interface ConfigVariable {
+  variable: string;
+  /** Other names read when `variable` is unset. */
+  aliases: readonly string[];
+  /** The `RerankerConfig` key it sets. */
+  key: Key;
+  /** The default as the variable would be written, or a description of a computed one; none if unset. */
+  default: string | undefined;
+  /** What values are accepted. */
+  accepts: string;
+  description: string;
+}
+
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = (Object.keys(VARIABLE_SPECS) as Key[]).map(
+  (key) => {
+    const spec: VariableSpec<Key> = VARIABLE_SPECS[key];
+    return {
+      variable: spec.variable,
+      aliases: spec.aliases ?? [],
+      key,
+      default: spec.computedDefault?.text ?? spec.default,
+      accepts: spec.kind.accepts,
+      description: spec.description,
+    };
+  },
+);

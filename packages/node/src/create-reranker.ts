@@ -1,0 +1,86 @@
+import {
+  type BackendCandidate,
+  type CacheDriver,
+  consoleLogger,
+  type Logger,
+  UnifiedReRanker,
+} from '@reranker/core';
+import { loadConfig, type RerankerConfig } from './config';
+import type { ProgressMode } from './model/progress';
+import { resolveModel } from './model/resolve';
+import { onnxNodeBackend } from './onnx/backend';
+
+export interface CreateRerankerOptions extends Partial<RerankerConfig> {
+  /** Environment the configuration is read from; explicit options win over it. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Where warnings and download progress go. @default warnings to the console */
+  logger?: Logger;
+  /** Backends to try in order. @default [onnxNodeBackend({ device, workers, threadsPerWorker })] */
+  backends?: BackendCandidate[];
+  /** Pair cache driver, or false to disable. @default a memory cache when `cacheEnabled` */
+  cache?: CacheDriver | false;
+  /** Download progress display. @default 'auto' (a bar on a terminal, log lines otherwise) */
+  progress?: ProgressMode;
+}
+
+/**
+ * A ready reranker for Node: configuration from the environment (the original service's variables,
+ * see `CONFIG_VARIABLES`), the model from a folder or the Hugging Face hub (downloaded once into the
+ * cache dir), onnxruntime-node in worker threads.
+ *
+ * @example
+ * const reranker = await createReranker({ model: 'Xenova/ms-marco-MiniLM-L-6-v2' });
+ * const results = await reranker.rerank('what is a reranker', ['A reranker orders passages.', 'Bananas.']);
+ */
+export async function createReranker(options: CreateRerankerOptions = {}): Promise<UnifiedReRanker> {
+  const { env, logger: givenLogger, backends, cache, progress, ...overrides } = options;
+  const config: RerankerConfig = { ...loadConfig(env ?? process.env), ...definedOnly(overrides) };
+  const logger = givenLogger ?? consoleLogger;
+  if (config.useMlx === true) {
+    logger.warn(
+      'MLX not available, falling back to onnxruntime (the MLX backend is not part of this build yet)',
+    );
+  }
+  const model = await resolveModel({
+    model: config.model,
+    revision: config.revision,
+    localModelPath: config.localModelPath,
+    cacheDir: config.cacheDir,
+    dtype: config.dtype,
+    hubEndpoint: config.hubEndpoint,
+    hubToken: config.hubToken,
+    offline: config.offline,
+    logger,
+    progress,
+  });
+  return UnifiedReRanker.create({
+    model,
+    backends: backends ?? [
+      onnxNodeBackend({
+        device: config.device,
+        workers: config.workers,
+        threadsPerWorker: config.threadsPerWorker,
+      }),
+    ],
+    dtype: config.dtype,
+    maxLength: config.maxLength,
+    maxQueryTokens: config.maxQueryTokens,
+    truncation: config.truncation,
+    batchSize: config.batchSize,
+    maxBatchTokens: config.maxBatchTokens,
+    maxParallel: config.maxParallel,
+    maxQueue: config.maxQueue,
+    queueTimeoutMs: config.queueTimeoutMs,
+    workerTimeoutMs: config.workerTimeoutMs,
+    maxRetries: config.maxRetries,
+    cache: config.cacheEnabled ? cache : false,
+    cacheTtlMs: config.cacheTtlMs,
+    cacheMaxEntries: config.cacheMaxEntries,
+    clearCacheIntervalMs: config.clearCacheIntervalMs,
+    logger,
+  });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,263 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Backend,
+  type BackendCandidate,
+  type BackendLoadOptions,
+  DTYPES,
+  type Dtype,
+  type EncodedBatch,
+  labelCount,
+  type ModelFiles,
+  ONNX_FILE_BY_DTYPE,
+  RerankerError,
+} from '@reranker/core';
+import { DEVICE_PREFERENCES, type DevicePreference } from '../config/types';
+import { abortError, type ReadyInfo, SessionLoadError, WorkerPool } from './pool';
+import { deviceOf, planProviders } from './providers';
+
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+const LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
+
+export interface OnnxNodeBackendOptions {
+  /**
+   * Where to run. `auto` picks CUDA on Linux x64 when onnxruntime-node has its CUDA provider installed,
+   * never CoreML, else CPU. A device that fails to load falls back to CPU with one warning.
+   * @default 'auto'
+   */
+  device?: DevicePreference;
+  /**
+   * Worker threads, each with its own session (`backend.concurrency`).
+   * @default computed with threadsPerWorker so that workers × threadsPerWorker ≤ os.availableParallelism()
+   */
+  workers?: number;
+  /**
+   * `intraOpNumThreads` of each session.
+   * @default max(1, floor(os.availableParallelism() / workers)): 1 when workers fill the cores
+   */
+  threadsPerWorker?: number;
+  /** onnxruntime graph optimizations applied when the session is created. @default 'all' */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+}
+
+export interface Topology {
+  workers: number;
+  threadsPerWorker: number;
+}
+
+/** Threads one session gets by default before more workers pay off (see resolveTopology). */
+const MAX_DEFAULT_THREADS = 4;
+
+/**
+ * Workers × threads per worker, never more than `cores` unless both are given explicitly.
+ *
+ * Core sends up to `concurrency` (= workers) batches at once, and a small request is often a single
+ * batch, so threads inside one session serve latency while workers serve throughput. Measured on 2
+ * cores (minilm-l6, 8 × 128 tokens): 1 worker × 2 threads ran a lone batch in ~95 ms against ~180 ms
+ * for 2 workers × 1 thread, and matched its throughput under load (~80 pairs/s each). So small
+ * machines get one worker using every core. Intra-op scaling flattens past ~4 threads on these small
+ * matrices, so larger machines get more workers of up to 4 threads (8 cores: 2 × 4; 16: 4 × 4). GPU
+ * devices get one worker: one session per GPU, the threads serve the nodes that stay on the CPU.
+ */
+export function resolveTopology(
+  options: Pick<OnnxNodeBackendOptions, 'workers' | 'threadsPerWorker'>,
+  device: string,
+  cores: number,
+): Topology {
+  const { workers, threadsPerWorker } = options;
+  if (workers !== undefined && threadsPerWorker !== undefined) return { workers, threadsPerWorker };
+  if (workers !== undefined) return { workers, threadsPerWorker: Math.max(1, Math.floor(cores / workers)) };
+  if (threadsPerWorker !== undefined) {
+    return { workers: Math.max(1, Math.floor(cores / threadsPerWorker)), threadsPerWorker };
+  }
+  if (device !== 'cpu') return { workers: 1, threadsPerWorker: cores };
+  const count = Math.ceil(cores / MAX_DEFAULT_THREADS);
+  return { workers: count, threadsPerWorker: Math.max(1, Math.floor(cores / count)) };
+}
+
+const pools = new WeakMap<Backend, WorkerPool>();
+
+/** Test hook (not exported from the package): the next batch makes its worker die mid-run. */
+export function crashNextRun(backend: Backend): void {
+  pools.get(backend)?.crashNextRun();
+}
+
+/**
+ * onnxruntime-node in worker threads: the event loop stays free while a batch runs. Aborting a
+ * running batch rejects it at once, but its worker still finishes it before taking the next one
+ * (onnxruntime cannot interrupt a run). Dispose the backend before the process exits: Node stopping a
+ * worker in the middle of a native run aborts the process.
+ */
+export function onnxNodeBackend(options: OnnxNodeBackendOptions = {}): BackendCandidate {
+  validateOptions(options);
+  const device = options.device ?? 'auto';
+  return {
+    name: device === 'auto' ? 'onnxruntime-node' : `onnxruntime-node:${device}`,
+    load: (loadOptions) => loadBackend(options, device, loadOptions),
+  };
+}
+
+async function loadBackend(
+  options: OnnxNodeBackendOptions,
+  requestedDevice: DevicePreference,
+  { model, config, dtype, logger, signal }: BackendLoadOptions,
+): Promise<Backend> {
+  if (signal?.aborted) throw abortError(signal);
+  const modelFile = modelFileOf(model, dtype);
+  const plan = planProviders(requestedDevice);
+  const cores = availableParallelism();
+  const topology = resolveTopology(options, plan.device, cores);
+  if (topology.workers * topology.threadsPerWorker > cores) {
+    logger.warn(
+      { ...topology, cores },
+      `onnxruntime-node: ${topology.workers} workers × ${topology.threadsPerWorker} threads exceed the ${cores} cores; over-subscribed threads run slower`,
+    );
+  }
+  const graphOptimizationLevel = options.graphOptimizationLevel ?? 'all';
+  const pool = new WorkerPool(topology.workers, {
+    modelPath: modelFile,
+    executionProviders: plan.executionProviders,
+    fallbackToCpu: true,
+    graphOptimizationLevel,
+    intraOpNumThreads: topology.threadsPerWorker,
+  });
+  const numLabels = labelCount(config);
+  let ready: ReadyInfo;
+  try {
+    ready = await pool.start();
+    checkGraph(ready, numLabels, modelFile);
+    if (signal?.aborted) throw abortError(signal);
+  } catch (error) {
+    await pool.dispose();
+    throw loadError(error, modelFile);
+  }
+
+  const fallbackReason = plan.unavailable ?? ready.fallbackReason;
+  if (fallbackReason !== undefined) {
+    logger.warn(
+      { requestedDevice, fallbackReason },
+      `onnxruntime-node could not use device '${requestedDevice}' (${fallbackReason}); running on cpu. Install that execution provider, or set device: 'cpu' to run on CPU without this warning.`,
+    );
+  }
+  const facts = {
+    requestedDevice,
+    fallbackReason,
+    executionProviders: ready.executionProviders,
+    workers: topology.workers,
+    threadsPerWorker: topology.threadsPerWorker,
+    modelFile,
+    graphOptimizationLevel,
+  };
+  const backend: Backend = {
+    name: 'onnxruntime-node',
+    device: deviceOf(ready.executionProviders),
+    concurrency: topology.workers,
+    async run(batch, runOptions) {
+      checkBatch(batch);
+      const logits = await pool.run(batch, runOptions?.signal);
+      if (logits.length !== batch.rows * numLabels) {
+        throw new RerankerError(
+          'BACKEND_FAILED',
+          `The model returned ${logits.length} logits for ${batch.rows} rows × ${numLabels} labels: config.json and ${modelFile} disagree.`,
+        );
+      }
+      return logits;
+    },
+    dispose: () => pool.dispose(),
+    describe: () => ({ ...facts, workerRestarts: pool.restarts }),
+  };
+  pools.set(backend, pool);
+  return backend;
+}
+
+function modelFileOf(model: ModelFiles, dtype: Dtype): string {
+  if (!model.localDir) {
+    throw new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `The onnxruntime-node backend reads models from a folder on disk, but ${model.id} (${model.source}) has no localDir: download it to a folder first, or use a backend that reads files over HTTP.`,
+    );
+  }
+  const dir = model.localDir;
+  const relative = ONNX_FILE_BY_DTYPE[dtype];
+  const path = join(dir, relative);
+  if (existsSync(path)) return path;
+  const present = DTYPES.filter((d) => existsSync(join(dir, ONNX_FILE_BY_DTYPE[d])));
+  const found = present.map((d) => `${d} (${ONNX_FILE_BY_DTYPE[d]})`).join(', ') || 'none';
+  throw new RerankerError(
+    'MODEL_LOAD_FAILED',
+    `No ONNX file for dtype '${dtype}': ${path} does not exist. Dtypes with a file in ${dir}: ${found}. Pick one of those dtypes or add ${relative}.`,
+    { details: { path, dtype, availableDtypes: present } },
+  );
+}
+
+const FEEDABLE = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
+
+/** The graph must take what the backend feeds and give one logit per label. */
+function checkGraph(ready: ReadyInfo, numLabels: number, modelFile: string): void {
+  const problems: string[] = [];
+  for (const name of ['input_ids', 'attention_mask']) {
+    if (!ready.inputNames.includes(name)) problems.push(`it has no ${name} input`);
+  }
+  const unknown = ready.inputNames.filter((name) => !FEEDABLE.has(name));
+  if (unknown.length > 0) problems.push(`it declares inputs the backend cannot feed (${unknown.join(', ')})`);
+  if (!ready.outputNames.includes('logits')) problems.push('it has no logits output');
+  const labels = ready.logitsShape?.at(-1);
+  if (typeof labels === 'number' && labels !== numLabels) {
+    problems.push(`its logits have ${labels} labels where config.json has ${numLabels}`);
+  }
+  if (problems.length > 0) {
+    throw new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `${modelFile} is not a sequence-classification export the backend can run: ${problems.join('; ')}.`,
+    );
+  }
+}
+
+function loadError(error: unknown, modelFile: string): unknown {
+  if (error instanceof RerankerError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof SessionLoadError) {
+    return new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `onnxruntime could not load ${modelFile}: ${message}. Check that the file is a complete ONNX export.`,
+      { cause: error },
+    );
+  }
+  return new RerankerError(
+    'BACKEND_UNAVAILABLE',
+    `The onnxruntime-node worker thread failed to start: ${message}.`,
+    { cause: error },
+  );
+}
+
+function checkBatch(batch: EncodedBatch): void {
+  const size = batch.rows * batch.width;
+  const arrays = [batch.inputIds, batch.attentionMask, batch.tokenTypeIds];
+  if (arrays.some((array) => array.length !== size)) {
+    throw new RerankerError(
+      'INVALID_INPUT',
+      `An encoded batch of ${batch.rows} rows × ${batch.width} must hold ${size} ids, mask and type values each.`,
+    );
+  }
+}
+
+function validateOptions(options: OnnxNodeBackendOptions): void {
+  const fail = (message: string) => {
+    throw new RerankerError('INVALID_CONFIG', `onnxNodeBackend: ${message}`);
+  };
+  if (options.device !== undefined && !(DEVICE_PREFERENCES as readonly string[]).includes(options.device)) {
+    fail(`device must be one of ${DEVICE_PREFERENCES.join(', ')}, got ${String(options.device)}.`);
+  }
+  for (const key of ['workers', 'threadsPerWorker'] as const) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      fail(`${key} must be a positive integer, got ${String(value)}.`);
+    }
+  }
+  const level = options.graphOptimizationLevel;
+  if (level !== undefined && !LEVELS.includes(level)) {
+    fail(`graphOptimizationLevel must be one of ${LEVELS.join(', ')}, got ${String(level)}.`);
+  }
+}

@@ -1,0 +1,259 @@
+import { Worker } from 'node:worker_threads';
+import { type EncodedBatch, errorMessage, RerankerError } from '@reranker/core';
+import type { CloseRequest, RunRequest, WorkerInit, WorkerReply } from './worker';
+
+export type ReadyInfo = Extract<WorkerReply, { type: 'ready' }>;
+
+/**
+ * Starts the worker entry, from source or from the build. From source (vitest, tsx) this module's URL
+ * ends in `.ts` and the worker boots through tsx's `tsImport`: on Node 20 `execArgv: ['--import', 'tsx']`
+ * does not apply to a worker's entry module ("Unknown file extension .ts"). tsup bundles this module
+ * into `dist/index.js` (or a chunk beside it) and builds the worker as `dist/onnx/worker.js`.
+ */
+export function startWorker(init: WorkerInit): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const entry = JSON.stringify(new URL('./worker.ts', here).href);
+    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+    const code = `import(${tsx}).then((api) => api.tsImport(${entry}, ${entry}))`;
+    return new Worker(code, { eval: true, workerData: init });
+  }
+  return new Worker(new URL('./onnx/worker.js', here), { workerData: init });
+}
+
+/** The error a batch rejects with when its signal fires: the signal's own RerankerError, else ABORTED. */
+export function abortError(signal: AbortSignal): RerankerError {
+  if (signal.reason instanceof RerankerError) return signal.reason;
+  return new RerankerError('ABORTED', 'The batch was aborted: its AbortSignal fired before it finished.', {
+    cause: signal.reason,
+  });
+}
+
+/** A worker that exits or fails to start before it is ready, as opposed to a model it cannot load. */
+export class WorkerStartError extends Error {}
+/** A worker that started but could not create its session. */
+export class SessionLoadError extends Error {}
+
+interface Job {
+  id: number;
+  batch: EncodedBatch;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  resolve(logits: Float32Array): void;
+  reject(error: unknown): void;
+}
+
+interface Slot {
+  worker?: Worker;
+  exited?: Promise<void>;
+  /** `busy` without a job: the batch was aborted and the worker is finishing it for nothing. */
+  state: 'loading' | 'idle' | 'busy' | 'broken';
+  job?: Job;
+  error?: unknown;
+}
+
+/**
+ * Worker threads with one session each, fed FIFO: a batch goes to an idle worker or waits its turn.
+ *
+ * A synchronous onnxruntime run cannot be interrupted, and `worker.terminate()` during one aborts the
+ * process, so an aborted running batch is rejected at once while its worker finishes it and discards
+ * the result (replacing the worker would only add a second session competing for the same cores).
+ * A worker that crashes, or whose run throws, is replaced by a fresh one.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[];
+  private readonly queue: Job[] = [];
+  private nextId = 0;
+  private crashNext = false;
+  private disposing: Promise<void> | undefined;
+  /** Workers replaced after a crash or a failed run. */
+  restarts = 0;
+
+  constructor(
+    size: number,
+    private init: WorkerInit,
+  ) {
+    this.slots = Array.from({ length: size }, () => ({ state: 'loading' as const }));
+  }
+
+  /**
+   * Starts the first worker (which settles the providers, falling back to CPU if needed), then the
+   * others with the providers it got, so a fallback is decided and reported once.
+   */
+  async start(): Promise<ReadyInfo> {
+    const [first, ...rest] = this.slots;
+    const ready = await this.spawn(first!, this.init);
+    this.init = { ...this.init, executionProviders: ready.executionProviders, fallbackToCpu: false };
+    await Promise.all(rest.map((slot) => this.spawn(slot, this.init)));
+    return ready;
+  }
+
+  /**
+   * Runs one batch. The typed arrays are copied to the worker (structured clone), not transferred:
+   * the caller keeps a usable batch, e.g. to retry it after a BACKEND_FAILED. The copy is a few hundred
+   * KB at most, noise next to the inference itself.
+   */
+  run(batch: EncodedBatch, signal?: AbortSignal): Promise<Float32Array> {
+    if (this.disposing) return Promise.reject(disposedError());
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise<Float32Array>((resolve, reject) => {
+      const job: Job = { id: ++this.nextId, batch, resolve, reject };
+      if (signal) {
+        job.signal = signal;
+        job.onAbort = () => this.abort(job);
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.queue.push(job);
+      // Workers that failed to come back are retried when there is work for them.
+      for (const slot of this.slots) if (slot.state === 'broken') this.respawn(slot);
+      this.pump();
+    });
+  }
+
+  /**
+   * Rejects pending batches with DISPOSED and closes every worker. Resolves once the threads have
+   * ended, which waits for a batch still running natively. Idempotent.
+   */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      for (const job of this.queue.splice(0)) this.settle(job, disposedError());
+      const exits: Promise<void>[] = [];
+      for (const slot of this.slots) {
+        if (slot.job) this.settle(slot.job, disposedError());
+        if (slot.worker) this.close(slot.worker);
+        if (slot.exited) exits.push(slot.exited);
+        Object.assign(slot, { worker: undefined, job: undefined, state: 'broken' });
+      }
+      await Promise.all(exits);
+    })();
+    return this.disposing;
+  }
+
+  /** Test hook: the next dispatched batch makes its worker die mid-run. */
+  crashNextRun(): void {
+    this.crashNext = true;
+  }
+
+  private spawn(slot: Slot, init: WorkerInit): Promise<ReadyInfo> {
+    const worker = startWorker(init);
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    Object.assign(slot, { worker, exited, state: 'loading', job: undefined, error: undefined });
+    return new Promise<ReadyInfo>((resolve, reject) => {
+      let ready = false;
+      const fail = (error: Error) => {
+        if (this.disposing) return reject(disposedError());
+        if (slot.worker !== worker) return; // a replaced worker: its events are stale
+        if (ready) return this.crash(slot, error);
+        Object.assign(slot, { worker: undefined, state: 'broken', error });
+        reject(error);
+      };
+      worker.on('message', (reply: WorkerReply) => {
+        if (slot.worker !== worker) return;
+        if (reply.type === 'ready') {
+          ready = true;
+          slot.state = 'idle';
+          worker.unref(); // an idle pool does not keep the process alive
+          resolve(reply);
+          this.pump();
+        } else if (reply.type === 'load-failed') {
+          fail(new SessionLoadError(reply.message)); // the worker ends itself
+        } else {
+          this.finish(slot, reply);
+        }
+      });
+      worker.on('error', (error) => fail(new WorkerStartError(errorMessage(error), { cause: error })));
+      worker.on('exit', (code) => fail(new WorkerStartError(`the worker thread exited with code ${code}`)));
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      const job = slot.state === 'idle' ? this.queue.shift() : undefined;
+      if (!job) continue;
+      Object.assign(slot, { state: 'busy', job });
+      const { rows, width, inputIds, attentionMask, tokenTypeIds } = job.batch;
+      const request: RunRequest = {
+        type: 'run',
+        id: job.id,
+        rows,
+        width,
+        inputIds,
+        attentionMask,
+        tokenTypeIds,
+      };
+      if (this.crashNext) [request.crash, this.crashNext] = [true, false];
+      slot.worker!.ref(); // a batch in flight does
+      slot.worker!.postMessage(request);
+    }
+    if (this.queue.length > 0 && this.slots.every((slot) => slot.state === 'broken')) {
+      const reason = errorMessage(this.slots[0]!.error);
+      const error = new RerankerError(
+        'BACKEND_FAILED',
+        `No onnxruntime worker is running: restarting them failed (${reason}). Check the model file and memory.`,
+        { cause: this.slots[0]!.error },
+      );
+      for (const job of this.queue.splice(0)) this.settle(job, error);
+    }
+  }
+
+  /** A worker's answer to its batch (whose job is gone if the batch was aborted meanwhile). */
+  private finish(slot: Slot, reply: Extract<WorkerReply, { type: 'result' | 'run-failed' }>): void {
+    const job = slot.job?.id === reply.id ? slot.job : undefined;
+    Object.assign(slot, { job: undefined, state: 'idle' });
+    slot.worker!.unref();
+    if (reply.type === 'result') {
+      if (job) this.settle(job, undefined, reply.logits);
+      this.pump();
+      return;
+    }
+    if (job) this.settle(job, backendFailed(`onnxruntime failed to run the batch: ${reply.message}`));
+    // A session that threw may hold broken state (an allocation failure, say): start a fresh one.
+    this.close(slot.worker!);
+    this.respawn(slot);
+  }
+
+  private crash(slot: Slot, error: Error): void {
+    const job = slot.job;
+    slot.job = undefined;
+    if (job) this.settle(job, backendFailed(`the onnxruntime worker thread died: ${error.message}`, error));
+    this.respawn(slot);
+  }
+
+  private abort(job: Job): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    const slot = this.slots.find((s) => s.job === job);
+    if (slot) slot.job = undefined; // stays busy until the worker is done with the batch
+    this.settle(job, abortError(job.signal!));
+  }
+
+  private respawn(slot: Slot): void {
+    if (this.disposing) return;
+    this.restarts++;
+    this.spawn(slot, this.init).catch(() => this.pump()); // the slot is now 'broken'; pump fails the queue
+  }
+
+  /** Asks a worker to release its session and end, after any batch it is running. */
+  private close(worker: Worker): void {
+    worker.postMessage({ type: 'close' } satisfies CloseRequest);
+  }
+
+  private settle(job: Job, error: unknown, logits?: Float32Array): void {
+    if (job.onAbort) job.signal!.removeEventListener('abort', job.onAbort);
+    if (logits) job.resolve(logits);
+    else job.reject(error);
+  }
+}
+
+function disposedError(): RerankerError {
+  return new RerankerError(
+    'DISPOSED',
+    'The onnxruntime-node backend was disposed: load a new one to run batches.',
+  );
+}
+
+function backendFailed(message: string, cause?: unknown): RerankerError {
+  return new RerankerError('BACKEND_FAILED', `${message} (retryable: the worker is being replaced).`, {
+    cause,
+  });
+}

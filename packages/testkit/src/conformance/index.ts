@@ -1,0 +1,2 @@
+export * from './backend-suite';
+export * from './cache-suite';
