@@ -54,7 +54,7 @@ export interface RerankerConfig {
   cacheTtlMs: number;
   /** Cached scores kept at most. @default 10000 */
   cacheMaxEntries: number;
-  /** How often the whole score cache is cleared, in ms. @default 3600000 */
+  /** How often expired scores are purged from the memory cache, in ms. @default 3600000 */
   clearCacheIntervalMs: number;
   /** Where hub downloads are stored. @default `$XDG_CACHE_HOME/reranker`, `~/.cache/reranker` or `%LOCALAPPDATA%\reranker\cache` */
   cacheDir: string;

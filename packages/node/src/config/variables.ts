@@ -151,7 +151,8 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     variable: 'CLEAR_CACHE_INTERVAL',
     kind: secondsAsMs(365 * DAY),
     default: '3600',
-    description: 'Seconds between full clears of the score cache.',
+    description:
+      'Seconds between purges of expired scores from the memory cache (TTL still applies between purges).',
   },
   cacheDir: {
     variable: 'RERANKER_CACHE_DIR',

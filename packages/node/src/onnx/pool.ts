@@ -235,6 +235,9 @@ export class WorkerPool {
 
   /** Asks a worker to release its session and end, after any batch it is running. */
   private close(worker: Worker): void {
+    // Referenced again so that a caller awaiting dispose() keeps the process alive until the thread
+    // has exited (an unreferenced idle worker would let Node exit mid-await with code 13).
+    worker.ref();
     worker.postMessage({ type: 'close' } satisfies CloseRequest);
   }
 

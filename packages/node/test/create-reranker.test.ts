@@ -1,0 +1,146 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import type { Logger, UnifiedReRanker } from '@reranker/core';
+import {
+  loadReferenceModel,
+  maxAbsDiff,
+  type PresetName,
+  referenceLogits,
+  synthesizedModelDir,
+} from '@reranker/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createReranker } from '../src/index';
+import { type HubServer, startHubServer } from './helpers/hub-server';
+
+env.allowRemoteModels = false;
+const open: UnifiedReRanker[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((r) => r.dispose()));
+});
+
+const quiet = (warnings: string[] = []): Logger => ({
+  debug() {},
+  info() {},
+  warn: (o, m) => warnings.push(typeof o === 'string' ? o : (m ?? '')),
+  error: (o, m) => warnings.push(typeof o === 'string' ? o : (m ?? '')),
+});
+
+async function make(options: Parameters<typeof createReranker>[0]) {
+  const reranker = await createReranker({ env: {}, logger: quiet(), progress: 'none', ...options });
+  open.push(reranker);
+  return reranker;
+}
+
+const QUERY = 'which metals are magnetic';
+const DOCS = [
+  'Iron, nickel and cobalt are ferromagnetic metals.',
+  'Aluminium is not attracted to a fridge magnet.',
+  'The museum opens at nine on weekdays.',
+  'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world.',
+];
+
+async function referenceScores(preset: PresetName, query: string, docs: string[]) {
+  const dir = await synthesizedModelDir(preset);
+  env.localModelPath = `${dirname(dir)}/`;
+  const tokenizer = await AutoTokenizer.from_pretrained(basename(dir));
+  const model = await loadReferenceModel(dir);
+  return docs.map((doc) => {
+    const enc = tokenizer(query, { text_pair: doc });
+    const logits = referenceLogits(model, {
+      inputIds: Array.from(enc.input_ids.data as BigInt64Array, Number),
+      tokenTypeIds: enc.token_type_ids
+        ? Array.from(enc.token_type_ids.data as BigInt64Array, Number)
+        : undefined,
+    });
+    return logits.length === 1 ? logits[0]! : logits[1]! - logits[0]!;
+  });
+}
+
+describe('createReranker on onnxruntime-node', () => {
+  it.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)(
+    '%s: a local folder reranks with the reference scores',
+    async (preset) => {
+      const dir = await synthesizedModelDir(preset);
+      const reranker = await make({ model: dir });
+      const results = await reranker.rerank(QUERY, DOCS);
+      const expected = await referenceScores(preset, QUERY, DOCS);
+      const byIndex = [...results].sort((a, b) => a.index - b.index).map((r) => r.score);
+      expect(maxAbsDiff(byIndex, expected)).toBeLessThan(1e-4);
+      expect(results.map((r) => r.score)).toEqual([...byIndex].sort((a, b) => b - a));
+      const info = await reranker.info();
+      expect(info).toMatchObject({
+        backend: 'onnxruntime-node',
+        device: 'cpu',
+        source: `local:${dir}`,
+        dtype: 'fp32',
+      });
+    },
+  );
+
+  it("a pair's score does not depend on what shares its batch", async () => {
+    const dir = await synthesizedModelDir('tiny');
+    const reranker = await make({ model: dir, cacheEnabled: false, batchSize: 8, maxBatchTokens: 8192 });
+    const target = 'Cobalt is used in strong permanent magnets.';
+    const [alone] = await reranker.score([[QUERY, target]]);
+    const long = 'magnet '.repeat(300);
+    const mixed = await reranker.score([
+      [QUERY, 'short'],
+      [QUERY, long],
+      [QUERY, target],
+      [QUERY, 'iron'],
+      [QUERY, `${long} and more`],
+    ]);
+    expect(Math.abs(mixed[2]! - alone!)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('USE_MLX=true on this machine falls back to onnxruntime with one warning', async () => {
+    const warnings: string[] = [];
+    const reranker = await make({
+      model: await synthesizedModelDir('tiny'),
+      env: { USE_MLX: 'true' },
+      logger: quiet(warnings),
+    });
+    expect(
+      warnings.filter((w) => w.startsWith('MLX not available, falling back to onnxruntime')),
+    ).toHaveLength(1);
+    expect((await reranker.info()).backend).toBe('onnxruntime-node');
+  });
+
+  it('a bad environment variable fails fast, naming it', async () => {
+    await expect(make({ env: { RERANKER_DTYPE: 'fp8' } })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining('RERANKER_DTYPE'),
+    });
+  });
+});
+
+describe('createReranker with a hub id', () => {
+  let hub: HubServer;
+  let cacheDir: string;
+  beforeAll(async () => {
+    hub = await startHubServer({ 'acme/tiny-reranker': await synthesizedModelDir('tiny') });
+    cacheDir = await mkdtemp(join(tmpdir(), 'reranker-hub-cache-'));
+  });
+  afterAll(async () => {
+    await hub.close();
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('downloads once into the cache dir, then loads from it without any request', async () => {
+    const hubEnv = {
+      HF_ENDPOINT: hub.url,
+      RERANKER_CACHE_DIR: cacheDir,
+      RERANKER_MODEL: 'acme/tiny-reranker',
+    };
+    const first = await make({ env: hubEnv });
+    expect((await first.info()).source).toBe('remote:acme/tiny-reranker');
+    expect(hub.totalRequests()).toBeGreaterThan(0);
+    const scores = await first.score([[QUERY, DOCS[0]!]]);
+    hub.resetCounts();
+    const second = await make({ env: hubEnv });
+    expect(hub.totalRequests()).toBe(0);
+    expect(await second.score([[QUERY, DOCS[0]!]])).toEqual(scores);
+  });
+});
