@@ -19,6 +19,7 @@ export {
   type RerankerErrorCode,
   type RerankerErrorOptions,
 } from './errors';
+export type { ScoringUsage } from './inference';
 export type { RerankDocument, ScorePair } from './input';
 export { consoleLogger, type Logger, silentLogger } from './logger';
 export { MetricsRecorder, type MetricsSnapshot } from './metrics';
@@ -31,7 +32,13 @@ export {
   ONNX_FILE_BY_DTYPE,
 } from './model';
 export type { UnifiedReRankerOptions } from './options';
-export { type RerankerInfo, type RerankOptions, type RerankResult, UnifiedReRanker } from './reranker';
+export {
+  type DetailedRerank,
+  type RerankerInfo,
+  type RerankOptions,
+  type RerankResult,
+  UnifiedReRanker,
+} from './reranker';
 export { type PairScore, scoreFromLogits, sigmoid } from './scores';
 export {
   type EncodedPair,

@@ -22,6 +22,16 @@ export interface PairScorerDeps {
   retry: RetryPolicy;
 }
 
+/** What a call to `logits` cost. */
+export interface ScoringUsage {
+  /** Pairs the model ran on (cache misses, not shared with another request). */
+  computedPairs: number;
+  /** Pairs answered by the cache. */
+  cachedPairs: number;
+  /** Tokens of the pairs the model ran on, special tokens included, padding excluded. */
+  tokens: number;
+}
+
 interface Job {
   query: string;
   document: string;
@@ -43,7 +53,8 @@ export class PairScorer {
     queries: readonly string[],
     documents: readonly string[],
     options: { signal?: AbortSignal; useCache: boolean },
-  ): Promise<CachedLogits[]> {
+  ): Promise<{ logits: CachedLogits[]; usage: ScoringUsage }> {
+    const usage: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
     const keys = await this.keysFor(queries, documents);
     const results: (CachedLogits | undefined)[] = new Array(keys.length);
     const cache = options.useCache ? this.deps.cache : undefined;
@@ -57,26 +68,30 @@ export class PairScorer {
         }
       });
       this.deps.metrics.recordCache(hits, keys.length - hits);
+      usage.cachedPairs = hits;
     }
 
     const pending = keys.map((_, i) => i).filter((i) => results[i] === undefined);
     const jobs = pending.map((i) => ({ query: queries[i]!, document: documents[i]!, key: keys[i]! }));
     // A pair borrowed from another request that then fails (its caller aborted, say) is computed here.
-    let retry = await this.settle(jobs, results, pending, options.signal, true);
-    if (retry.length > 0)
-      retry = await this.settle(
+    const retry = await this.settle(jobs, results, pending, options.signal, true, usage);
+    if (retry.length > 0) {
+      const again = retry.map((i) => pending[i]!);
+      await this.settle(
         retry.map((i) => jobs[i]!),
         results,
-        retry.map((i) => pending[i]!),
+        again,
         options.signal,
         false,
+        usage,
       );
+    }
 
     if (cache) {
       const fresh = pending.map((i) => [keys[i]!, results[i]!] as const);
       if (fresh.length > 0) await cache.setMany(fresh);
     }
-    return results as CachedLogits[];
+    return { logits: results as CachedLogits[], usage };
   }
 
   /** Computes or borrows each job; returns the positions (in `jobs`) whose borrowed result failed. */
@@ -86,6 +101,7 @@ export class PairScorer {
     targets: readonly number[],
     signal: AbortSignal | undefined,
     borrow: boolean,
+    usage: ScoringUsage,
   ): Promise<number[]> {
     const owned = new Map<
       string,
@@ -110,7 +126,7 @@ export class PairScorer {
       return { promise, borrowed: false };
     });
 
-    const work = this.compute([...owned.values()], signal);
+    const work = this.compute([...owned.values()], signal, usage);
     const settled = await Promise.allSettled(promises.map((p) => raceAbort(p.promise, signal)));
     await work;
     const failedBorrowed: number[] = [];
@@ -126,6 +142,7 @@ export class PairScorer {
   private async compute(
     owned: { job: Job; resolve: (v: CachedLogits) => void; reject: (e: unknown) => void }[],
     signal: AbortSignal | undefined,
+    usage: ScoringUsage,
   ): Promise<void> {
     if (owned.length === 0) return;
     const { encoder, backend, numLabels, limits, metrics, logger, retry } = this.deps;
@@ -169,6 +186,8 @@ export class PairScorer {
           }
           metrics.recordBatch(plan.indices.length, plan.indices.length * plan.width);
           plan.indices.forEach((pairIndex, row) => {
+            usage.computedPairs++;
+            usage.tokens += pairs[pairIndex]!.inputIds.length;
             owned[pairIndex]!.resolve(Array.from(logits.subarray(row * numLabels, (row + 1) * numLabels)));
           });
         } catch (error) {

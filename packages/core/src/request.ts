@@ -1,7 +1,7 @@
 import type { CachedLogits } from './cache/contract';
 import type { ConcurrencyController } from './concurrency';
 import { RerankerError } from './errors';
-import type { PairScorer } from './inference';
+import type { PairScorer, ScoringUsage } from './inference';
 import type { MetricsRecorder } from './metrics';
 
 export interface RequestDeps {
@@ -15,17 +15,24 @@ export interface RequestDeps {
  * One request's life: wait for a slot (bounded queue), compute within the inference time limit,
  * record wait and process times and the outcome.
  */
+export interface RequestOutcome {
+  logits: CachedLogits[];
+  usage: ScoringUsage;
+  /** Time waiting for a slot, and time computing, in ms. */
+  timings: { queueMs: number; inferenceMs: number };
+}
+
 export async function runRequest(
   deps: RequestDeps,
   queries: string[],
   documents: string[],
   options: { signal?: AbortSignal; useCache: boolean },
-): Promise<CachedLogits[]> {
+): Promise<RequestOutcome> {
   const queuedAt = performance.now();
   let waitMs = 0;
   let startedAt: number | undefined;
   try {
-    const logits = await deps.controller.run(
+    const scored = await deps.controller.run(
       async ({ waitedMs }) => {
         waitMs = waitedMs;
         startedAt = performance.now();
@@ -49,13 +56,9 @@ export async function runRequest(
       },
       { signal: options.signal },
     );
-    deps.metrics.recordRequest({
-      ok: true,
-      waitMs,
-      processMs: performance.now() - startedAt!,
-      documents: documents.length,
-    });
-    return logits;
+    const inferenceMs = performance.now() - startedAt!;
+    deps.metrics.recordRequest({ ok: true, waitMs, processMs: inferenceMs, documents: documents.length });
+    return { ...scored, timings: { queueMs: waitMs, inferenceMs } };
   } catch (error) {
     if (startedAt === undefined) waitMs = performance.now() - queuedAt;
     deps.metrics.recordRequest({

@@ -4,7 +4,7 @@ import { createMemoryCache } from './cache/memory';
 import { createPairCache, type PairCache } from './cache/pair-cache';
 import { ConcurrencyController, type ControllerStats } from './concurrency';
 import { RerankerError } from './errors';
-import { PairScorer } from './inference';
+import { PairScorer, type ScoringUsage } from './inference';
 import {
   documentTexts,
   pairsToTexts,
@@ -43,6 +43,15 @@ export interface RerankResult<D = RerankDocument> {
   /** The input document, when `returnDocuments` is set. */
   document?: D;
 }
+
+export interface DetailedRerank<D = RerankDocument> {
+  results: RerankResult<D>[];
+  usage: ScoringUsage;
+  /** Time waiting for a slot and computing, in ms (0 for an empty list). */
+  timings: { queueMs: number; inferenceMs: number };
+}
+
+const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
 
 export interface RerankerInfo {
   backend: string;
@@ -151,12 +160,21 @@ export class UnifiedReRanker {
     documents: readonly D[],
     options: RerankOptions = {},
   ): Promise<RerankResult<D>[]> {
+    return (await this.rerankDetailed(query, documents, options)).results;
+  }
+
+  /** As `rerank`, with what the request cost: pairs computed and cached, tokens, queue and inference time. */
+  async rerankDetailed<D extends RerankDocument>(
+    query: string,
+    documents: readonly D[],
+    options: RerankOptions = {},
+  ): Promise<DetailedRerank<D>> {
     this.assertOpen();
     validateQuery(query);
     const texts = documentTexts(documents);
     const topK = validateTopK(options.topK, texts.length);
-    if (texts.length === 0) return [];
-    const logits = await this.request(
+    if (texts.length === 0) return { results: [], usage: NO_USAGE, timings: { queueMs: 0, inferenceMs: 0 } };
+    const { logits, usage, timings } = await this.request(
       texts.map(() => query),
       texts,
       options,
@@ -168,7 +186,7 @@ export class UnifiedReRanker {
         : { index, score, relevanceScore };
     });
     results.sort((a, b) => b.score - a.score || a.index - b.index);
-    return results.slice(0, topK);
+    return { results: results.slice(0, topK), usage, timings };
   }
 
   /** Raw scores of (query, document) pairs, in input order. */
@@ -179,8 +197,13 @@ export class UnifiedReRanker {
     this.assertOpen();
     const { queries, documents } = pairsToTexts(pairs);
     if (queries.length === 0) return [];
-    const logits = await this.request(queries, documents, options);
+    const { logits } = await this.request(queries, documents, options);
     return logits.map((l) => scoreFromLogits(l).score);
+  }
+
+  /** Tokens of a text without special tokens, as the model's tokenizer counts them (for chunking and limits). */
+  countTokens(text: string): number {
+    return this.encoder.tokenize(text).length;
   }
 
   private request(queries: string[], documents: string[], options: RerankOptions) {

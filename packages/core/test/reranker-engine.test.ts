@@ -45,6 +45,26 @@ describe('pair cache', () => {
     expect(reranker.stats().metrics).toMatchObject({ cache_hits: 9, cache_misses: 10 });
   });
 
+  it('rerankDetailed reports pairs computed and cached, tokens and timings', async () => {
+    const probe = newProbe();
+    const { reranker } = await create(probe);
+    const first = await reranker.rerankDetailed('rivers', docs(3));
+    expect(first.usage.computedPairs).toBe(3);
+    expect(first.usage.cachedPairs).toBe(0);
+    // Each pair is [CLS] query [SEP] document [SEP]: its tokens counted once, padding excluded.
+    const perPair = docs(3).map((d) => reranker.countTokens('rivers') + reranker.countTokens(d) + 3);
+    expect(first.usage.tokens).toBe(perPair.reduce((a, b) => a + b, 0));
+    const second = await reranker.rerankDetailed('rivers', [...docs(3), 'new one']);
+    expect(second.usage).toEqual({
+      computedPairs: 1,
+      cachedPairs: 3,
+      tokens: reranker.countTokens('rivers') + reranker.countTokens('new one') + 3,
+    });
+    expect(second.timings.queueMs).toBeGreaterThanOrEqual(0);
+    expect(second.timings.inferenceMs).toBeGreaterThan(0);
+    expect(second.results.map((r) => r.index).sort()).toEqual([0, 1, 2, 3]);
+  });
+
   it('useCache: false recomputes everything', async () => {
     const probe = newProbe();
     const { reranker } = await create(probe);
