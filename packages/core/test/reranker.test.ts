@@ -1,11 +1,8 @@
-import { basename, dirname } from 'node:path';
-import { AutoTokenizer, env } from '@huggingface/transformers';
-import { loadReferenceModel, maxAbsDiff, type PresetName, referenceLogits } from '@reranker/testkit';
+import { maxAbsDiff, type PresetName, referencePairScores } from '@reranker/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RerankerError, UnifiedReRanker } from '../src/index';
 import { localModel, newProbe, probedReference, recordingLogger } from './helpers';
 
-env.allowRemoteModels = false;
 const open: UnifiedReRanker[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((r) => r.dispose()));
@@ -38,20 +35,7 @@ describe('UnifiedReRanker scores', () => {
     async (preset) => {
       const { reranker } = await create(preset);
       const results = await reranker.rerank(QUERY, DOCS);
-      const dir = (await localModel(preset)).localDir!;
-      env.localModelPath = `${dirname(dir)}/`;
-      const tokenizer = await AutoTokenizer.from_pretrained(basename(dir));
-      const model = await loadReferenceModel(dir);
-      const expected = DOCS.map((doc) => {
-        const enc = tokenizer(QUERY, { text_pair: doc });
-        const logits = referenceLogits(model, {
-          inputIds: Array.from(enc.input_ids.data as BigInt64Array, Number),
-          tokenTypeIds: enc.token_type_ids
-            ? Array.from(enc.token_type_ids.data as BigInt64Array, Number)
-            : undefined,
-        });
-        return logits.length === 1 ? logits[0]! : logits[1]! - logits[0]!;
-      });
+      const expected = await referencePairScores((await localModel(preset)).localDir!, QUERY, DOCS);
       const byIndex = [...results].sort((a, b) => a.index - b.index);
       expect(
         maxAbsDiff(

@@ -1,20 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { AutoTokenizer, env } from '@huggingface/transformers';
+import { join } from 'node:path';
 import type { Logger, UnifiedReRanker } from '@reranker/core';
-import {
-  loadReferenceModel,
-  maxAbsDiff,
-  type PresetName,
-  referenceLogits,
-  synthesizedModelDir,
-} from '@reranker/testkit';
+import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createReranker } from '../src/index';
 import { type HubServer, startHubServer } from './helpers/hub-server';
 
-env.allowRemoteModels = false;
 const open: UnifiedReRanker[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((r) => r.dispose()));
@@ -41,23 +33,6 @@ const DOCS = [
   'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world.',
 ];
 
-async function referenceScores(preset: PresetName, query: string, docs: string[]) {
-  const dir = await synthesizedModelDir(preset);
-  env.localModelPath = `${dirname(dir)}/`;
-  const tokenizer = await AutoTokenizer.from_pretrained(basename(dir));
-  const model = await loadReferenceModel(dir);
-  return docs.map((doc) => {
-    const enc = tokenizer(query, { text_pair: doc });
-    const logits = referenceLogits(model, {
-      inputIds: Array.from(enc.input_ids.data as BigInt64Array, Number),
-      tokenTypeIds: enc.token_type_ids
-        ? Array.from(enc.token_type_ids.data as BigInt64Array, Number)
-        : undefined,
-    });
-    return logits.length === 1 ? logits[0]! : logits[1]! - logits[0]!;
-  });
-}
-
 describe('createReranker on onnxruntime-node', () => {
   it.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)(
     '%s: a local folder reranks with the reference scores',
@@ -65,7 +40,7 @@ describe('createReranker on onnxruntime-node', () => {
       const dir = await synthesizedModelDir(preset);
       const reranker = await make({ model: dir });
       const results = await reranker.rerank(QUERY, DOCS);
-      const expected = await referenceScores(preset, QUERY, DOCS);
+      const expected = await referencePairScores(dir, QUERY, DOCS);
       const byIndex = [...results].sort((a, b) => a.index - b.index).map((r) => r.score);
       expect(maxAbsDiff(byIndex, expected)).toBeLessThan(1e-4);
       expect(results.map((r) => r.score)).toEqual([...byIndex].sort((a, b) => b - a));

@@ -5,6 +5,7 @@ import { isRerankerError, type Logger, silentLogger } from '@reranker/core';
 import { synthesizedModelDir } from '@reranker/testkit';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ResolveModelOptions, resolveModel } from '../src/model/resolve';
+import { rejection } from './helpers/assertions';
 import { type HubServer, startHubServer, unreachableEndpoint } from './helpers/hub-server';
 
 const ID = 'acme/tiny';
@@ -33,15 +34,6 @@ function resolve(hubEndpoint: string, overrides: Partial<ResolveModelOptions> = 
     progress: 'none',
     ...overrides,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: unknown }> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error('expected a rejection');
-  return error;
 }
 
 function warnings(): Logger & { warned: string[] } {

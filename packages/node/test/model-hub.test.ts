@@ -6,6 +6,7 @@ import { synthesizedModelDir } from '@reranker/testkit';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MANIFEST_FILE } from '../src/model/manifest';
 import { type ResolveModelOptions, resolveModel } from '../src/model/resolve';
+import { rejection } from './helpers/assertions';
 import { type HubServer, startHubServer } from './helpers/hub-server';
 
 const ID = 'acme/tiny-reranker';
@@ -45,15 +46,6 @@ function resolve(overrides: Partial<ResolveModelOptions> = {}): Promise<ModelFil
     progress: 'none',
     ...overrides,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: unknown }> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error('expected a rejection');
-  return error;
 }
 
 function recordingLogger(): Logger & { lines: { level: string; msg: string; obj: unknown }[] } {

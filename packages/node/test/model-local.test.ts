@@ -5,6 +5,7 @@ import { isRerankerError, silentLogger } from '@reranker/core';
 import { synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ResolveModelOptions, resolveModel } from '../src/model/resolve';
+import { rejection } from './helpers/assertions';
 import { type HubServer, startHubServer } from './helpers/hub-server';
 
 let served: string;
@@ -33,15 +34,6 @@ function resolve(model: string, overrides: Partial<ResolveModelOptions> = {}) {
     progress: 'none',
     ...overrides,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: unknown }> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error('expected a rejection');
-  return error;
 }
 
 /** A copy of the served model without some files. */

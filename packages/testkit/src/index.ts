@@ -1,3 +1,4 @@
+export { referencePairScores } from './hf-reference';
 export { synthesizedModelDir } from './model-cache';
 export { buildOnnxModel } from './onnx-graph';
 export {
