@@ -62,6 +62,8 @@ export interface RerankerInfo {
   dtype: Dtype;
   maxLength: number;
   maxQueryTokens: number;
+  /** Special tokens the model's template adds to a pair (BERT 3, XLM-R 4). */
+  pairSpecialTokens: number;
   truncation: string;
   numLabels: number;
   cacheEnabled: boolean;
@@ -231,6 +233,7 @@ export class UnifiedReRanker {
       dtype,
       maxLength: this.encoder.maxLength,
       maxQueryTokens: this.encoder.maxQueryTokens,
+      pairSpecialTokens: this.encoder.pairSpecialTokens,
       truncation: this.encoder.truncation,
       numLabels: this.numLabels,
       cacheEnabled: this.cache !== undefined,

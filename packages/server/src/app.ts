@@ -1,0 +1,105 @@
+import type { UnifiedReRanker } from '@reranker/core';
+import type { RerankerConfig } from '@reranker/node';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { ServerConfig } from './config';
+import { type Flavour, HttpError, sendError } from './errors';
+import { createLogger, engineLogger, type PinoLogger } from './logger';
+import { ServerMetrics } from './metrics/prometheus';
+import { requireApiKey } from './middleware/auth';
+import { requestLogging } from './middleware/logging';
+import { ModelNames } from './model-names';
+import { cohereRoutes } from './routes/cohere';
+import { openapiRoutes } from './routes/openapi';
+import { opsRoutes } from './routes/ops';
+import { rerankRoute } from './routes/rerank';
+import { Service } from './service';
+
+export interface CreateAppOptions {
+  /** The engine, or a promise of it: routes answer 503 "loading" until it resolves. */
+  reranker: UnifiedReRanker | Promise<UnifiedReRanker>;
+  config: ServerConfig;
+  /** Request and lifecycle logs. @default pino at `config.logLevel` on stdout */
+  logger?: PinoLogger;
+  /** Prometheus metrics (pass one to instrument backends before the reranker exists). @default a new registry */
+  metrics?: ServerMetrics;
+  /** The engine's settings, shown by /info. */
+  engine?: Partial<RerankerConfig>;
+}
+
+/** The express app plus its lifecycle, for the bin (shutdown) and tests (`await app.service.ready`). */
+export type RerankerApp = Express & { readonly service: Service; readonly metrics: ServerMetrics };
+
+/**
+ * The HTTP API as an express 5 app, without listening: the bin and the tests listen on it.
+ * Routes: native/TEI `POST /rerank`, Cohere/Jina `POST /v1/rerank` and `/v2/rerank`, `GET /health`,
+ * `/healthz`, `/readyz`, `/info`, `/metrics`, `/metrics/prometheus`, `/openapi.json`.
+ */
+export function createApp(options: CreateAppOptions): RerankerApp {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = options.metrics ?? new ServerMetrics();
+  const service = new Service({
+    reranker: options.reranker,
+    warmup: config.warmupOnStart,
+    logger: engineLogger(logger),
+  });
+  service.ready.then(() => metrics.attach(service.reranker!)).catch(() => {});
+  const names = new ModelNames(service, config);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('etag', false);
+  app.use(requestLogging(logger, metrics));
+  if (config.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+        exposedHeaders: ['x-request-id', 'x-queue-time', 'x-inference-time', 'x-total-time', 'retry-after'],
+      }),
+    );
+  }
+  app.use(closeWhileDraining(service));
+  const apiAuth = requireApiKey(config.apiKeys);
+  const opsAuth = config.metricsRequireAuth ? apiAuth : pass;
+  const json = express.json({ limit: config.bodyLimitBytes, type: () => true });
+  const deps = { service, config, metrics, names, json, auth: apiAuth };
+  app.use(opsRoutes({ service, config, metrics, engine: options.engine, auth: opsAuth }));
+  app.use(openapiRoutes({ auth: opsAuth }));
+  app.use(rerankRoute(deps));
+  app.use(cohereRoutes(deps));
+  app.use((req, _res, next) => {
+    next(new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}; see GET /openapi.json.`));
+  });
+  app.use(errorHandler(logger));
+  return Object.assign(app, { service, metrics });
+}
+
+const pass: RequestHandler = (_req, _res, next) => next();
+
+/** While draining, tell keep-alive clients to reconnect (to another instance) after this response. */
+function closeWhileDraining(service: Service): RequestHandler {
+  return (_req, res, next) => {
+    if (service.phase === 'draining') res.set('connection', 'close');
+    next();
+  };
+}
+
+/** Every error ends here and leaves through `sendError`, in the flavour the route chose. */
+function errorHandler(logger: PinoLogger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const flavour: Flavour = res.locals.flavour ?? guessFlavour(req.path, error);
+    const response = sendError(res, error, flavour);
+    if (response.status >= 500 && response.code === 'INTERNAL') {
+      logger.error({ err: error, reqId: req.id }, 'unexpected error');
+    }
+  };
+}
+
+/** Errors before a route ran (body too large, bad JSON): the path and the raw body tell the API. */
+function guessFlavour(path: string, error: unknown): Flavour {
+  if (/^\/v[12]\//.test(path)) return 'cohere';
+  const body = (error as { body?: unknown } | undefined)?.body;
+  if (typeof body === 'string' && /"texts"\s*:/.test(body)) return 'tei';
+  return 'native';
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+import type { AddressInfo } from 'node:net';
+import { errorMessage, isRerankerError } from '@reranker/core';
+import { createReranker, loadConfig, onnxNodeBackend } from '@reranker/node';
+import { createApp } from './app';
+import { parseCommandLine } from './cli';
+import { loadServerConfig } from './config';
+import { createLogger, engineLogger } from './logger';
+import { ServerMetrics } from './metrics/prometheus';
+import { onShutdownSignals } from './shutdown';
+
+/**
+ * `reranker-server`: reads flags and environment, starts listening at once (GET /health says
+ * "loading" while the model loads), loads and warms the model, then serves until SIGTERM/SIGINT.
+ */
+async function main(): Promise<void> {
+  // Run through `pnpm start` (or npm), relative paths mean the folder the user typed the command in.
+  if (process.env.npm_lifecycle_event && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+  // `pnpm start -- --port 8001` passes the `--` through.
+  const args = process.argv.slice(2);
+  const env = parseCommandLine(args[0] === '--' ? args.slice(1) : args);
+  let config: ReturnType<typeof loadServerConfig>;
+  let engine: ReturnType<typeof loadConfig>;
+  try {
+    config = loadServerConfig(env);
+    engine = loadConfig(env);
+  } catch (error) {
+    console.error(errorMessage(error));
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel);
+  const metrics = new ServerMetrics();
+  const reranker = createReranker({
+    env,
+    logger: engineLogger(logger),
+    backends: metrics.instrument([
+      onnxNodeBackend({
+        device: engine.device,
+        workers: engine.workers,
+        threadsPerWorker: engine.threadsPerWorker,
+      }),
+    ]),
+  });
+  const app = createApp({ reranker, config, logger, metrics, engine });
+  const server = app.listen(config.port, config.host);
+  server.once('error', (error) => {
+    logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}`);
+    process.exit(1);
+  });
+  server.once('listening', () => {
+    const { port } = server.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    logger.info({ host: config.host, port }, `listening on http://${host}:${port}`);
+  });
+  onShutdownSignals({ server, service: app.service, logger, timeoutMs: config.shutdownTimeoutMs });
+  try {
+    await app.service.ready;
+    if (app.service.phase !== 'ready') return;
+    const info = app.service.info!;
+    logger.info(
+      {
+        model: info.model,
+        source: info.source,
+        backend: info.backend,
+        device: info.device,
+        dtype: info.dtype,
+      },
+      'ready',
+    );
+  } catch (error) {
+    const code = isRerankerError(error) ? error.code : 'INTERNAL';
+    logger.fatal({ code }, 'exiting: the model could not start (see the error above)');
+    logger.flush?.();
+    process.exit(1);
+  }
+}
+
+main().catch((error) => {
+  console.error(errorMessage(error));
+  process.exit(1);
+});

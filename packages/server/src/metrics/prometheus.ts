@@ -1,0 +1,160 @@
+import type { BackendCandidate, UnifiedReRanker } from '@reranker/core';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const COUNTS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+const TOKENS = [16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576];
+
+/** What one rerank request cost, for the histograms. */
+export interface RequestCost {
+  queueMs: number;
+  inferenceMs: number;
+  documents: number;
+  tokens: number;
+}
+
+/**
+ * Prometheus metrics of one app, in its own registry (never prom-client's global one, so many apps
+ * can live in one process, as in tests). Engine gauges and cache counters are read at scrape time.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'route' | 'method' | 'status'>;
+  readonly #latency: Histogram<'route'>;
+  readonly #queue: Histogram;
+  readonly #inference: Histogram;
+  readonly #documents: Histogram;
+  readonly #requestTokens: Histogram;
+  readonly #batchRows: Histogram;
+  readonly #batchTokens: Histogram;
+  #reranker: UnifiedReRanker | undefined;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    const self = this;
+    this.#requests = new Counter({
+      name: 'reranker_http_requests_total',
+      help: 'HTTP requests by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: 'reranker_http_request_duration_seconds',
+      help: 'Total time from request to response, by route.',
+      labelNames: ['route'],
+      buckets: SECONDS,
+      registers,
+    });
+    this.#queue = new Histogram({
+      name: 'reranker_queue_wait_seconds',
+      help: 'Time rerank requests waited for a free slot.',
+      buckets: SECONDS,
+      registers,
+    });
+    this.#inference = new Histogram({
+      name: 'reranker_inference_seconds',
+      help: 'Time rerank requests spent computing after the wait.',
+      buckets: SECONDS,
+      registers,
+    });
+    this.#documents = new Histogram({
+      name: 'reranker_request_documents',
+      help: 'Documents (pairs, after chunking) per rerank request.',
+      buckets: COUNTS,
+      registers,
+    });
+    this.#requestTokens = new Histogram({
+      name: 'reranker_request_tokens',
+      help: 'Tokens the model ran on per rerank request (cached pairs cost none).',
+      buckets: TOKENS,
+      registers,
+    });
+    this.#batchRows = new Histogram({
+      name: 'reranker_batch_rows',
+      help: 'Pairs per model run (only when the backends are instrumented, as the bin does).',
+      buckets: COUNTS,
+      registers,
+    });
+    this.#batchTokens = new Histogram({
+      name: 'reranker_batch_tokens',
+      help: 'Padded tokens (rows x width) per model run (only when the backends are instrumented).',
+      buckets: TOKENS,
+      registers,
+    });
+    const controllerGauge = (name: string, help: string, key: 'waiting' | 'active') =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const stats = self.#reranker?.stats().controller;
+          this.set(stats ? stats[key] : 0);
+        },
+      });
+    controllerGauge('reranker_queue_depth', 'Rerank requests waiting for a slot.', 'waiting');
+    controllerGauge('reranker_active_requests', 'Rerank requests computing now.', 'active');
+    // Lifetime totals from the engine's snapshot, exposed as counters by adding what changed.
+    const engineCounter = (name: string, help: string, key: 'cache_hits' | 'cache_misses') => {
+      let seen = 0;
+      return new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const total = self.#reranker?.stats().metrics[key] ?? seen;
+          if (total > seen) this.inc(total - seen);
+          seen = total;
+        },
+      });
+    };
+    engineCounter('reranker_cache_hits_total', 'Pairs answered by the score cache.', 'cache_hits');
+    engineCounter('reranker_cache_misses_total', 'Pairs the score cache did not hold.', 'cache_misses');
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Reads queue gauges and cache counters from this reranker at scrape time. */
+  attach(reranker: UnifiedReRanker): void {
+    this.#reranker = reranker;
+  }
+
+  recordHttp(route: string, method: string, status: number, totalMs: number): void {
+    this.#requests.inc({ route, method, status: String(status) });
+    this.#latency.observe({ route }, totalMs / 1000);
+  }
+
+  recordRerank(cost: RequestCost): void {
+    this.#queue.observe(cost.queueMs / 1000);
+    this.#inference.observe(cost.inferenceMs / 1000);
+    this.#documents.observe(cost.documents);
+    this.#requestTokens.observe(cost.tokens);
+  }
+
+  /** Wraps backends so every model run records its rows and padded tokens. */
+  instrument(candidates: readonly BackendCandidate[]): BackendCandidate[] {
+    return candidates.map((candidate) => ({
+      name: candidate.name,
+      load: async (options) => {
+        const backend = await candidate.load(options);
+        const run: typeof backend.run = async (batch, runOptions) => {
+          const logits = await backend.run(batch, runOptions);
+          this.#batchRows.observe(batch.rows);
+          this.#batchTokens.observe(batch.rows * batch.width);
+          return logits;
+        };
+        // A proxy keeps the backend's own getters (device, concurrency) and methods intact.
+        return new Proxy(backend, {
+          get(target, key) {
+            if (key === 'run') return run;
+            const value = Reflect.get(target, key);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    }));
+  }
+
+  /** The Prometheus text exposition. */
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

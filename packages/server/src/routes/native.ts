@@ -1,0 +1,41 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { checkDocumentCount, type RerankDeps, scoreForRequest } from '../execute';
+
+const document = z.union([z.string(), z.looseObject({ text: z.string() })], {
+  error: 'each document must be a string or an object with a string "text"',
+});
+
+/** The original service's request: `top_k` absent, <= 0 or > n means every document. */
+export const nativeRequest = z.object({
+  query: z.string().refine((q) => q.trim().length > 0, 'must not be empty'),
+  documents: z.array(document),
+  top_k: z.number().int().nullish(),
+  return_documents: z.boolean().default(true),
+});
+
+/**
+ * Native `POST /rerank`: `{ query, documents, top_k?, return_documents? }` ->
+ * `{ results: [{ index, document, score, relevance_score }], processing_time_ms }`, best first.
+ * `score` is the raw logit (as the original), `relevance_score` its sigmoid.
+ */
+export async function nativeRerank(deps: RerankDeps, req: Request, res: Response): Promise<void> {
+  const reranker = deps.service.require();
+  const started = performance.now();
+  // Count first: a huge list is refused before every item is validated.
+  if (Array.isArray(req.body?.documents))
+    checkDocumentCount(req.body.documents.length, deps.config, 'documents');
+  const body = nativeRequest.parse(req.body ?? {});
+  const texts = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
+  const { results } = await scoreForRequest(deps, res, reranker, body.query, texts);
+  const topK = body.top_k && body.top_k > 0 ? body.top_k : results.length;
+  res.json({
+    results: results.slice(0, topK).map((r) => ({
+      index: r.index,
+      ...(body.return_documents && { document: body.documents[r.index] }),
+      score: r.score,
+      relevance_score: r.relevanceScore,
+    })),
+    processing_time_ms: Math.round((performance.now() - started) * 1000) / 1000,
+  });
+}

@@ -1,0 +1,142 @@
+import type { RerankerConfig } from '@reranker/node';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import type { ServerConfig } from '../config';
+import type { ServerMetrics } from '../metrics/prometheus';
+import type { Service } from '../service';
+import { VERSION } from '../version';
+
+export interface OpsDeps {
+  service: Service;
+  config: ServerConfig;
+  metrics: ServerMetrics;
+  /** Engine settings, for /info (batch limits are not part of `info()`). */
+  engine?: Partial<RerankerConfig>;
+  /** Auth for these routes (a no-op unless METRICS_REQUIRE_AUTH is set). */
+  auth: RequestHandler;
+}
+
+const label =
+  (route: string): RequestHandler =>
+  (_req, res, next) => {
+    res.locals.route = route;
+    next();
+  };
+
+/** Health, readiness, info and metrics: what operators and load balancers poll. */
+export function opsRoutes(deps: OpsDeps): Router {
+  const { service, auth } = deps;
+  const router = Router();
+  router.get('/healthz', label('/healthz'), auth, (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+  router.get('/readyz', label('/readyz'), auth, (_req, res) => {
+    const ready = service.phase === 'ready';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : service.phase });
+  });
+  router.get('/health', label('/health'), auth, (_req, res) => health(deps, res));
+  router.get('/info', label('/info'), auth, (_req, res) => info(deps, res));
+  router.get('/metrics', label('/metrics'), auth, (req, res) => metrics(deps, req, res));
+  router.get('/metrics/prometheus', label('/metrics/prometheus'), auth, async (_req, res) => {
+    const { contentType, body } = await deps.metrics.text();
+    res.type(contentType).send(body);
+  });
+  return router;
+}
+
+/** The original service's /health: 200 "healthy" when serving, 503 "loading" or "unhealthy". */
+async function health({ service }: OpsDeps, res: Response): Promise<void> {
+  const reranker = service.reranker;
+  const status =
+    service.phase === 'ready' || service.phase === 'warming'
+      ? 'healthy'
+      : service.phase === 'loading'
+        ? 'loading'
+        : 'unhealthy';
+  const info =
+    reranker && service.phase !== 'failed' ? await reranker.info().catch(() => undefined) : undefined;
+  res.status(status === 'healthy' ? 200 : 503).json({
+    status,
+    ...(status === 'unhealthy' && {
+      reason: service.phase === 'draining' ? 'shutting down' : service.failure,
+    }),
+    controller: reranker ? reranker.stats().controller : null,
+    model: info
+      ? {
+          backend: info.backend,
+          source: info.source,
+          device: info.device,
+          cache_enabled: info.cacheEnabled,
+          cache_size: info.cacheSize ?? 0,
+        }
+      : null,
+  });
+}
+
+/** TEI's /info keys (model_id, max_input_length, …) plus this service's backend, device and limits. */
+async function info({ service, config, engine }: OpsDeps, res: Response): Promise<void> {
+  const reranker = service.loaded();
+  const info = await reranker.info();
+  const controller = reranker.stats().controller;
+  res.json({
+    model_id: service.modelName,
+    model_sha: info.revision,
+    model_dtype: info.dtype,
+    model_type: { reranker: { num_labels: info.numLabels } },
+    max_concurrent_requests: controller.max_parallel + controller.max_queue,
+    max_input_length: info.maxLength,
+    max_batch_tokens: engine?.maxBatchTokens ?? null,
+    max_batch_requests: engine?.batchSize ?? null,
+    max_client_batch_size: config.maxDocumentsPerRequest,
+    auto_truncate: true,
+    version: VERSION,
+    backend: info.backend,
+    device: info.device,
+    source: info.source,
+    dtype: info.dtype,
+    max_length: info.maxLength,
+    max_query_tokens: info.maxQueryTokens,
+    truncation: info.truncation,
+    num_labels: info.numLabels,
+    model_aliases: config.modelAliases,
+    strict_model_names: config.strictModelNames,
+    limits: {
+      body_limit_bytes: config.bodyLimitBytes,
+      max_documents_per_request: config.maxDocumentsPerRequest,
+      max_parallel: controller.max_parallel,
+      max_queue: controller.max_queue,
+      queue_timeout_ms: engine?.queueTimeoutMs ?? null,
+      worker_timeout_ms: engine?.workerTimeoutMs ?? null,
+    },
+    cache: { enabled: info.cacheEnabled, size: info.cacheSize ?? 0 },
+    backend_fallbacks: info.backendFallbacks,
+  });
+}
+
+/** The original's JSON by default; Prometheus text when `Accept` prefers text/plain or OpenMetrics. */
+async function metrics({ service, metrics }: OpsDeps, req: Request, res: Response): Promise<void> {
+  if (prefersText(req.get('accept'))) {
+    const { contentType, body } = await metrics.text();
+    res.type(contentType).send(body);
+    return;
+  }
+  const reranker = service.loaded();
+  res.json(reranker.stats());
+}
+
+/**
+ * Whether `Accept` ranks text/plain or OpenMetrics above JSON. Done by hand because express's
+ * negotiation requires media type parameters to match, and Prometheus sends
+ * `application/openmetrics-text;version=1.0.0,...`. Wildcards count for neither, so JSON stays the default.
+ */
+export function prefersText(accept: string | undefined): boolean {
+  let json = 0;
+  let text = 0;
+  for (const entry of (accept ?? '').split(',')) {
+    const [type = '', ...params] = entry.split(';').map((part) => part.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) || 0 : 1;
+    if (type === 'application/json') json = Math.max(json, q);
+    if (type === 'text/plain' || type === 'application/openmetrics-text') text = Math.max(text, q);
+  }
+  return text > json;
+}
