@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { isPresetName, PRESET_NAMES, type PresetName } from '@reranker/testkit';
+import { isPresetName, PRESET_NAMES, PRESETS, type PresetName } from '@reranker/testkit';
 import { Command, InvalidArgumentError } from 'commander';
+import { type BreakdownOptions, runBreakdown } from './breakdown';
 import { type OverheadOptions, runOverhead } from './overhead';
-import { overheadMarkdown } from './report';
+import { breakdownMarkdown, overheadMarkdown, spinningMarkdown } from './report';
+import { runSpinning, type SpinningOptions } from './spinning';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -16,10 +18,25 @@ const nonNegativeInt = (value: string): number => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
   return n;
 };
+// The workload builds documents from WordPiece vocabulary words, so only BERT layouts fit; checked before
+// anything is synthesized (an XLM-R preset can be gigabytes).
+const BERT_PRESETS = PRESET_NAMES.filter((name) => PRESETS[name].architecture === 'bert');
 const preset = (value: string): PresetName => {
-  if (!isPresetName(value)) throw new InvalidArgumentError(`expected one of ${PRESET_NAMES.join(', ')}`);
+  if (!isPresetName(value) || PRESETS[value].architecture !== 'bert') {
+    throw new InvalidArgumentError(`expected a BERT preset: ${BERT_PRESETS.join(', ')}`);
+  }
   return value;
 };
+const spinFlag = (value: string): '0' | '1' => {
+  if (value !== '0' && value !== '1') throw new InvalidArgumentError('expected 0 or 1');
+  return value;
+};
+const PRESET_OPTION = [
+  '--preset <name>',
+  `synthetic model preset (BERT layouts): ${BERT_PRESETS.join(', ')}`,
+  preset,
+  'minilm-l6' as PresetName,
+] as const;
 // Under `pnpm bench` the script runs in packages/bench; INIT_CWD is where the user typed the command.
 const userPath = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
 
@@ -34,18 +51,25 @@ program
   .description(
     'Engine (createReranker) vs raw InferenceSession.run on identical fixed-length pairs, alternating rounds',
   )
-  .option(
-    '--preset <name>',
-    `synthetic model preset (BERT only): ${PRESET_NAMES.join(', ')}`,
-    preset,
-    'minilm-l6',
-  )
+  .option(...PRESET_OPTION)
   .option('--docs <n>', 'documents per request', positiveInt, 32)
-  .option('--requests <n>', 'timed requests per contender in each round', positiveInt, 8)
-  .option('--rounds <n>', 'rounds, each running raw then engine', positiveInt, 6)
+  .option('--requests <n>', 'timed requests per contender in each round', positiveInt, 5)
+  .option('--rounds <n>', 'rounds, each running raw then engine', positiveInt, 16)
   .option('--batch-size <n>', 'rows per inference batch, for both contenders', positiveInt, 16)
   .option('--warmup <n>', 'untimed requests per contender before the first round', nonNegativeInt, 2)
   .option('--pair-tokens <n>', 'tokens of every pair, special tokens included', positiveInt, 128)
+  .option(
+    '--settle-ms <n>',
+    "idle pause before each timed phase (lets the other session's threads stop spinning)",
+    nonNegativeInt,
+    300,
+  )
+  .option('--workers <n>', 'engine worker threads (default: the backend topology)', positiveInt)
+  .option(
+    '--threads-per-worker <n>',
+    'engine intra-op threads per worker (default: the backend topology)',
+    positiveInt,
+  )
   .option('--json <file>', 'also write the results as JSON to this file')
   .action(async (opts: OverheadOptions & { json?: string }) => {
     const { json, ...options } = opts;
@@ -56,6 +80,38 @@ program
       await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
       process.stderr.write(`wrote ${path}\n`);
     }
+  });
+
+program
+  .command('breakdown')
+  .description(
+    'Where one engine request spends its time (tokenize, keys, batches, messaging) next to raw onnxruntime',
+  )
+  .option(...PRESET_OPTION)
+  .option('--docs <n>', 'documents per request', positiveInt, 32)
+  .option('--requests <n>', 'timed requests (each engine request is followed by a raw one)', positiveInt, 20)
+  .option('--settle-ms <n>', 'idle pause between the engine and the raw parts', nonNegativeInt, 300)
+  .option('--batch-size <n>', 'rows per inference batch, for both', positiveInt, 16)
+  .option('--pair-tokens <n>', 'tokens of every pair, special tokens included', positiveInt, 128)
+  .action(async (options: BreakdownOptions) => {
+    process.stdout.write(breakdownMarkdown(await runBreakdown(options), options));
+  });
+
+program
+  .command('spinning')
+  .description("What onnxruntime's spinning intra-op threads cost another session in the same process")
+  .option(...PRESET_OPTION)
+  .option('--batch-size <n>', 'rows of the batch', positiveInt, 16)
+  .option('--runs <n>', 'timed runs per condition', positiveInt, 20)
+  .option(
+    '--allow-spinning <0|1>',
+    "onnxruntime's session.intra_op.allow_spinning (one setting per process)",
+    spinFlag,
+    '1',
+  )
+  .option('--pair-tokens <n>', 'tokens of every pair, special tokens included', positiveInt, 128)
+  .action(async (options: SpinningOptions) => {
+    process.stdout.write(spinningMarkdown(await runSpinning(options), options));
   });
 
 await program.parseAsync();

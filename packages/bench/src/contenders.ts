@@ -60,6 +60,7 @@ export async function engineContender(
   modelDir: string,
   workload: Workload,
   batchSize: number,
+  topology: { workers?: number; threadsPerWorker?: number } = {},
 ): Promise<Contender> {
   const reranker = await createReranker({
     model: modelDir,
@@ -67,13 +68,14 @@ export async function engineContender(
     cacheEnabled: false,
     batchSize,
     progress: 'none',
+    ...topology,
   });
   await reranker.warmup();
   const details = (await reranker.info()).backendDetails;
   const { query, documents } = workload;
   return {
     name: 'engine',
-    setup: `createReranker default backend: ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} intra-op thread(s), batchSize ${batchSize}`,
+    setup: `createReranker, onnxruntime-node backend: ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} intra-op thread(s), batchSize ${batchSize}`,
     async request() {
       const results = await reranker.rerank(query, documents, { useCache: false });
       if (results.length !== documents.length) {

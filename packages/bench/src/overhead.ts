@@ -1,20 +1,22 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
 import { type Contender, engineContender, rawContender } from './contenders';
+import { type CpuUse, measureCpu } from './cpu';
 import { type MachineInfo, machineInfo } from './machine';
 import { createProgress, type Progress } from './progress';
 import { median, percentile } from './stats';
 import { buildWorkload } from './workload';
 
 export interface OverheadOptions {
-  /** Synthesized model preset (random weights). @default 'minilm-l6' */
+  /** Synthesized model preset (random weights; BERT layouts only). @default 'minilm-l6' */
   preset: PresetName;
   /** Documents per request. @default 32 */
   docs: number;
-  /** Timed requests per contender in each round. @default 8 */
+  /** Timed requests per contender in each round. @default 4 */
   requests: number;
-  /** Rounds; each runs raw then engine, so machine noise hits both. @default 6 */
+  /** Rounds; each runs raw then engine, so machine noise hits both. @default 12 */
   rounds: number;
   /** Rows per inference batch, for both contenders. @default 16 */
   batchSize: number;
@@ -22,6 +24,24 @@ export interface OverheadOptions {
   warmup: number;
   /** Tokens of every (query, document) pair, special tokens included. @default 128 */
   pairTokens: number;
+  /**
+   * Idle pause before each timed phase. Both sessions live in one process, and onnxruntime's
+   * intra-op threads spin after a run: the first run after the other session's is ~18% slower unless
+   * its threads have gone to sleep (measured: gone after ~200 ms). @default 300
+   */
+  settleMs: number;
+  /** Engine worker threads. @default the backend's topology for the cores (1 on 2 cores) */
+  workers?: number;
+  /** Engine intra-op threads per worker. @default the backend's topology (cores / workers) */
+  threadsPerWorker?: number;
+}
+
+/** Above this share of the cores used by other processes during a round, the round is contended. */
+export const CONTENDED_SHARE = 0.03;
+
+/** One contender's share of one round, and how the cores were used meanwhile. */
+export interface RoundResult extends CpuUse {
+  docsPerSecond: number;
 }
 
 export interface ContenderResult {
@@ -29,7 +49,7 @@ export interface ContenderResult {
   setup: string;
   /** Median over rounds of documents scored per second. */
   docsPerSecond: number;
-  roundDocsPerSecond: number[];
+  rounds: RoundResult[];
   /** Request latency over every timed request, milliseconds. */
   latencyMs: { p50: number; p95: number; max: number };
 }
@@ -42,10 +62,16 @@ export interface OverheadResult {
   modelDir: string;
   raw: ContenderResult;
   engine: ContenderResult;
-  /** engine.docsPerSecond / raw.docsPerSecond. */
+  /** engine.docsPerSecond / raw.docsPerSecond (ratio of the medians). */
   ratio: number;
   /** engine / raw within each round, which cancels noise that lasts a round. */
   roundRatios: number[];
+  /** Median of `roundRatios`: a second estimate, less sensitive to a noisy stretch of rounds. */
+  roundRatioMedian: number;
+  /** Rounds in which other processes used more than CONTENDED_SHARE of the cores (1-based). */
+  contendedRounds: number[];
+  /** Median of the ratios of the other rounds: the best estimate on a shared machine. */
+  uncontendedRatioMedian: number;
   durationSeconds: number;
   /** 1-minute load average before and after the run: well above 0 before means others used the cores. */
   loadAverage: { before: number; after: number };
@@ -67,30 +93,37 @@ export async function runOverhead(
   const contenders: Contender[] = [];
   try {
     contenders.push(await rawContender(join(modelDir, 'onnx', 'model.onnx'), workload, options.batchSize));
-    contenders.push(await engineContender(modelDir, workload, options.batchSize));
-    const total = contenders.length * (options.warmup + options.rounds * options.requests);
-    const progress = createProgress(total);
-    const rounds = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+    const { workers, threadsPerWorker } = options;
+    contenders.push(
+      await engineContender(modelDir, workload, options.batchSize, { workers, threadsPerWorker }),
+    );
+    const progress = createProgress(contenders.length * (options.warmup + options.rounds * options.requests));
+    const rounds = new Map<string, RoundResult[]>(contenders.map((c) => [c.name, []]));
     const latencies = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
     try {
-      for (const contender of contenders) {
-        await timeRequests(contender, options.warmup, progress, `warm-up ${contender.name}`);
-      }
+      for (const c of contenders) await timeRequests(c, options.warmup, progress, `warm-up ${c.name}`);
       for (let round = 1; round <= options.rounds; round++) {
-        for (const contender of contenders) {
-          const phase = `round ${round}/${options.rounds} ${contender.name}`;
-          const { seconds, latencyMs } = await timeRequests(contender, options.requests, progress, phase);
-          const docsPerSecond = (options.docs * options.requests) / seconds;
-          rounds.get(contender.name)!.push(docsPerSecond);
-          latencies.get(contender.name)!.push(...latencyMs);
-          progress.phaseDone(phase, `${docsPerSecond.toFixed(1)} docs/s`);
+        for (const c of contenders) {
+          const phase = `round ${round}/${options.rounds} ${c.name}`;
+          await sleep(options.settleMs);
+          const { seconds, latencyMs, ...cpu } = await timeRequests(c, options.requests, progress, phase);
+          const result: RoundResult = { docsPerSecond: (options.docs * options.requests) / seconds, ...cpu };
+          rounds.get(c.name)!.push(result);
+          latencies.get(c.name)!.push(...latencyMs);
+          progress.phaseDone(
+            phase,
+            `${result.docsPerSecond.toFixed(1)} docs/s, others' cpu ${others(result)}`,
+          );
         }
       }
     } finally {
       progress.stop();
     }
     const [raw, engine] = contenders.map((c) => summarize(c, rounds.get(c.name)!, latencies.get(c.name)!));
-    const rawRounds = rounds.get('raw')!;
+    const roundRatios = engine!.rounds.map((e, i) => e.docsPerSecond / raw!.rounds[i]!.docsPerSecond);
+    const contended = roundRatios.map((_, i) =>
+      [raw!, engine!].some((c) => (c.rounds[i]!.othersShare ?? 0) > CONTENDED_SHARE),
+    );
     return {
       benchmark: 'overhead',
       startedAt,
@@ -100,7 +133,10 @@ export async function runOverhead(
       raw: raw!,
       engine: engine!,
       ratio: engine!.docsPerSecond / raw!.docsPerSecond,
-      roundRatios: rounds.get('engine')!.map((e, i) => e / rawRounds[i]!),
+      roundRatios,
+      roundRatioMedian: median(roundRatios),
+      contendedRounds: contended.flatMap((yes, i) => (yes ? [i + 1] : [])),
+      uncontendedRatioMedian: median(roundRatios.filter((_, i) => !contended[i])),
       durationSeconds: (performance.now() - started) / 1000,
       loadAverage: { before: loadBefore, after: loadavg()[0]! },
     };
@@ -114,8 +150,9 @@ async function timeRequests(
   count: number,
   progress: Progress,
   phase: string,
-): Promise<{ seconds: number; latencyMs: number[] }> {
+): Promise<CpuUse & { seconds: number; latencyMs: number[] }> {
   const latencyMs: number[] = [];
+  const cpu = measureCpu();
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const requestStart = performance.now();
@@ -123,15 +160,17 @@ async function timeRequests(
     latencyMs.push(performance.now() - requestStart);
     progress.tick(phase);
   }
-  return { seconds: (performance.now() - start) / 1000, latencyMs };
+  return { seconds: (performance.now() - start) / 1000, latencyMs, ...cpu() };
 }
 
-function summarize(contender: Contender, rounds: number[], latencyMs: number[]): ContenderResult {
+const others = (use: CpuUse) => use.othersShare?.toFixed(2) ?? 'n/a';
+
+function summarize(contender: Contender, rounds: RoundResult[], latencyMs: number[]): ContenderResult {
   return {
     name: contender.name,
     setup: contender.setup,
-    docsPerSecond: median(rounds),
-    roundDocsPerSecond: rounds,
+    docsPerSecond: median(rounds.map((r) => r.docsPerSecond)),
+    rounds,
     latencyMs: {
       p50: percentile(latencyMs, 50),
       p95: percentile(latencyMs, 95),

@@ -55,9 +55,10 @@ export class PairScorer {
     options: { signal?: AbortSignal; useCache: boolean },
   ): Promise<{ logits: CachedLogits[]; usage: ScoringUsage }> {
     const usage: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
-    const keys = await this.keysFor(queries, documents);
-    const results: (CachedLogits | undefined)[] = new Array(keys.length);
     const cache = options.useCache ? this.deps.cache : undefined;
+    // Without a cache the keys only match identical in-flight pairs: a cheap exact key beats hashing.
+    const keys = cache ? await this.keysFor(queries, documents) : localKeys(queries, documents);
+    const results: (CachedLogits | undefined)[] = new Array(keys.length);
     if (cache) {
       const cached = await cache.getMany(keys);
       let hits = 0;
@@ -127,8 +128,13 @@ export class PairScorer {
     });
 
     const work = this.compute([...owned.values()], signal, usage);
-    const settled = await Promise.allSettled(promises.map((p) => raceAbort(p.promise, signal)));
-    await work;
+    // One abort listener for the whole request (one per pair would trip MaxListenersExceededWarning).
+    let settled: PromiseSettledResult<CachedLogits>[];
+    try {
+      settled = await raceAbort(Promise.allSettled(promises.map((p) => p.promise)), signal);
+    } finally {
+      await work;
+    }
     const failedBorrowed: number[] = [];
     settled.forEach((outcome, i) => {
       if (outcome.status === 'fulfilled') results[targets[i]!] = outcome.value;
@@ -232,4 +238,9 @@ export class PairScorer {
     );
     return keys;
   }
+}
+
+/** Exact in-process keys (query length-prefixed, so ("ab", "c") and ("a", "bc") differ). */
+function localKeys(queries: readonly string[], documents: readonly string[]): string[] {
+  return queries.map((query, i) => `local:${query.length}:${query}${documents[i]}`);
 }

@@ -102,6 +102,24 @@ describe('pair cache', () => {
   });
 });
 
+describe('listeners', () => {
+  it('a large request with a signal adds no listener per pair (no MaxListenersExceededWarning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const probe = newProbe();
+      const { reranker } = await create(probe);
+      await reranker.rerank('rivers', docs(60), { signal: new AbortController().signal });
+      await reranker.rerank('rivers', docs(60, 'other'), { signal: new AbortController().signal, useCache: false });
+      await new Promise((r) => setTimeout(r, 10)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('failures and limits', () => {
   it('retries a transient batch failure, then succeeds with the right scores', async () => {
     const clean = newProbe();
