@@ -65,6 +65,27 @@ describe('pair cache', () => {
     expect(second.results.map((r) => r.index).sort()).toEqual([0, 1, 2, 3]);
   });
 
+  it('clearCache empties the cache: the next request recomputes', async () => {
+    const probe = newProbe();
+    const { reranker } = await create(probe);
+    await reranker.rerank('rivers', docs(3));
+    expect((await reranker.info()).cacheSize).toBe(3);
+    await reranker.clearCache();
+    expect((await reranker.info()).cacheSize).toBe(0);
+    await reranker.rerank('rivers', docs(3));
+    expect(probe.rows).toBe(6);
+  });
+
+  it('warmup runs one short batch per backend lane, outside the cache and the metrics', async () => {
+    const probe = newProbe();
+    const { reranker } = await create(probe);
+    await reranker.warmup();
+    expect(probe.runs).toBe(2); // the probed backend declares concurrency 2
+    expect(probe.rows).toBe(2);
+    expect((await reranker.info()).cacheSize).toBe(0);
+    expect(reranker.stats().metrics.total_requests).toBe(0);
+  });
+
   it('useCache: false recomputes everything', async () => {
     const probe = newProbe();
     const { reranker } = await create(probe);
