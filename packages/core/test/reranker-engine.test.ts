@@ -132,7 +132,10 @@ describe('listeners', () => {
       const probe = newProbe();
       const { reranker } = await create(probe);
       await reranker.rerank('rivers', docs(60), { signal: new AbortController().signal });
-      await reranker.rerank('rivers', docs(60, 'other'), { signal: new AbortController().signal, useCache: false });
+      await reranker.rerank('rivers', docs(60, 'other'), {
+        signal: new AbortController().signal,
+        useCache: false,
+      });
       await new Promise((r) => setTimeout(r, 10)); // warnings are emitted on the next tick
     } finally {
       process.off('warning', onWarning);
