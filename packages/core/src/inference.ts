@@ -1,25 +1,18 @@
-import { abortError, raceAbort } from './abort';
-import type { Backend } from './backend';
-import { type BatchLimits, buildBatch, planBatches, type TokenizedPair } from './batching';
+import { raceAbort } from './abort';
+import type { TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
 import { type PairKeyContext, pairKeys } from './cache/keys';
 import type { PairCache } from './cache/pair-cache';
-import { errorMessage, RerankerError } from './errors';
-import type { Logger } from './logger';
 import type { MetricsRecorder } from './metrics';
-import { type RetryPolicy, withRetry } from './retry';
+import type { BatchScheduler } from './scheduler';
 import type { PairEncoder, PreparedQuery } from './tokenize/pair-encoder';
 
 export interface PairScorerDeps {
-  backend: Backend;
   encoder: PairEncoder;
-  numLabels: number;
+  scheduler: BatchScheduler;
   keyContext: PairKeyContext;
   cache: PairCache | undefined;
   metrics: MetricsRecorder;
-  logger: Logger;
-  limits: BatchLimits;
-  retry: RetryPolicy;
 }
 
 /** What a call to `logits` cost. */
@@ -144,14 +137,14 @@ export class PairScorer {
     return failedBorrowed;
   }
 
-  /** Encodes and runs the owned jobs in length-sorted batches, resolving each job as its batch finishes. */
+  /** Encodes the owned jobs and hands them to the shared batch scheduler, resolving each as its batch finishes. */
   private async compute(
     owned: { job: Job; resolve: (v: CachedLogits) => void; reject: (e: unknown) => void }[],
     signal: AbortSignal | undefined,
     usage: ScoringUsage,
   ): Promise<void> {
     if (owned.length === 0) return;
-    const { encoder, backend, numLabels, limits, metrics, logger, retry } = this.deps;
+    const { encoder, scheduler } = this.deps;
     let pairs: TokenizedPair[];
     try {
       const prepared = new Map<string, PreparedQuery>();
@@ -167,53 +160,11 @@ export class PairScorer {
       for (const o of owned) o.reject(error);
       return;
     }
-    const plans = planBatches(
-      pairs.map((p) => p.inputIds.length),
-      limits,
-    );
-    let next = 0;
-    let failure: unknown;
-    const lane = async () => {
-      while (next < plans.length && failure === undefined) {
-        const plan = plans[next++]!;
-        try {
-          if (signal?.aborted) throw abortError(signal);
-          const logits = await withRetry(
-            // Raced against the signal so a backend that cannot interrupt a run never holds a TIMEOUT back.
-            () => raceAbort(backend.run(buildBatch(pairs, plan, encoder.padTokenId), { signal }), signal),
-            retry,
-            { signal, logger, what: `A batch of ${plan.indices.length} pairs` },
-          );
-          if (logits.length !== plan.indices.length * numLabels) {
-            throw new RerankerError(
-              'BACKEND_FAILED',
-              `${backend.name} returned ${logits.length} logits for ${plan.indices.length} rows × ${numLabels} labels.`,
-            );
-          }
-          metrics.recordBatch(plan.indices.length, plan.indices.length * plan.width);
-          plan.indices.forEach((pairIndex, row) => {
-            usage.computedPairs++;
-            usage.tokens += pairs[pairIndex]!.inputIds.length;
-            owned[pairIndex]!.resolve(Array.from(logits.subarray(row * numLabels, (row + 1) * numLabels)));
-          });
-        } catch (error) {
-          // An abort (caller or TIMEOUT) wins over whatever the interrupted backend threw.
-          failure ??= signal?.aborted
-            ? abortError(signal)
-            : error instanceof RerankerError
-              ? error
-              : new RerankerError(
-                  'BACKEND_FAILED',
-                  `${backend.name} failed a batch: ${errorMessage(error)}`,
-                  { cause: error },
-                );
-        }
-      }
-    };
-    const lanes = Math.max(1, Math.min(backend.concurrency ?? 1, plans.length));
-    await Promise.all(Array.from({ length: lanes }, lane));
-    // Rejecting an already-resolved job is a no-op, so this fails exactly the pairs left without logits.
-    if (failure !== undefined) for (const o of owned) o.reject(failure);
+    const promises = scheduler.submit(pairs, { signal, usage });
+    promises.forEach((promise, i) => {
+      promise.then(owned[i]!.resolve, owned[i]!.reject);
+    });
+    await Promise.allSettled(promises);
   }
 
   private async keysFor(queries: readonly string[], documents: readonly string[]): Promise<string[]> {

@@ -22,6 +22,11 @@ export interface UnifiedReRankerOptions {
   batchSize?: number;
   /** Most padded tokens (rows × width) in one batch. @default 8192 */
   maxBatchTokens?: number;
+  /**
+   * While one worker is busy, how long a free worker waits for pairs from more requests to fill its
+   * batch; 0 sends what is queued at once. @default 5
+   */
+  microBatchWindowMs?: number;
   /** Requests computed at once. @default 4 */
   maxParallel?: number;
   /** Requests waiting for a slot; more are rejected with QUEUE_FULL. @default 10 */
@@ -55,6 +60,7 @@ export const DEFAULTS = {
   truncation: 'only_second',
   batchSize: 16,
   maxBatchTokens: 8192,
+  microBatchWindowMs: 5,
   workerTimeoutMs: 120_000,
   maxRetries: 3,
   retryBackoffMs: 100,
@@ -66,7 +72,7 @@ export const DEFAULTS = {
 /** Checks the numeric options the engine itself uses (the controller and cache check theirs). */
 export function validateOptions(options: UnifiedReRankerOptions): void {
   const positive = ['maxLength', 'maxQueryTokens', 'batchSize', 'maxBatchTokens', 'workerTimeoutMs'] as const;
-  const nonNegative = ['maxRetries', 'retryBackoffMs', 'cacheTtlMs'] as const;
+  const nonNegative = ['maxRetries', 'retryBackoffMs', 'cacheTtlMs', 'microBatchWindowMs'] as const;
   for (const key of positive) {
     const value = options[key];
     if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {

@@ -19,6 +19,7 @@ import type { Dtype } from './model';
 import { effectiveMaxLength, loadModelAssets } from './model-assets';
 import { DEFAULTS, type UnifiedReRankerOptions, validateOptions } from './options';
 import { runRequest } from './request';
+import { BatchScheduler } from './scheduler';
 import { scoreFromLogits } from './scores';
 import { PairEncoder } from './tokenize/pair-encoder';
 
@@ -125,10 +126,19 @@ export class UnifiedReRanker {
               }),
             { logger, ttlMs: options.cacheTtlMs },
           );
-    const scorer = new PairScorer({
+    const scheduler = new BatchScheduler({
       backend,
-      encoder,
       numLabels: assets.numLabels,
+      padTokenId: encoder.padTokenId,
+      limits: { batchSize: options.batchSize, maxBatchTokens: options.maxBatchTokens },
+      retry: { maxRetries: options.maxRetries, backoffMs: options.retryBackoffMs },
+      logger,
+      metrics,
+      microBatchWindowMs: options.microBatchWindowMs,
+    });
+    const scorer = new PairScorer({
+      encoder,
+      scheduler,
       keyContext: {
         modelId: options.model.id,
         revision: options.model.revision,
@@ -139,9 +149,6 @@ export class UnifiedReRanker {
       },
       cache,
       metrics,
-      logger,
-      limits: { batchSize: options.batchSize, maxBatchTokens: options.maxBatchTokens },
-      retry: { maxRetries: options.maxRetries, backoffMs: options.retryBackoffMs },
     });
     return new UnifiedReRanker(
       { ...options, logger },

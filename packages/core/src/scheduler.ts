@@ -1,0 +1,212 @@
+import { abortError } from './abort';
+import type { Backend } from './backend';
+import { type BatchLimits, buildBatch, type TokenizedPair } from './batching';
+import type { CachedLogits } from './cache/contract';
+import { errorMessage, RerankerError } from './errors';
+import type { ScoringUsage } from './inference';
+import type { Logger } from './logger';
+import type { MetricsRecorder } from './metrics';
+import { type RetryPolicy, withRetry } from './retry';
+
+export interface SchedulerDeps {
+  backend: Backend;
+  numLabels: number;
+  padTokenId: number;
+  limits: BatchLimits;
+  retry: RetryPolicy;
+  logger: Logger;
+  metrics: MetricsRecorder;
+  /** How long a free worker waits for a fuller batch while another worker is busy; 0 disables. */
+  microBatchWindowMs: number;
+}
+
+interface Entry {
+  pair: TokenizedPair;
+  ticket: Ticket;
+  settled: boolean;
+  resolve(logits: CachedLogits): void;
+  reject(error: unknown): void;
+}
+
+/** One request's pending pairs, shortest first. */
+interface Ticket {
+  entries: Entry[];
+  next: number;
+  usage: ScoringUsage;
+  enqueuedAt: number;
+  /** Entries not yet resolved or rejected; the abort listener goes when it reaches 0. */
+  unsettled: number;
+  detach(): void;
+}
+
+/**
+ * One queue for the pairs of every request: batches are packed across requests by the row and padded
+ * token limits, taking pairs round-robin from each request (shortest first) so a 1000-document
+ * request cannot starve a 5-document one. Each worker lane gets the next batch as soon as it is free.
+ */
+export class BatchScheduler {
+  private tickets: Ticket[] = [];
+  private cursor = 0;
+  private running = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** Queues the pairs of one request; one promise per pair, in input order. */
+  submit(
+    pairs: readonly TokenizedPair[],
+    options: { signal?: AbortSignal; usage: ScoringUsage },
+  ): Promise<CachedLogits>[] {
+    const { signal } = options;
+    const ticket: Ticket = {
+      entries: [],
+      next: 0,
+      usage: options.usage,
+      enqueuedAt: performance.now(),
+      unsettled: pairs.length,
+      detach() {},
+    };
+    const promises = pairs.map(
+      (pair) =>
+        new Promise<CachedLogits>((resolve, reject) => {
+          ticket.entries.push({ pair, ticket, settled: false, resolve, reject });
+        }),
+    );
+    ticket.entries.sort((a, b) => a.pair.inputIds.length - b.pair.inputIds.length);
+    if (signal?.aborted) {
+      this.cancel(ticket, abortError(signal));
+      return promises;
+    }
+    if (signal) {
+      // The pairs still waiting are dropped at once; rows already in a running batch finish unused.
+      const onAbort = () => this.cancel(ticket, abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      ticket.detach = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.tickets.push(ticket);
+    this.pump();
+    return promises;
+  }
+
+  /** Pairs waiting for a batch, over all requests. */
+  pending(): number {
+    return this.tickets.reduce((n, t) => n + t.entries.length - t.next, 0);
+  }
+
+  private cancel(ticket: Ticket, error: unknown): void {
+    ticket.detach();
+    for (const entry of ticket.entries) settle(entry, error);
+    this.tickets = this.tickets.filter((t) => t !== ticket);
+  }
+
+  private lanes(): number {
+    return Math.max(1, this.deps.backend.concurrency ?? 1);
+  }
+
+  private pump(): void {
+    while (this.running < this.lanes()) {
+      const plan = this.plan();
+      if (!plan) return;
+      const window = this.deps.microBatchWindowMs;
+      if (window > 0 && this.running > 0 && !plan.full) {
+        // Another worker is busy: this one may wait briefly for pairs that fill its batch better.
+        const oldest = Math.min(...this.tickets.map((t) => t.enqueuedAt));
+        const wait = oldest + window - performance.now();
+        if (wait > 0) {
+          this.timer ??= setTimeout(() => {
+            this.timer = undefined;
+            this.pump();
+          }, wait);
+          return;
+        }
+      }
+      for (const [ticket, next] of plan.advance) ticket.next = next;
+      this.tickets = this.tickets.filter((t) => t.next < t.entries.length);
+      this.cursor++;
+      this.running++;
+      void this.execute(plan.entries, plan.width).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  /** The next batch: round-robin over requests from a rotating start, within both limits. */
+  private plan():
+    | { entries: Entry[]; width: number; full: boolean; advance: Map<Ticket, number> }
+    | undefined {
+    const active = this.tickets;
+    if (active.length === 0) return undefined;
+    const { batchSize, maxBatchTokens } = this.deps.limits;
+    const advance = new Map(active.map((t) => [t, t.next] as const));
+    const blocked = new Set<Ticket>();
+    const entries: Entry[] = [];
+    let width = 0;
+    let progressed = true;
+    while (progressed && entries.length < batchSize) {
+      progressed = false;
+      for (let k = 0; k < active.length && entries.length < batchSize; k++) {
+        const ticket = active[(this.cursor + k) % active.length]!;
+        const index = advance.get(ticket)!;
+        if (blocked.has(ticket) || index >= ticket.entries.length) continue;
+        const entry = ticket.entries[index]!;
+        const grown = Math.max(width, entry.pair.inputIds.length);
+        if (entries.length > 0 && (entries.length + 1) * grown > maxBatchTokens) {
+          blocked.add(ticket); // its later pairs are longer still
+          continue;
+        }
+        entries.push(entry);
+        width = grown;
+        advance.set(ticket, index + 1);
+        progressed = true;
+      }
+    }
+    if (entries.length === 0) return undefined;
+    return { entries, width, full: entries.length >= batchSize || blocked.size > 0, advance };
+  }
+
+  private async execute(entries: Entry[], width: number): Promise<void> {
+    const { backend, numLabels, padTokenId, retry, logger, metrics } = this.deps;
+    const pairs = entries.map((e) => e.pair);
+    const rows = pairs.map((_, i) => i);
+    try {
+      // No request's signal goes to the backend: the batch is shared, and one caller leaving must not
+      // cancel the others' rows.
+      const logits = await withRetry(
+        () => backend.run(buildBatch(pairs, { indices: rows, width }, padTokenId)),
+        retry,
+        { logger, what: `A batch of ${entries.length} pairs` },
+      );
+      if (logits.length !== entries.length * numLabels) {
+        throw new RerankerError(
+          'BACKEND_FAILED',
+          `${backend.name} returned ${logits.length} logits for ${entries.length} rows × ${numLabels} labels.`,
+        );
+      }
+      metrics.recordBatch(entries.length, entries.length * width);
+      entries.forEach((entry, row) => {
+        if (entry.settled) return;
+        entry.ticket.usage.computedPairs++;
+        entry.ticket.usage.tokens += entry.pair.inputIds.length;
+        settle(entry, undefined, Array.from(logits.subarray(row * numLabels, (row + 1) * numLabels)));
+      });
+    } catch (error) {
+      const failure =
+        error instanceof RerankerError
+          ? error
+          : new RerankerError('BACKEND_FAILED', `${backend.name} failed a batch: ${errorMessage(error)}`, {
+              cause: error,
+            });
+      // A failed batch fails its requests whole: their other pairs are not worth computing.
+      for (const ticket of new Set(entries.map((e) => e.ticket))) this.cancel(ticket, failure);
+    }
+  }
+}
+
+function settle(entry: Entry, error: unknown, logits?: CachedLogits): void {
+  if (entry.settled) return;
+  entry.settled = true;
+  if (--entry.ticket.unsettled === 0) entry.ticket.detach();
+  if (logits) entry.resolve(logits);
+  else entry.reject(error);
+}
