@@ -1,9 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRerankerError, type Logger, type ModelFiles, silentLogger } from '@reranker/core';
 import { synthesizedModelDir } from '@reranker/testkit';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MANIFEST_FILE } from '../src/model/manifest';
 import { type ResolveModelOptions, resolveModel } from '../src/model/resolve';
 import { rejection } from './helpers/assertions';
@@ -19,15 +19,24 @@ const FILES = [
 ];
 
 let served: string;
+let fp32Only: string;
 let hub: HubServer;
 let cacheDir: string;
 
 beforeAll(async () => {
   served = await synthesizedModelDir('tiny');
+  // A repo without the int8 export, as many hub repos are.
+  fp32Only = await mkdtemp(join(tmpdir(), 'reranker-fp32-only-'));
+  await cp(served, fp32Only, { recursive: true });
+  await rm(join(fp32Only, 'onnx', 'model_quantized.onnx'));
+});
+
+afterAll(async () => {
+  await rm(fp32Only, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
-  hub = await startHubServer({ [ID]: served });
+  hub = await startHubServer({ [ID]: served, 'acme/fp32-only': fp32Only });
   cacheDir = await mkdtemp(join(tmpdir(), 'reranker-hub-test-'));
 });
 
@@ -117,7 +126,7 @@ describe('resolveModel from the hub', () => {
   });
 
   it('says which file is missing, and when it is the dtype ONNX file, to change RERANKER_DTYPE', async () => {
-    const q8 = await rejection(resolve({ dtype: 'q8' }));
+    const q8 = await rejection(resolve({ model: 'acme/fp32-only', dtype: 'q8' }));
     expect(isRerankerError(q8, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(q8.message).toContain('onnx/model_quantized.onnx');
     expect(q8.message).toContain('RERANKER_DTYPE');

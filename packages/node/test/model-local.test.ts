@@ -77,7 +77,8 @@ describe('resolveModel with a local folder', () => {
   });
 
   it('points at RERANKER_DTYPE when another dtype is present', async () => {
-    const error = await rejection(resolve(served, { dtype: 'fp16' }));
+    const fp32Only = await copyWithout('fp32-only', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx');
+    const error = await rejection(resolve(fp32Only, { dtype: 'fp16' }));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('onnx/model_fp16.onnx');
     expect(error.message).toContain('RERANKER_DTYPE=fp32');

@@ -122,13 +122,44 @@ describe('onnxNodeBackend load', () => {
   );
 
   it('names the missing file and the dtypes present when the dtype has no file', async () => {
+    const fp32Only = await mkdtemp(join(tmpdir(), 'onnx-fp32-only-'));
+    await cp(tiny, fp32Only, { recursive: true });
+    await rm(join(fp32Only, 'onnx', 'model_fp16.onnx'));
     const error = await onnxNodeBackend()
-      .load(await loadOptions(tiny, { dtype: 'fp16' }))
+      .load(await loadOptions(fp32Only, { dtype: 'fp16' }))
       .catch((e: unknown) => e);
+    await rm(fp32Only, { recursive: true, force: true });
     expect(error).toMatchObject({ code: 'MODEL_LOAD_FAILED' });
-    expect((error as Error).message).toContain(join(tiny, 'onnx/model_fp16.onnx'));
+    expect((error as Error).message).toContain(join(fp32Only, 'onnx/model_fp16.onnx'));
     expect((error as Error).message).toContain("'fp16'");
     expect((error as Error).message).toContain('fp32 (onnx/model.onnx)');
+    expect((error as Error).message).toContain('q8 (onnx/model_quantized.onnx)');
+  });
+
+  it.each(['fp16', 'q8'] as const)('loads the %s file and scores close to the reference', async (dtype) => {
+    const backend = await onnxNodeBackend().load(await loadOptions(tiny, { dtype }));
+    try {
+      expect(backend.describe?.()).toMatchObject({
+        modelFile: expect.stringContaining(dtype === 'q8' ? 'model_quantized' : 'model_fp16'),
+      });
+      const reference = await loadReferenceModel(tiny);
+      const ids = [101, 300, 301, 102, 400, 401, 402, 102];
+      const types = [0, 0, 0, 0, 1, 1, 1, 1];
+      const batch: EncodedBatch = {
+        rows: 1,
+        width: ids.length,
+        inputIds: BigInt64Array.from(ids.map(BigInt)),
+        attentionMask: BigInt64Array.from(ids.map(() => 1n)),
+        tokenTypeIds: BigInt64Array.from(types.map(BigInt)),
+      };
+      const logits = await backend.run(batch);
+      // Bounds from the testkit's dtype tests: fp16 weights round at ~1e-3, int8 at ~0.08.
+      expect(
+        maxAbsDiff(logits, referenceLogits(reference, { inputIds: ids, tokenTypeIds: types })),
+      ).toBeLessThan(dtype === 'q8' ? 0.08 : 2e-3);
+    } finally {
+      await backend.dispose();
+    }
   });
 
   it('needs a folder on disk', async () => {

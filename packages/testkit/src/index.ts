@@ -1,6 +1,8 @@
 export { referencePairScores } from './hf-reference';
 export { synthesizedModelDir } from './model-cache';
+export { float16Bits, storeWeightsAsFloat16 } from './onnx-fp16';
 export { buildOnnxModel } from './onnx-graph';
+export { type QuantizeOptions, quantizeDynamicInt8 } from './onnx-quantize';
 export {
   type Architecture,
   isPresetName,

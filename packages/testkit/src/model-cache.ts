@@ -18,7 +18,8 @@ function kitFingerprint(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-let fingerprint: string | undefined;
+// Taken when this module loads, so a process keeps one key even if the kit's files change under it.
+const fingerprint = kitFingerprint();
 
 /**
  * The folder of a synthesized preset, written on first use under the system temp dir and reused
@@ -28,7 +29,6 @@ export async function synthesizedModelDir(
   preset: PresetName,
   options: { seed?: number; root?: string } = {},
 ): Promise<string> {
-  fingerprint ??= kitFingerprint();
   const seed = options.seed ?? DEFAULT_SEED;
   const root = options.root ?? join(tmpdir(), 'reranker-testkit');
   const dir = join(root, `${preset}-seed${seed}-${fingerprint}`);

@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hfConfig } from './hf-config';
+import { storeWeightsAsFloat16 } from './onnx-fp16';
 import { buildOnnxModel } from './onnx-graph';
+import { quantizeDynamicInt8 } from './onnx-quantize';
 import { type ModelDims, PRESETS, type PresetName, validateDims } from './presets';
 import { encodeSafetensors } from './safetensors';
 import { tokenizerFiles } from './tokenizer-files';
@@ -30,8 +32,9 @@ export const DEFAULT_SEED = 42;
 
 /**
  * Writes a cross-encoder folder in the layout `from_pretrained` reads: config, tokenizer files,
- * `model.safetensors` and `onnx/model.onnx`. Real architecture and cost, random weights: its
- * scores mean nothing, but every backend must reproduce them exactly.
+ * `model.safetensors`, `onnx/model.onnx` and its dtype variants `onnx/model_quantized.onnx` (dynamic
+ * int8) and `onnx/model_fp16.onnx` (float16 weights, float32 compute). Real architecture and cost,
+ * random weights: its scores mean nothing, but every backend must reproduce them exactly.
  */
 export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promise<SynthesizedModel> {
   const dims = resolveDims(options);
@@ -55,7 +58,11 @@ export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promis
   for (const [name, content] of Object.entries(tokenizer)) await write(name, json(content));
   const weights = generateWeights(dims, seed);
   await write('model.safetensors', encodeSafetensors(weights));
-  await write('onnx/model.onnx', buildOnnxModel(dims, weights));
+  const fp32 = buildOnnxModel(dims, weights);
+  await write('onnx/model.onnx', fp32);
+  // The dtype variants Hugging Face repos ship next to model.onnx, made from the same float32 graph.
+  await write('onnx/model_quantized.onnx', quantizeDynamicInt8(fp32));
+  await write('onnx/model_fp16.onnx', storeWeightsAsFloat16(fp32));
   await write('README.md', readme(dims, seed, options.preset));
   return { dir, dims, seed, files };
 }

@@ -35,6 +35,8 @@ describe('synthesis is deterministic', () => {
         'config.json',
         'model.safetensors',
         'onnx/model.onnx',
+        'onnx/model_fp16.onnx',
+        'onnx/model_quantized.onnx',
         'special_tokens_map.json',
         'tokenizer.json',
         'tokenizer_config.json',

@@ -1,0 +1,73 @@
+import type { onnx as OnnxTypes } from 'onnx-proto';
+import { FLOAT, onnx } from './onnx-builder';
+import { floatData } from './onnx-quantize';
+
+const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
+const FLOAT16_MAX = 65504;
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE 754 binary16 bits of a float32 value, rounded to nearest even (Node 20 has no Float16Array). */
+export function float16Bits(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf, NaN
+  const e = exp - 112; // rebias 127 -> 15
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // Subnormal half: the value in units of 2^-24, implicit leading 1 made explicit.
+    if (e < -10) return sign;
+    const full = mant | 0x800000;
+    const shift = 14 - e;
+    const half = full >>> shift;
+    const rem = full & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    return sign | (rem > halfway || (rem === halfway && half & 1) ? half + 1 : half);
+  }
+  const half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (and overflows to Inf at the top).
+  return sign | (rem > 0x1000 || (rem === 0x1000 && half & 1) ? half + 1 : half);
+}
+
+/**
+ * The same float32 graph with every weight matrix (rank >= 2 float initializer: Linear weights and
+ * embedding tables) stored as float16 and turned back into float32 by a `Cast` node. onnxruntime
+ * folds those casts when the session loads, so it computes in float32 as before: the file is about
+ * half the size and the only error is the weights' rounding to float16. Biases and LayerNorm
+ * parameters (a fraction of a percent of the bytes) stay float32.
+ */
+export function storeWeightsAsFloat16(modelBytes: Uint8Array): Uint8Array {
+  const model = onnx.ModelProto.decode(modelBytes);
+  const graph = model.graph;
+  if (!graph) throw new Error('storeWeightsAsFloat16: the model has no graph');
+  const casts: OnnxTypes.INodeProto[] = [];
+  graph.initializer = (graph.initializer ?? []).map((t) => {
+    if (t.dataType !== FLOAT || (t.dims ?? []).length < 2) return t;
+    const name = t.name ?? '';
+    const data = floatData(t);
+    const half = new Uint16Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      if (Math.abs(data[i]!) > FLOAT16_MAX)
+        throw new Error(`storeWeightsAsFloat16: ${name} holds ${data[i]}, beyond the float16 range`);
+      half[i] = float16Bits(data[i]!);
+    }
+    casts.push({
+      name: `${name}_cast_to_fp32`,
+      opType: 'Cast',
+      input: [`${name}_fp16`],
+      output: [name],
+      attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }],
+    });
+    return { name: `${name}_fp16`, dims: t.dims, dataType: FLOAT16, rawData: new Uint8Array(half.buffer) };
+  });
+  if (casts.length === 0) throw new Error('storeWeightsAsFloat16: no float weight matrix to convert');
+  // Casts first: nodes must stay in topological order.
+  graph.node = [...casts, ...(graph.node ?? [])];
+  model.producerName = `${model.producerName ?? ''} (weights stored as float16)`;
+  return onnx.ModelProto.encode(model).finish();
+}

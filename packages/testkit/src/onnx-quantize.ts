@@ -1,0 +1,157 @@
+import { endianness } from 'node:os';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+import { FLOAT, onnx } from './onnx-builder';
+
+const INT8 = onnx.TensorProto.DataType.INT8;
+
+export interface QuantizeOptions {
+  /**
+   * One weight scale per output column instead of one per tensor. Per-column scales follow each
+   * column's own range and lose less precision (on minilm-l6: Kendall tau 0.92 against float32
+   * instead of 0.87).
+   * @default true
+   */
+  perChannel?: boolean;
+}
+
+/** A protobuf int64 arrives as a number or a Long (onnx-proto decodes with long.js). */
+type Int64Like = number | { toNumber(): number };
+const toNumber = (v: Int64Like): number => (typeof v === 'number' ? v : v.toNumber());
+
+/**
+ * Dynamic int8 quantization of a float32 ONNX model, in the node pattern of onnxruntime's
+ * `quantize_dynamic` (the one Hugging Face's `model_quantized.onnx` exports use, which onnxruntime
+ * fuses into one integer kernel): every MatMul whose B is a 2-D float initializer becomes
+ * `DynamicQuantizeLinear(A)` -> `MatMulInteger(A_q, W_q, A_zp, W_zp)` -> `Cast` -> `Mul` by
+ * `A_scale * W_scale`. Weights are quantized offline, symmetric int8 (zero point 0). Everything else
+ * (embeddings, LayerNorm, biases, attention score MatMuls, softmax) stays float32.
+ *
+ * The activation scale is computed per call over the whole input tensor, padding included: a row's
+ * logits move with the other rows of its batch, by about as much as the quantization error itself
+ * (see the testkit README).
+ */
+export function quantizeDynamicInt8(modelBytes: Uint8Array, options: QuantizeOptions = {}): Uint8Array {
+  const perChannel = options.perChannel ?? true;
+  const model = onnx.ModelProto.decode(modelBytes);
+  const graph = model.graph;
+  if (!graph) throw new Error('quantizeDynamicInt8: the model has no graph');
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const weightNames = new Set<string>();
+  const newInitializers: OnnxTypes.ITensorProto[] = [];
+  const nodes: OnnxTypes.INodeProto[] = [];
+  // One DynamicQuantizeLinear per activation, shared by its MatMuls (query/key/value read the same x).
+  const quantizedActivations = new Map<string, [string, string, string]>();
+
+  for (const node of graph.node ?? []) {
+    const [a, b] = node.input ?? [];
+    const weight = b === undefined ? undefined : initializers.get(b);
+    if (node.opType !== 'MatMul' || a === undefined || !weight || !isFloatMatrix(weight)) {
+      nodes.push(node);
+      continue;
+    }
+    const w = b as string;
+    if (!weightNames.has(w)) {
+      weightNames.add(w);
+      newInitializers.push(...quantizeWeight(weight, perChannel));
+    }
+    let activation = quantizedActivations.get(a);
+    if (!activation) {
+      activation = [`${a}_quantized`, `${a}_scale`, `${a}_zero_point`];
+      quantizedActivations.set(a, activation);
+      nodes.push({
+        name: `${a}_QuantizeLinear`,
+        opType: 'DynamicQuantizeLinear',
+        input: [a],
+        output: activation,
+      });
+    }
+    const [aQ, aScale, aZp] = activation;
+    const base = node.name ?? w;
+    const out = node.output?.[0];
+    if (!out) throw new Error(`quantizeDynamicInt8: MatMul ${base} has no output`);
+    nodes.push(
+      {
+        name: `${base}_quant`,
+        opType: 'MatMulInteger',
+        input: [aQ, `${w}_quantized`, aZp, `${w}_zero_point`],
+        output: [`${out}_output_quantized`],
+      },
+      {
+        name: `${base}_quant_output_scale_mul`,
+        opType: 'Mul',
+        input: [aScale, `${w}_scale`],
+        output: [`${out}_scale`],
+      },
+      {
+        name: `${out}_output_quantized_cast`,
+        opType: 'Cast',
+        input: [`${out}_output_quantized`],
+        output: [`${out}_output_quantized_cast_output`],
+        attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }],
+      },
+      {
+        name: `${base}_quant_scale_mul`,
+        opType: 'Mul',
+        input: [`${out}_output_quantized_cast_output`, `${out}_scale`],
+        output: [out],
+      },
+    );
+  }
+  if (weightNames.size === 0) throw new Error('quantizeDynamicInt8: no MatMul with a weight initializer');
+
+  graph.node = nodes;
+  graph.initializer = [
+    ...(graph.initializer ?? []).filter((t) => !weightNames.has(t.name ?? '')),
+    ...newInitializers,
+  ];
+  model.producerName = `${model.producerName ?? ''} (quantized: dynamic int8)`;
+  return onnx.ModelProto.encode(model).finish();
+}
+
+function isFloatMatrix(t: OnnxTypes.ITensorProto): boolean {
+  return t.dataType === FLOAT && (t.dims ?? []).length === 2 && t.rawData != null;
+}
+
+/**
+ * Float32 values of a raw_data initializer (copied: raw_data may sit at an unaligned offset). The
+ * dtype variants read and write typed arrays as raw_data directly, so they need a little-endian host.
+ */
+export function floatData(t: OnnxTypes.ITensorProto): Float32Array {
+  if (endianness() !== 'LE')
+    throw new Error('the dtype variants can only be written on a little-endian host');
+  const raw = t.rawData;
+  if (!raw) throw new Error(`initializer ${t.name}: expected raw_data`);
+  const copy = new Uint8Array(raw);
+  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+}
+
+/** Symmetric int8: scale = max|w| / 127 per tensor or per column of the [in, out] matrix, zero point 0. */
+function quantizeWeight(t: OnnxTypes.ITensorProto, perChannel: boolean): OnnxTypes.ITensorProto[] {
+  const name = t.name ?? '';
+  const [rows, cols] = (t.dims ?? []).map((d) => toNumber(d as Int64Like)) as [number, number];
+  const data = floatData(t);
+  const groups = perChannel ? cols : 1;
+  const maxAbs = new Float32Array(groups);
+  for (let i = 0; i < data.length; i++) {
+    const g = perChannel ? i % cols : 0;
+    maxAbs[g] = Math.max(maxAbs[g]!, Math.abs(data[i]!));
+  }
+  // Math.fround: the runtime multiplies by the float32 scale, so quantize with exactly that value.
+  const scales = Float32Array.from(maxAbs, (m) => Math.fround(m > 0 ? m / 127 : 1));
+  const q = new Int8Array(rows * cols);
+  for (let i = 0; i < data.length; i++) {
+    const s = scales[perChannel ? i % cols : 0]!;
+    q[i] = Math.max(-127, Math.min(127, Math.round(data[i]! / s)));
+  }
+  const paramDims = perChannel ? [cols] : [];
+  return [
+    { name: `${name}_quantized`, dims: [rows, cols], dataType: INT8, rawData: new Uint8Array(q.buffer) },
+    { name: `${name}_scale`, dims: paramDims, dataType: FLOAT, rawData: new Uint8Array(scales.buffer) },
+    {
+      name: `${name}_zero_point`,
+      dims: paramDims,
+      dataType: INT8,
+      rawData: new Uint8Array(groups),
+    },
+  ];
+}
