@@ -149,8 +149,13 @@ describe('scripts/start_reranker.sh and scripts/performance_test.sh', () => {
     expect(p95).toBeGreaterThanOrEqual(p50!);
     expect(p99).toBeGreaterThanOrEqual(p95!);
     // Each request reached the server under its own request id.
-    const log = await readFile(logFile(portA), 'utf8');
-    expect(log.match(/perf-load-42-\d+/g)?.length).toBeGreaterThanOrEqual(20);
+    // The server logs asynchronously: give its last lines a moment to reach the file.
+    let logged = 0;
+    for (let tries = 0; tries < 50 && logged < 20; tries++) {
+      if (tries > 0) await new Promise((r) => setTimeout(r, 100));
+      logged = (await readFile(logFile(portA), 'utf8')).match(/perf-load-42-\d+/g)?.length ?? 0;
+    }
+    expect(logged).toBeGreaterThanOrEqual(20);
   });
 
   it('stop sends SIGTERM and returns after the graceful exit (code 0), leaving the other instance up', async () => {
