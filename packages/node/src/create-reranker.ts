@@ -8,16 +8,20 @@ import {
 import { loadConfig, type RerankerConfig } from './config';
 import type { ProgressMode } from './model/progress';
 import { resolveModel } from './model/resolve';
-import { onnxNodeBackend } from './onnx/backend';
+import { defaultBackends } from './python/selection';
+import { distributedCache } from './redis/distributed';
 
 export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   /** Environment the configuration is read from; explicit options win over it. @default process.env */
   env?: Record<string, string | undefined>;
   /** Where warnings and download progress go. @default warnings to the console */
   logger?: Logger;
-  /** Backends to try in order. @default [onnxNodeBackend({ device, workers, threadsPerWorker })] */
+  /** Backends to try in order. @default [pythonBackend({ engine: 'mlx' }) when USE_MLX allows and MLX is installed, onnxNodeBackend({ device, workers, threadsPerWorker })] */
   backends?: BackendCandidate[];
-  /** Pair cache driver, or false to disable. @default a memory cache when `cacheEnabled` */
+  /**
+   * Pair cache driver, or false to disable.
+   * @default a memory cache when `cacheEnabled`; memory in front of Redis when `distributed` too
+   */
   cache?: CacheDriver | false;
   /** Download progress display. @default 'auto' (a bar on a terminal, log lines otherwise) */
   progress?: ProgressMode;
@@ -36,11 +40,7 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
   const { env, logger: givenLogger, backends, cache, progress, ...overrides } = options;
   const config: RerankerConfig = { ...loadConfig(env ?? process.env), ...definedOnly(overrides) };
   const logger = givenLogger ?? consoleLogger;
-  if (config.useMlx === true) {
-    logger.warn(
-      'MLX not available, falling back to onnxruntime (the MLX backend is not part of this build yet)',
-    );
-  }
+  const candidates = backends ?? (await defaultBackends(config, logger));
   const model = await resolveModel({
     model: config.model,
     revision: config.revision,
@@ -53,32 +53,37 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     logger,
     progress,
   });
-  return UnifiedReRanker.create({
+  // Only a cache this function builds is its to wire and to dispose if the engine fails to start.
+  const distributed =
+    config.distributed && config.cacheEnabled && cache === undefined
+      ? distributedCache(config, logger)
+      : undefined;
+  const reranker = await UnifiedReRanker.create({
     model,
-    backends: backends ?? [
-      onnxNodeBackend({
-        device: config.device,
-        workers: config.workers,
-        threadsPerWorker: config.threadsPerWorker,
-      }),
-    ],
+    backends: candidates,
     dtype: config.dtype,
     maxLength: config.maxLength,
     maxQueryTokens: config.maxQueryTokens,
     truncation: config.truncation,
     batchSize: config.batchSize,
     maxBatchTokens: config.maxBatchTokens,
+    microBatchWindowMs: config.microBatchEnabled ? config.microBatchWindowMs : 0,
     maxParallel: config.maxParallel,
     maxQueue: config.maxQueue,
     queueTimeoutMs: config.queueTimeoutMs,
     workerTimeoutMs: config.workerTimeoutMs,
     maxRetries: config.maxRetries,
-    cache: config.cacheEnabled ? cache : false,
+    cache: config.cacheEnabled ? (distributed?.cache ?? cache) : false,
     cacheTtlMs: config.cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
     clearCacheIntervalMs: config.clearCacheIntervalMs,
     logger,
+  }).catch(async (error: unknown) => {
+    await distributed?.cache.dispose();
+    throw error;
   });
+  distributed?.register(reranker);
+  return reranker;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

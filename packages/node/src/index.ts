@@ -16,3 +16,19 @@ export { openLocalModel } from './model/local';
 export type { ProgressMode } from './model/progress';
 export { type ResolveModelOptions, resolveModel } from './model/resolve';
 export { type GraphOptimizationLevel, type OnnxNodeBackendOptions, onnxNodeBackend } from './onnx/backend';
+export {
+  type PythonBackendOptions,
+  type PythonDtype,
+  type PythonEngine,
+  pythonBackend,
+} from './python/backend';
+export type { DistributedHealth } from './redis/circuit';
+export { createRedisCache, type RedisCacheDriver, type RedisCacheOptions } from './redis/redis-cache';
+export {
+  createServerRegistry,
+  type ServerEntry,
+  type ServerRegistry,
+  type ServerRegistryOptions,
+} from './redis/registry';
+export { type DistributedStatus, distributedStatus } from './redis/status';
+export { createTieredCache, type TieredCacheOptions } from './redis/tiered-cache';

@@ -7,12 +7,17 @@ it('@reranker/node exports exactly its public API', () => {
     'CONFIG_VARIABLES',
     'DEVICE_PREFERENCES',
     'TRUNCATIONS',
+    'createRedisCache',
     'createReranker',
+    'createServerRegistry',
+    'createTieredCache',
     'defaultCacheDir',
+    'distributedStatus',
     'hubCacheFolder',
     'loadConfig',
     'onnxNodeBackend',
     'openLocalModel',
+    'pythonBackend',
     'resolveModel',
   ]);
 });

@@ -1,5 +1,5 @@
 import type { UnifiedReRanker } from '@reranker/core';
-import type { RerankerConfig } from '@reranker/node';
+import type { RerankerConfig, ServerRegistry } from '@reranker/node';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { ServerConfig } from './config';
@@ -25,6 +25,8 @@ export interface CreateAppOptions {
   metrics?: ServerMetrics;
   /** The engine's settings, shown by /info. */
   engine?: Partial<RerankerConfig>;
+  /** Distributed mode's server registry, for /health and GET /cluster (started and stopped by the caller). */
+  registry?: ServerRegistry;
 }
 
 /** The express app plus its lifecycle, for the bin (shutdown) and tests (`await app.service.ready`). */
@@ -64,7 +66,16 @@ export function createApp(options: CreateAppOptions): RerankerApp {
   const opsAuth = config.metricsRequireAuth ? apiAuth : pass;
   const json = express.json({ limit: config.bodyLimitBytes, type: () => true });
   const deps = { service, config, metrics, names, json, auth: apiAuth };
-  app.use(opsRoutes({ service, config, metrics, engine: options.engine, auth: opsAuth }));
+  app.use(
+    opsRoutes({
+      service,
+      config,
+      metrics,
+      engine: options.engine,
+      auth: opsAuth,
+      registry: options.registry,
+    }),
+  );
   app.use(openapiRoutes({ auth: opsAuth }));
   app.use(rerankRoute(deps));
   app.use(cohereRoutes(deps));

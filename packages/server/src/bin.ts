@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import type { AddressInfo } from 'node:net';
 import { errorMessage, isRerankerError } from '@reranker/core';
-import { createReranker, loadConfig, onnxNodeBackend } from '@reranker/node';
+import { createReranker, createServerRegistry, loadConfig, onnxNodeBackend } from '@reranker/node';
 import { createApp } from './app';
 import { parseCommandLine } from './cli';
 import { loadServerConfig } from './config';
@@ -41,14 +41,37 @@ async function main(): Promise<void> {
       }),
     ]),
   });
-  const app = createApp({ reranker, config, logger, metrics, engine });
+  let port = config.port;
+  // In distributed mode the server announces itself in Redis, for GET /cluster and the /health count.
+  const registry = engine.distributed
+    ? createServerRegistry({
+        url: engine.redisUrl,
+        keyPrefix: engine.redisKeyPrefix,
+        timeoutMs: engine.redisTimeoutMs,
+        logger: engineLogger(logger),
+        describe: () => {
+          const info = app.service.info;
+          const controller = app.service.reranker?.stats().controller;
+          return {
+            host: config.host,
+            port,
+            model: app.service.modelName,
+            backend: info?.backend ?? 'loading',
+            device: info?.device ?? 'unknown',
+            load: { active: controller?.active ?? 0, waiting: controller?.waiting ?? 0 },
+          };
+        },
+      })
+    : undefined;
+  const app = createApp({ reranker, config, logger, metrics, engine, registry });
   const server = app.listen(config.port, config.host);
   server.once('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}`);
     process.exit(1);
   });
   server.once('listening', () => {
-    const { port } = server.address() as AddressInfo;
+    port = (server.address() as AddressInfo).port;
+    void registry?.start();
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info({ host: config.host, port }, `listening on http://${host}:${port}`);
   });

@@ -34,6 +34,8 @@ export interface RerankerConfig {
   device: DevicePreference;
   /** Use MLX on Apple silicon: `auto` uses it when available. @default 'auto' */
   useMlx: boolean | 'auto';
+  /** Python interpreter of the MLX worker (`RERANKER_PYTHON`). @default 'python3' */
+  python: string;
   /** Rerank requests run at once. @default 4 */
   maxParallel: number;
   /** Requests allowed to wait for a slot; 0 rejects as soon as all slots are busy. @default 10 */
@@ -44,6 +46,10 @@ export interface RerankerConfig {
   batchSize: number;
   /** Padded tokens per model run (rows × width). @default 8192 */
   maxBatchTokens: number;
+  /** Let a free worker wait for a fuller batch while another is busy. @default true */
+  microBatchEnabled: boolean;
+  /** How long that wait may be, in ms. @default 5 */
+  microBatchWindowMs: number;
   /** How long one model run may take before it is abandoned, in ms. @default 120000 */
   workerTimeoutMs: number;
   /** Retries of a failed model run; 0 disables retrying. @default 3 */
@@ -68,4 +74,12 @@ export interface RerankerConfig {
   workers?: number;
   /** Intra-op threads per worker; unset lets the backend choose. */
   threadsPerWorker?: number;
+  /** Share the pair cache with other servers through Redis (memory in front). @default false */
+  distributed: boolean;
+  /** Redis used in distributed mode. @default 'redis://127.0.0.1:6379' */
+  redisUrl: string;
+  /** Put before every Redis key, so deployments can share one Redis. @default 'reranker:' */
+  redisKeyPrefix: string;
+  /** Longest wait for one Redis round trip before the server carries on without it, in ms. @default 200 */
+  redisTimeoutMs: number;
 }

@@ -87,6 +87,12 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     default: 'auto',
     description: 'Use MLX on Apple silicon; auto uses it when available.',
   },
+  python: {
+    variable: 'RERANKER_PYTHON',
+    kind: text('a Python interpreter command or path'),
+    default: 'python3',
+    description: 'Python interpreter that runs the MLX worker (needs mlx and numpy installed).',
+  },
   maxParallel: {
     variable: 'MAX_PARALLEL_REQUESTS',
     kind: integer(1, 1024),
@@ -116,6 +122,18 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     kind: integer(8, 16_777_216),
     default: '8192',
     description: 'Padded tokens per model run (pairs × width); must be at least RERANKER_MAX_LENGTH.',
+  },
+  microBatchEnabled: {
+    variable: 'MICRO_BATCH_ENABLED',
+    kind: boolean(),
+    default: 'true',
+    description: 'While one worker is busy, let a free worker wait MICRO_BATCH_WINDOW_MS for a fuller batch.',
+  },
+  microBatchWindowMs: {
+    variable: 'MICRO_BATCH_WINDOW_MS',
+    kind: integer(0, 10_000),
+    default: '5',
+    description: 'Milliseconds a free worker waits for more pairs while another worker is busy.',
   },
   workerTimeoutMs: {
     variable: 'WORKER_TIMEOUT',
@@ -191,7 +209,39 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     kind: integer(1, 256),
     description: 'Compute threads per inference worker; unset lets the backend choose.',
   },
+  distributed: {
+    variable: 'ENABLE_DISTRIBUTED',
+    kind: boolean(),
+    default: 'false',
+    description: 'Share cached scores with every server on the same Redis (memory cache in front).',
+  },
+  redisUrl: {
+    variable: 'REDIS_URL',
+    kind: redisUrl(),
+    default: 'redis://127.0.0.1:6379',
+    description: 'Redis used when ENABLE_DISTRIBUTED is true (password and db number go in the URL).',
+  },
+  redisKeyPrefix: {
+    variable: 'REDIS_KEY_PREFIX',
+    kind: text('any non-empty text, e.g. reranker:'),
+    default: 'reranker:',
+    description: 'Put before every Redis key, so several deployments can share one Redis.',
+  },
+  redisTimeoutMs: {
+    variable: 'REDIS_TIMEOUT_MS',
+    kind: integer(1, 60_000),
+    default: '200',
+    description: 'Milliseconds one Redis call may take before the server carries on without Redis.',
+  },
 };
+
+/** A redis:// or rediss:// (TLS) URL. */
+function redisUrl(): ValueKind<string> {
+  return {
+    accepts: 'a redis:// or rediss:// URL',
+    parse: (raw) => (/^rediss?:\/\/[^\s]*$/i.test(raw) && URL.canParse(raw) ? raw : undefined),
+  };
+}
 
 /** A documented environment variable, for the README and the server's --help. */
 export interface ConfigVariable {

@@ -1,6 +1,7 @@
-import type { RerankerConfig } from '@reranker/node';
+import { distributedStatus, type RerankerConfig, type ServerRegistry } from '@reranker/node';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { ServerConfig } from '../config';
+import { HttpError } from '../errors';
 import type { ServerMetrics } from '../metrics/prometheus';
 import type { Service } from '../service';
 import { VERSION } from '../version';
@@ -13,6 +14,8 @@ export interface OpsDeps {
   engine?: Partial<RerankerConfig>;
   /** Auth for these routes (a no-op unless METRICS_REQUIRE_AUTH is set). */
   auth: RequestHandler;
+  /** The cluster's server registry in distributed mode: /health counts it, /cluster lists it. */
+  registry?: ServerRegistry;
 }
 
 const label =
@@ -35,6 +38,7 @@ export function opsRoutes(deps: OpsDeps): Router {
   });
   router.get('/health', label('/health'), auth, (_req, res) => health(deps, res));
   router.get('/info', label('/info'), auth, (_req, res) => info(deps, res));
+  router.get('/cluster', label('/cluster'), auth, (_req, res) => cluster(deps, res));
   router.get('/metrics', label('/metrics'), auth, (req, res) => metrics(deps, req, res));
   router.get('/metrics/prometheus', label('/metrics/prometheus'), auth, async (_req, res) => {
     const { contentType, body } = await deps.metrics.text();
@@ -43,8 +47,12 @@ export function opsRoutes(deps: OpsDeps): Router {
   return router;
 }
 
-/** The original service's /health: 200 "healthy" when serving, 503 "loading" or "unhealthy". */
-async function health({ service }: OpsDeps, res: Response): Promise<void> {
+/**
+ * The original service's /health: 200 "healthy" when serving, 503 "loading" or "unhealthy". In
+ * distributed mode it adds `distributed`; a degraded Redis keeps the server healthy (it serves on
+ * its own). `servers` counts the live servers of the registry (null without one, or when Redis is down).
+ */
+async function health({ service, registry }: OpsDeps, res: Response): Promise<void> {
   const reranker = service.reranker;
   const status =
     service.phase === 'ready' || service.phase === 'warming'
@@ -54,6 +62,14 @@ async function health({ service }: OpsDeps, res: Response): Promise<void> {
         : 'unhealthy';
   const info =
     reranker && service.phase !== 'failed' ? await reranker.info().catch(() => undefined) : undefined;
+  const distributed = reranker ? distributedStatus(reranker) : undefined;
+  const servers =
+    distributed?.enabled && registry
+      ? await registry.list().then(
+          (list) => list.length,
+          () => null,
+        )
+      : null;
   res.status(status === 'healthy' ? 200 : 503).json({
     status,
     ...(status === 'unhealthy' && {
@@ -69,7 +85,32 @@ async function health({ service }: OpsDeps, res: Response): Promise<void> {
           cache_size: info.cacheSize ?? 0,
         }
       : null,
+    ...(distributed?.enabled && {
+      distributed: { enabled: true, redis: distributed.redis, servers },
+    }),
   });
+}
+
+/** The live servers of the cluster, from the registry. */
+async function cluster({ registry }: OpsDeps, res: Response): Promise<void> {
+  if (!registry) {
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      'No cluster: set ENABLE_DISTRIBUTED=true to join one through Redis.',
+    );
+  }
+  const servers = await registry.list().catch(() => {
+    throw new HttpError(
+      503,
+      'UNHEALTHY',
+      'Redis does not answer, so the cluster cannot be listed; retry later.',
+      {
+        retryAfter: 5,
+      },
+    );
+  });
+  res.json({ self: registry.id, servers });
 }
 
 /** TEI's /info keys (model_id, max_input_length, …) plus this service's backend, device and limits. */

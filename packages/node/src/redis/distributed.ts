@@ -1,0 +1,38 @@
+import { type CacheDriver, createMemoryCache, type Logger } from '@reranker/core';
+import type { RerankerConfig } from '../config';
+import { createRedisCache } from './redis-cache';
+import { registerDistributed } from './status';
+import { createTieredCache } from './tiered-cache';
+
+type DistributedConfig = Pick<
+  RerankerConfig,
+  'redisUrl' | 'redisKeyPrefix' | 'redisTimeoutMs' | 'cacheTtlMs' | 'cacheMaxEntries' | 'clearCacheIntervalMs'
+>;
+
+/**
+ * The cache of distributed mode: this process's memory in front of the shared Redis, configured as the
+ * memory cache would be, plus how to register its Redis health for `distributedStatus`.
+ */
+export function distributedCache(
+  config: DistributedConfig,
+  logger: Logger,
+): { cache: Required<CacheDriver>; register(reranker: object): void } {
+  const redis = createRedisCache({
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    timeoutMs: config.redisTimeoutMs,
+    ttlMs: config.cacheTtlMs,
+    logger,
+    // Servers that miss the same pair at once compute it once.
+    dedupe: true,
+  });
+  const memory = createMemoryCache({
+    maxEntries: config.cacheMaxEntries,
+    ttlMs: config.cacheTtlMs,
+    purgeIntervalMs: config.clearCacheIntervalMs,
+  });
+  return {
+    cache: createTieredCache(memory, redis, { logger }),
+    register: (reranker) => registerDistributed(reranker, () => redis.status()),
+  };
+}

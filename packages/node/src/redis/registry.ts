@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { errorMessage, type Logger, RerankerError, silentLogger } from '@reranker/core';
+import { Redis } from 'ioredis';
+
+/** What a server tells the cluster about itself with every heartbeat. */
+export interface ServerEntry {
+  id: string;
+  host: string;
+  port: number;
+  model: string;
+  backend: string;
+  device: string;
+  /** ISO time the server registered. */
+  started_at: string;
+  /** Requests running and waiting at the last heartbeat. */
+  load: { active: number; waiting: number };
+}
+
+export interface ServerRegistryOptions {
+  /** Where to connect, when no `client` is given. @default 'redis://127.0.0.1:6379' */
+  url?: string;
+  /** A client to use instead; the caller keeps ownership (stop leaves it open). */
+  client?: Redis;
+  /** The same prefix as the cache's; entries live under `<prefix>~server:`. @default 'reranker:' */
+  keyPrefix?: string;
+  /** Longest wait for one Redis round trip. @default 200 */
+  timeoutMs?: number;
+  /** Time between heartbeats. @default 2000 */
+  heartbeatMs?: number;
+  /** What this server is, read at every heartbeat (load changes). */
+  describe(): Omit<ServerEntry, 'id' | 'started_at'>;
+  /** Where a failing heartbeat is reported (once per failure streak). @default silent */
+  logger?: Logger;
+}
+
+export interface ServerRegistry {
+  readonly id: string;
+  /** Registers now and heartbeats every `heartbeatMs`; an entry missing three beats disappears. */
+  start(): Promise<void>;
+  /** The live servers, this one included, sorted by id. Rejects when Redis does not answer. */
+  list(): Promise<ServerEntry[]>;
+  /** Stops heartbeating and removes this server's entry. Idempotent; never throws. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Servers of one deployment find each other through Redis: each writes its entry with a TTL of three
+ * heartbeats (`SET PX`), so a crashed server drops out of `list()` within that time.
+ */
+export function createServerRegistry(options: ServerRegistryOptions): ServerRegistry {
+  const keyPrefix = options.keyPrefix ?? 'reranker:';
+  const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 200);
+  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs ?? 2000);
+  const logger = options.logger ?? silentLogger;
+  const owned = options.client === undefined;
+  const client =
+    options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  if (owned) client.on('error', () => {});
+  const id = randomUUID();
+  const startedAt = new Date().toISOString();
+  const base = `${keyPrefix}~server:`;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let failing = false;
+  let stopped = false;
+
+  const bounded = <T>(promise: Promise<T>): Promise<T> => {
+    let handle: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      handle = setTimeout(
+        () => reject(new RerankerError('TIMEOUT', `Redis did not answer within ${timeoutMs} ms.`)),
+        timeoutMs,
+      );
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(handle));
+  };
+
+  const beat = async (): Promise<void> => {
+    if (stopped) return;
+    const entry: ServerEntry = { ...options.describe(), id, started_at: startedAt };
+    try {
+      await bounded(client.set(base + id, JSON.stringify(entry), 'PX', heartbeatMs * 3));
+      if (failing) logger.info({ server: id }, 'server registry heartbeat recovered');
+      failing = false;
+    } catch (error) {
+      if (!failing) {
+        logger.warn({ server: id, error: errorMessage(error) }, 'server registry heartbeat failed; retrying');
+      }
+      failing = true;
+    }
+  };
+
+  return {
+    id,
+    async start() {
+      if (timer || stopped) return;
+      timer = setInterval(() => void beat(), heartbeatMs);
+      // Heartbeats must not keep a process alive that is otherwise done.
+      timer.unref();
+      await beat();
+    },
+    async list() {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, page] = await bounded(
+          client.scan(cursor, 'MATCH', `${escapeGlob(base)}*`, 'COUNT', 1000),
+        );
+        cursor = next;
+        keys.push(...page);
+      } while (cursor !== '0');
+      const unique = [...new Set(keys)];
+      const values = unique.length > 0 ? await bounded(client.mget(unique)) : [];
+      return values
+        .flatMap((value) => (value === null ? [] : [parse(value)]))
+        .filter((entry): entry is ServerEntry => entry !== undefined)
+        .sort((a, b) => a.id.localeCompare(b.id));
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      await bounded(client.del(base + id)).catch(() => {});
+      if (owned) client.disconnect();
+    },
+  };
+}
+
+function parse(text: string): ServerEntry | undefined {
+  try {
+    const entry = JSON.parse(text) as ServerEntry;
+    return typeof entry?.id === 'string' ? entry : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+function positive(field: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      `Server registry ${field} must be a number of milliseconds above 0, got ${String(value)}.`,
+      { details: { field, value } },
+    );
+  }
+  return value;
+}
