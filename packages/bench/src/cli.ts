@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { isPresetName, PRESET_NAMES, PRESETS, type PresetName } from '@reranker/testkit';
 import { Command, InvalidArgumentError } from 'commander';
 import { type BreakdownOptions, runBreakdown } from './breakdown';
+import { type CompareOptions, runCompare } from './compare';
+import { compareMarkdown } from './compare-report';
 import { type OverheadOptions, runOverhead } from './overhead';
 import { breakdownMarkdown, overheadMarkdown, spinningMarkdown } from './report';
 import { runSpinning, type SpinningOptions } from './spinning';
@@ -95,6 +97,40 @@ program
   .option('--pair-tokens <n>', 'tokens of every pair, special tokens included', positiveInt, 128)
   .action(async (options: BreakdownOptions) => {
     process.stdout.write(breakdownMarkdown(await runBreakdown(options), options));
+  });
+
+program
+  .command('compare')
+  .description(
+    'Mixed-length workload through the transformers.js recipe, raw onnxruntime, the engine and the HTTP server, in one run',
+  )
+  .option(...PRESET_OPTION)
+  .option(
+    '--requests <n>',
+    'requests in the workload (20 documents each); every contender scores all',
+    positiveInt,
+    16,
+  )
+  .option('--concurrency <n>', 'concurrent HTTP clients of the server contender', positiveInt, 16)
+  .option('--seed <n>', 'seed of the workload', nonNegativeInt, 1)
+  .option('--no-cache-off', 'skip the engine run with its pair cache off')
+  .option('--settle-ms <n>', 'idle pause before each timed phase', nonNegativeInt, 300)
+  .option(
+    '--max-seconds <n>',
+    'a contender takes no new request after this many seconds (keeps the run bounded)',
+    positiveInt,
+    45,
+  )
+  .option('--json <file>', 'also write the results as JSON to this file')
+  .action(async (opts: CompareOptions & { json?: string }) => {
+    const { json, ...options } = opts;
+    const result = await runCompare(options, (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(compareMarkdown(result));
+    if (json) {
+      const path = userPath(json);
+      await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
+      process.stderr.write(`wrote ${path}\n`);
+    }
   });
 
 program

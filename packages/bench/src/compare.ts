@@ -1,0 +1,248 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage } from '@reranker/core';
+import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import {
+  type CompareContender,
+  engineContender,
+  rawContender,
+  recipeContender,
+  serverContender,
+} from './compare-contenders';
+import { type CpuUse, measureCpu } from './cpu';
+import { type MachineInfo, machineInfo } from './machine';
+import { buildMixedWorkload, type MixedRequest } from './mixed-workload';
+import { createProgress, type Progress } from './progress';
+import { percentile } from './stats';
+
+export interface CompareOptions {
+  /** Synthesized model preset (random weights; BERT layouts only). @default 'minilm-l6' */
+  preset: PresetName;
+  /** Requests in the workload; every contender scores all of them once. @default 16 */
+  requests: number;
+  /** Concurrent HTTP clients of the server contender. @default 16 */
+  concurrency: number;
+  /** Seed of the workload. @default 1 */
+  seed: number;
+  /** Also run the engine with its pair cache off. @default true */
+  cacheOff: boolean;
+  /** Idle pause before each timed phase (lets onnxruntime's spinning threads stop). @default 300 */
+  settleMs: number;
+  /**
+   * A contender stops taking new requests after this many seconds, so a slow contender (or a busy
+   * machine) cannot stretch the run; its figures then cover the requests it finished. @default 45
+   */
+  maxSeconds: number;
+}
+
+/** Documents per request and share of repeated requests: fixed, so runs compare. */
+export const DOCS_PER_REQUEST = 20;
+export const REPEAT_SHARE = 0.2;
+/** The raw contender packs batches as the engine's defaults do (BATCH_SIZE, MAX_BATCH_TOKENS). */
+const RAW_BATCH_SIZE = 16;
+const RAW_MAX_BATCH_TOKENS = 8192;
+
+export interface CompareRow extends CpuUse {
+  name: string;
+  setup: string;
+  concurrency: number;
+  /** Requests finished; below the workload's count when `maxSeconds` cut the contender short. */
+  requestsDone: number;
+  docsPerSecond: number;
+  seconds: number;
+  latencyMs: { p50: number; p95: number; max: number };
+  /** p99 of this process's event-loop delay during the timed run (`monitorEventLoopDelay`). */
+  eventLoopP99Ms: number;
+  /** p99 of `GET /health` latency sampled every 100 ms during the timed run (server only). */
+  healthP99Ms?: number;
+  healthSamples?: number;
+}
+
+export interface CompareResult {
+  benchmark: 'compare';
+  startedAt: string;
+  machine: MachineInfo;
+  options: CompareOptions;
+  modelDir: string;
+  workload: { requests: number; repeats: number; docsPerRequest: number; meanPairTokens: number };
+  rows: CompareRow[];
+  /** Contenders that threw; their rows are missing. */
+  failures: { name: string; error: string }[];
+  durationSeconds: number;
+  loadAverage: { before: number; after: number };
+}
+
+/** The fixed mixed-length workload through recipe, raw, engine and server, in one run. */
+export async function runCompare(
+  options: CompareOptions,
+  log: (line: string) => void,
+): Promise<CompareResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg()[0]!;
+  log(`synthesizing or reusing preset ${options.preset} (real architecture and cost, RANDOM weights)`);
+  const modelDir = await privateCopy(await synthesizedModelDir(options.preset));
+  try {
+    return await compareIn(modelDir, options, log, { started, startedAt, loadBefore });
+  } finally {
+    await rm(dirname(modelDir), { recursive: true, force: true });
+  }
+}
+
+async function compareIn(
+  modelDir: string,
+  options: CompareOptions,
+  log: (line: string) => void,
+  run: { started: number; startedAt: string; loadBefore: number },
+): Promise<CompareResult> {
+  const { started, startedAt, loadBefore } = run;
+  const workload = await buildMixedWorkload(modelDir, {
+    requests: options.requests,
+    docsPerRequest: DOCS_PER_REQUEST,
+    repeatShare: REPEAT_SHARE,
+    seed: options.seed,
+  });
+  const repeats = workload.requests.filter((r) => r.repeatOf !== undefined).length;
+  log(
+    `workload: ${options.requests} requests × ${DOCS_PER_REQUEST} documents of 32–512 tokens (mean pair ${workload.meanPairTokens.toFixed(0)} tokens), ${repeats} repeats`,
+  );
+  const makers: [string, () => Promise<CompareContender>][] = [
+    ['recipe', () => recipeContender(modelDir)],
+    ['raw', () => rawContender(modelDir, workload, RAW_BATCH_SIZE, RAW_MAX_BATCH_TOKENS)],
+    ...(options.cacheOff
+      ? [
+          ['engine (cache off)', () => engineContender(modelDir, false)] as [
+            string,
+            () => Promise<CompareContender>,
+          ],
+        ]
+      : []),
+    ['engine (cache on)', () => engineContender(modelDir, true)],
+    ['server', () => serverContender(modelDir, options.concurrency)],
+  ];
+  const progress = createProgress(makers.length * (options.requests + 1));
+  const rows: CompareRow[] = [];
+  const failures: CompareResult['failures'] = [];
+  try {
+    // One contender at a time, disposed before the next, so no idle session or worker competes.
+    for (const [label, make] of makers) {
+      let contender: CompareContender | undefined;
+      try {
+        contender = await make();
+        await contender.score(workload.warmup);
+        progress.tick(`warm-up ${contender.name}`);
+        await sleep(options.settleMs);
+        const row = await timeContender(contender, workload.requests, progress, options.maxSeconds);
+        rows.push(row);
+        const health = row.healthP99Ms === undefined ? '' : `, /health p99 ${row.healthP99Ms.toFixed(1)} ms`;
+        progress.phaseDone(
+          contender.name,
+          `${row.docsPerSecond.toFixed(1)} docs/s, event loop p99 ${row.eventLoopP99Ms.toFixed(1)} ms${health}, others' cpu ${row.othersShare?.toFixed(2) ?? 'n/a'}`,
+        );
+      } catch (error) {
+        // One failing contender (e.g. a busy machine timing the server out) must not void the others.
+        failures.push({ name: contender?.name ?? label, error: errorMessage(error) });
+        progress.phaseDone(label, `FAILED: ${errorMessage(error)}`);
+      } finally {
+        await contender?.dispose();
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  return {
+    benchmark: 'compare',
+    startedAt,
+    machine: machineInfo(),
+    options,
+    modelDir,
+    workload: {
+      requests: options.requests,
+      repeats,
+      docsPerRequest: DOCS_PER_REQUEST,
+      meanPairTokens: workload.meanPairTokens,
+    },
+    rows,
+    failures,
+    durationSeconds: (performance.now() - started) / 1000,
+    loadAverage: { before: loadBefore, after: loadavg()[0]! },
+  };
+}
+
+/** Runs every request through the contender, `concurrency` at a time, in workload order. */
+async function timeContender(
+  contender: CompareContender,
+  requests: MixedRequest[],
+  progress: Progress,
+  maxSeconds: number,
+): Promise<CompareRow> {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const latencies: number[] = [];
+  let next = 0;
+  let running = true;
+  const health: number[] = [];
+  const sampleHealth = async (url: string) => {
+    while (running) {
+      const start = performance.now();
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (running) health.push(performance.now() - start);
+      await sleep(100);
+    }
+  };
+  loop.enable();
+  const cpu = measureCpu();
+  const start = performance.now();
+  const sampler = contender.healthUrl ? sampleHealth(contender.healthUrl) : Promise.resolve();
+  const deadline = start + maxSeconds * 1000;
+  let docs = 0;
+  const client = async () => {
+    while (next < requests.length && performance.now() < deadline) {
+      const request = requests[next++]!;
+      const requestStart = performance.now();
+      await contender.score(request);
+      latencies.push(performance.now() - requestStart);
+      docs += request.documents.length;
+      progress.tick(contender.name);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: contender.concurrency }, client));
+  } finally {
+    running = false;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const use = cpu();
+  loop.disable();
+  await sampler;
+  return {
+    name: contender.name,
+    setup: contender.setup,
+    concurrency: contender.concurrency,
+    requestsDone: latencies.length,
+    docsPerSecond: docs / seconds,
+    seconds,
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      max: Math.max(...latencies),
+    },
+    eventLoopP99Ms: loop.percentile(99) / 1e6,
+    ...(contender.healthUrl ? { healthP99Ms: percentile(health, 99), healthSamples: health.length } : {}),
+    ...use,
+  };
+}
+
+/**
+ * Copies the synthesized folder to a folder of this run: the testkit's shared cache drops old versions
+ * whenever a newer testkit synthesizes the preset (seen while other engineers ran tests), which would
+ * pull the model from under a running contender.
+ */
+async function privateCopy(modelDir: string): Promise<string> {
+  const copy = join(await mkdtemp(join(tmpdir(), 'reranker-bench-compare-')), basename(modelDir));
+  await cp(modelDir, copy, { recursive: true });
+  return copy;
+}

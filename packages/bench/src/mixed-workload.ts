@@ -1,0 +1,170 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PairEncoder, RerankerError } from '@reranker/core';
+
+/** How `buildMixedWorkload` draws its requests. */
+export interface MixedWorkloadOptions {
+  /** Requests in the sequence every contender scores. */
+  requests: number;
+  /** Documents per request. @default 20 */
+  docsPerRequest?: number;
+  /** Share of requests (after the first) that repeat an earlier request's query and documents. @default 0.2 */
+  repeatShare?: number;
+  /** Shortest document, in tokens. @default 32 */
+  minDocTokens?: number;
+  /** Longest document, in tokens (pairs over 512 tokens are cut, as every contender cuts them). @default 512 */
+  maxDocTokens?: number;
+  /** Seed of the generator: the same seed gives the same workload. @default 1 */
+  seed?: number;
+}
+
+export interface MixedRequest {
+  query: string;
+  documents: string[];
+  /** Index of the earlier request this one repeats, if it is a repeat. */
+  repeatOf?: number;
+  /** The pairs as the engine encodes them (512-token window), for the raw contender. */
+  pairs: { inputIds: number[]; tokenTypeIds: number[] }[];
+}
+
+export interface MixedWorkload {
+  requests: MixedRequest[];
+  /** An extra request, never in `requests`, for warming contenders up without filling their caches. */
+  warmup: MixedRequest;
+  padTokenId: number;
+  /** Mean tokens per encoded pair over all requests, special tokens included. */
+  meanPairTokens: number;
+}
+
+/** A small seeded generator (mulberry32): the workload is the same on every run and machine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Requests of mixed-length documents built from words that are one token each in the model's
+ * vocabulary, so a document of n words is n tokens; some requests repeat an earlier one exactly (where a
+ * score cache pays off).
+ */
+export async function buildMixedWorkload(
+  modelDir: string,
+  options: MixedWorkloadOptions,
+): Promise<MixedWorkload> {
+  const { requests, docsPerRequest = 20, repeatShare = 0.2, seed = 1 } = options;
+  const { minDocTokens = 32, maxDocTokens = 512 } = options;
+  if (minDocTokens < 1 || maxDocTokens < minDocTokens) {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      `Document lengths ${minDocTokens}–${maxDocTokens} tokens are not a range; use 1 ≤ min ≤ max.`,
+    );
+  }
+  const readJson = async (name: string): Promise<unknown> =>
+    JSON.parse(await readFile(join(modelDir, name), 'utf8'));
+  const tokenizerJson = await readJson('tokenizer.json');
+  const encoder = PairEncoder.fromJson(tokenizerJson, await readJson('tokenizer_config.json'), {
+    maxLength: 512,
+  });
+  const words = singleTokenWords(tokenizerJson, encoder);
+  const random = seededRandom(seed);
+  const pick = () => words[Math.floor(random() * words.length)]!;
+  const text = (tokens: number) => Array.from({ length: tokens }, pick).join(' ');
+  const fresh = (): MixedRequest => {
+    const query = text(6 + Math.floor(random() * 10));
+    const documents = Array.from({ length: docsPerRequest }, () =>
+      text(minDocTokens + Math.floor(random() * (maxDocTokens - minDocTokens + 1))),
+    );
+    const prepared = encoder.prepareQuery(query);
+    return { query, documents, pairs: documents.map((d) => encoder.encodePair(prepared, d)) };
+  };
+  const warmup = fresh();
+  const list: MixedRequest[] = [];
+  for (let i = 0; i < requests; i++) {
+    // Exactly round(requests × repeatShare) repeats, evenly spread (a coin per request varies too much).
+    if (i > 0 && Math.floor((i + 1) * repeatShare) > Math.floor(i * repeatShare)) {
+      const repeatOf = Math.floor(random() * i);
+      list.push({ ...list[repeatOf]!, repeatOf });
+    } else {
+      list.push(fresh());
+    }
+  }
+  const lengths = list.flatMap((r) => r.pairs.map((p) => p.inputIds.length));
+  const meanPairTokens = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+  return { requests: list, warmup, padTokenId: encoder.padTokenId, meanPairTokens };
+}
+
+/** Lower-case alphabetic vocabulary entries that the tokenizer keeps as one token. */
+function singleTokenWords(tokenizerJson: unknown, encoder: PairEncoder): string[] {
+  const vocab = (tokenizerJson as { model?: { vocab?: unknown } }).model?.vocab;
+  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
+    throw new RerankerError(
+      'MODEL_LOAD_FAILED',
+      'The compare workload needs a WordPiece tokenizer.json (model.vocab as an object); use a BERT preset.',
+    );
+  }
+  const words = Object.keys(vocab)
+    .filter((word) => /^[a-z]{3,10}$/.test(word))
+    .sort()
+    .filter((word) => encoder.tokenize(word).length === 1)
+    .slice(0, 2000);
+  if (words.length < 50) {
+    throw new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `Only ${words.length} single-token words found in the vocabulary; the workload needs at least 50.`,
+    );
+  }
+  return words;
+}
+
+/** A padded int64 batch for `InferenceSession.run`. */
+export interface PaddedBatch {
+  rows: number;
+  width: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  tokenTypeIds: BigInt64Array;
+}
+
+/**
+ * Sorts pairs by length and packs them into batches of at most `batchSize` rows and `maxBatchTokens`
+ * padded tokens (rows × width), as the engine's batching does: almost no padding.
+ */
+export function lengthSortedBatches(
+  pairs: MixedRequest['pairs'],
+  padTokenId: number,
+  batchSize: number,
+  maxBatchTokens: number,
+): PaddedBatch[] {
+  const sorted = [...pairs].sort((a, b) => a.inputIds.length - b.inputIds.length);
+  const groups: (typeof pairs)[] = [];
+  let group: typeof pairs = [];
+  for (const pair of sorted) {
+    const width = pair.inputIds.length; // the longest so far, since sorted
+    if (group.length > 0 && (group.length >= batchSize || (group.length + 1) * width > maxBatchTokens)) {
+      groups.push(group);
+      group = [];
+    }
+    group.push(pair);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups.map((rows) => {
+    const width = rows[rows.length - 1]!.inputIds.length;
+    const inputIds = new BigInt64Array(rows.length * width).fill(BigInt(padTokenId));
+    const attentionMask = new BigInt64Array(rows.length * width);
+    const tokenTypeIds = new BigInt64Array(rows.length * width);
+    rows.forEach((pair, row) => {
+      pair.inputIds.forEach((id, t) => {
+        inputIds[row * width + t] = BigInt(id);
+        attentionMask[row * width + t] = 1n;
+        tokenTypeIds[row * width + t] = BigInt(pair.tokenTypeIds[t]!);
+      });
+    });
+    return { rows: rows.length, width, inputIds, attentionMask, tokenTypeIds };
+  });
+}
