@@ -11,7 +11,7 @@ import {
   synthesizedModelDir,
 } from '../src/index';
 import { onnx } from '../src/onnx-builder';
-import { querySet, referenceBatch, runBatch, worstTau } from './dtype-helpers';
+import { querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
 
 /**
  * onnx/model_fp16.onnx computes in float32 from float16-rounded weights, so its only error is that

@@ -11,7 +11,7 @@ import {
   synthesizedModelDir,
 } from '../src/index';
 import { onnx } from '../src/onnx-builder';
-import { querySet, referenceBatch, runBatch, worstTau } from './dtype-helpers';
+import { querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
 
 /**
  * Error bounds of onnx/model_quantized.onnx against the float64 reference on the fixed query set

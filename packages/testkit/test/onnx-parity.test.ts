@@ -11,44 +11,11 @@ import {
   synthesizedModelDir,
 } from '../src/index';
 import { SeededRandom } from '../src/rng';
+import { makePair, type Pair, randomIds, runBatch } from './onnx-helpers';
 
-interface Pair {
-  ids: number[];
-  types: number[];
-}
-
-/** A pair in the model's own template with random body tokens: BERT `[CLS] q [SEP] d [SEP]`, XLM-R `<s> q </s></s> d </s>`. */
+/** A pair with random body tokens of the given lengths, in the model's own template. */
 function randomPair(preset: PresetName, rng: SeededRandom, queryLength: number, docLength: number): Pair {
-  const body = (n: number) => Array.from({ length: n }, () => 110 + Math.floor(rng.uniform() * 1800));
-  const q = body(queryLength);
-  const d = body(docLength);
-  if (PRESETS[preset].architecture === 'bert') {
-    const ids = [101, ...q, 102, ...d, 102];
-    return { ids, types: ids.map((_, i) => (i < q.length + 2 ? 0 : 1)) };
-  }
-  const ids = [0, ...q, 2, 2, ...d, 2];
-  return { ids, types: ids.map(() => 0) };
-}
-
-async function run(session: ort.InferenceSession, preset: PresetName, pairs: Pair[]): Promise<number[][]> {
-  const { padTokenId, numLabels } = PRESETS[preset];
-  const width = Math.max(...pairs.map((p) => p.ids.length));
-  const shape = [pairs.length, width];
-  const tensor = (fill: (p: Pair, i: number) => number) =>
-    new ort.Tensor(
-      'int64',
-      BigInt64Array.from(pairs.flatMap((p) => Array.from({ length: width }, (_, i) => BigInt(fill(p, i))))),
-      shape,
-    );
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: tensor((p, i) => p.ids[i] ?? padTokenId),
-    attention_mask: tensor((p, i) => (i < p.ids.length ? 1 : 0)),
-  };
-  if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = tensor((p, i) => p.types[i] ?? 0);
-  const { logits } = await session.run(feeds);
-  expect(logits!.dims).toEqual([pairs.length, numLabels]);
-  const data = Array.from(logits!.data as Float32Array);
-  return pairs.map((_, r) => data.slice(r * numLabels, (r + 1) * numLabels));
+  return makePair(preset, randomIds(rng, queryLength), randomIds(rng, docLength));
 }
 
 describe.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)(
@@ -79,7 +46,7 @@ describe.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)(
         randomPair(preset, rng, 1, 1),
         randomPair(preset, rng, 12, 25),
       ];
-      const got = await run(session, preset, pairs);
+      const got = await runBatch(session, preset, pairs);
       pairs.forEach((pair, r) => {
         const want = referenceLogits(reference, { inputIds: pair.ids, tokenTypeIds: pair.types });
         expect(maxAbsDiff(got[r]!, want), `row ${r}`).toBeLessThan(1e-4);
@@ -92,8 +59,8 @@ describe.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)(
       const rng = new SeededRandom(5);
       const short = randomPair(preset, rng, 4, 6);
       const long = randomPair(preset, rng, 10, 90);
-      const [alone] = await run(session, preset, [short]);
-      const [padded] = await run(session, preset, [short, long]);
+      const [alone] = await runBatch(session, preset, [short]);
+      const [padded] = await runBatch(session, preset, [short, long]);
       expect(maxAbsDiff(padded!, alone!)).toBeLessThan(1e-5);
     });
   },

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { PRESETS, type PresetName, type ReferenceModel, referenceLogits } from '../src/index';
 import { SeededRandom } from '../src/rng';
 
-/** Shared by the dtype-* tests: seeded pairs, a padded-batch runner and ranking agreement. */
+/** Shared by the ONNX tests: seeded pairs, a padded-batch runner and ranking agreement. */
 
 export interface Pair {
   ids: number[];
