@@ -1,3 +1,5 @@
+// The assertions live in the shared conformance suite (parity with the reference within 1e-4, batch
+// invariance, shapes, concurrency, abort, dispose), which every backend runs.
 import { testBackend } from '@reranker/testkit/conformance';
 import { pythonBackend } from '../src/index';
 
