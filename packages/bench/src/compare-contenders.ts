@@ -7,6 +7,7 @@ import { createReranker } from '@reranker/node';
 import { createApp, serverConfig } from '@reranker/server';
 import * as ort from 'onnxruntime-node';
 import { lengthSortedBatches, type MixedRequest, type MixedWorkload } from './mixed-workload';
+import { sessionFeeds } from './workload';
 
 /** One way of scoring the compare workload's requests. */
 export interface CompareContender {
@@ -81,17 +82,7 @@ export async function rawContender(
     const batches = lengthSortedBatches(request.pairs, workload.padTokenId, batchSize, maxBatchTokens);
     feeds.set(
       request.pairs,
-      batches.map((batch) => {
-        const dims = [batch.rows, batch.width];
-        const all: Record<string, BigInt64Array> = {
-          input_ids: batch.inputIds,
-          attention_mask: batch.attentionMask,
-          token_type_ids: batch.tokenTypeIds,
-        };
-        return Object.fromEntries(
-          session.inputNames.map((name) => [name, new ort.Tensor('int64', all[name]!, dims)]),
-        );
-      }),
+      batches.map((batch) => sessionFeeds(session, batch)),
     );
   }
   return {

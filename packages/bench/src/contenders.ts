@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { RerankerError } from '@reranker/core';
 import { createReranker } from '@reranker/node';
 import * as ort from 'onnxruntime-node';
-import { rawBatches, type Workload } from './workload';
+import { rawBatches, sessionFeeds, type Workload } from './workload';
 
 /** One way of scoring the workload's documents; `request()` scores all of them once. */
 export interface Contender {
@@ -31,17 +31,7 @@ export async function rawContender(
     interOpNumThreads: 1,
     executionMode: 'sequential',
   });
-  const feeds = rawBatches(workload, batchSize).map((batch) => {
-    const dims = [batch.rows, batch.width];
-    const all: Record<string, BigInt64Array> = {
-      input_ids: batch.inputIds,
-      attention_mask: batch.attentionMask,
-      token_type_ids: batch.tokenTypeIds,
-    };
-    return Object.fromEntries(
-      session.inputNames.map((name) => [name, new ort.Tensor('int64', all[name]!, dims)]),
-    );
-  });
+  const feeds = rawBatches(workload, batchSize).map((batch) => sessionFeeds(session, batch));
   return {
     name: 'raw',
     setup: `InferenceSession.run on the main thread, intraOpNumThreads ${threads}, batches of ${batchSize}`,

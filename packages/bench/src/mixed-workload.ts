@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PairEncoder, RerankerError } from '@reranker/core';
+import { padBatch } from './workload';
 
 /** How `buildMixedWorkload` draws its requests. */
 export interface MixedWorkloadOptions {
@@ -153,18 +154,5 @@ export function lengthSortedBatches(
     group.push(pair);
   }
   if (group.length > 0) groups.push(group);
-  return groups.map((rows) => {
-    const width = rows[rows.length - 1]!.inputIds.length;
-    const inputIds = new BigInt64Array(rows.length * width).fill(BigInt(padTokenId));
-    const attentionMask = new BigInt64Array(rows.length * width);
-    const tokenTypeIds = new BigInt64Array(rows.length * width);
-    rows.forEach((pair, row) => {
-      pair.inputIds.forEach((id, t) => {
-        inputIds[row * width + t] = BigInt(id);
-        attentionMask[row * width + t] = 1n;
-        tokenTypeIds[row * width + t] = BigInt(pair.tokenTypeIds[t]!);
-      });
-    });
-    return { rows: rows.length, width, inputIds, attentionMask, tokenTypeIds };
-  });
+  return groups.map((rows) => padBatch(rows, padTokenId));
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PairEncoder, RerankerError } from '@reranker/core';
+import * as ort from 'onnxruntime-node';
 
 /** What every contender scores: one query, many documents, each pair exactly `pairTokens` long. */
 export interface Workload {
@@ -12,6 +13,12 @@ export interface Workload {
   /** The same pairs as the engine would encode them, for the raw contender. */
   pairs: { inputIds: number[]; tokenTypeIds: number[] }[];
   padTokenId: number;
+}
+
+/** One encoded pair, before padding. */
+export interface TokenizedRow {
+  inputIds: readonly number[];
+  tokenTypeIds: readonly number[];
 }
 
 /** A pre-padded int64 batch as `InferenceSession.run` takes it. */
@@ -99,23 +106,40 @@ function singleTokenWords(tokenizerJson: unknown, encoder: PairEncoder): string[
   return words;
 }
 
+/** Right-pads rows into one int64 batch with attention mask 0 on the padding, as the engine does. */
+export function padBatch(rows: readonly TokenizedRow[], padTokenId: number): RawBatch {
+  const width = Math.max(...rows.map((p) => p.inputIds.length));
+  const inputIds = new BigInt64Array(rows.length * width).fill(BigInt(padTokenId));
+  const attentionMask = new BigInt64Array(rows.length * width);
+  const tokenTypeIds = new BigInt64Array(rows.length * width);
+  rows.forEach((pair, row) => {
+    pair.inputIds.forEach((id, t) => {
+      inputIds[row * width + t] = BigInt(id);
+      attentionMask[row * width + t] = 1n;
+      tokenTypeIds[row * width + t] = BigInt(pair.tokenTypeIds[t]!);
+    });
+  });
+  return { rows: rows.length, width, inputIds, attentionMask, tokenTypeIds };
+}
+
 /** Pads pairs into `batchSize`-row int64 batches, as the engine's batching does for equal lengths. */
 export function rawBatches({ pairs, padTokenId }: Workload, batchSize: number): RawBatch[] {
   const batches: RawBatch[] = [];
   for (let start = 0; start < pairs.length; start += batchSize) {
-    const rows = pairs.slice(start, start + batchSize);
-    const width = Math.max(...rows.map((p) => p.inputIds.length));
-    const inputIds = new BigInt64Array(rows.length * width).fill(BigInt(padTokenId));
-    const attentionMask = new BigInt64Array(rows.length * width);
-    const tokenTypeIds = new BigInt64Array(rows.length * width);
-    rows.forEach((pair, row) => {
-      pair.inputIds.forEach((id, t) => {
-        inputIds[row * width + t] = BigInt(id);
-        attentionMask[row * width + t] = 1n;
-        tokenTypeIds[row * width + t] = BigInt(pair.tokenTypeIds[t]!);
-      });
-    });
-    batches.push({ rows: rows.length, width, inputIds, attentionMask, tokenTypeIds });
+    batches.push(padBatch(pairs.slice(start, start + batchSize), padTokenId));
   }
   return batches;
+}
+
+/** The session feeds of a batch: only the inputs the model declares (XLM-R has no token types). */
+export function sessionFeeds(session: ort.InferenceSession, batch: RawBatch): Record<string, ort.Tensor> {
+  const dims = [batch.rows, batch.width];
+  const all: Record<string, BigInt64Array> = {
+    input_ids: batch.inputIds,
+    attention_mask: batch.attentionMask,
+    token_type_ids: batch.tokenTypeIds,
+  };
+  return Object.fromEntries(
+    session.inputNames.map((name) => [name, new ort.Tensor('int64', all[name]!, dims)]),
+  );
 }
