@@ -52,6 +52,8 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     offline: config.offline,
     logger,
     progress,
+    // The Python/MLX backend reads the PyTorch weights, which hub repos ship as model.safetensors.
+    extraFiles: candidates.some((c) => c.name.startsWith('python:')) ? ['model.safetensors'] : [],
   });
   // Only a cache this function builds is its to wire and to dispose if the engine fails to start.
   const distributed =

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger, UnifiedReRanker } from '@reranker/core';
 import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createReranker } from '../src/index';
+import { createReranker, pythonBackend } from '../src/index';
 import { type HubServer, startHubServer } from './helpers/hub-server';
 
 const open: UnifiedReRanker[] = [];
@@ -101,6 +101,21 @@ describe('createReranker with a hub id', () => {
   afterAll(async () => {
     await hub.close();
     await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('with the Python backend, a hub id also brings model.safetensors and scores with it', async () => {
+    const reranker = await make({
+      env: {
+        HF_ENDPOINT: hub.url,
+        RERANKER_CACHE_DIR: join(cacheDir, 'python'),
+        RERANKER_MODEL: 'acme/tiny-reranker',
+      },
+      backends: [pythonBackend({ engine: 'numpy', python: '/usr/bin/python3' })],
+    });
+    expect((await reranker.info()).backend).toBe('python:numpy');
+    const expected = await referencePairScores(await synthesizedModelDir('tiny'), QUERY, DOCS);
+    const scores = await reranker.score(DOCS.map((d) => [QUERY, d] as const));
+    expect(maxAbsDiff(scores, expected)).toBeLessThan(1e-4);
   });
 
   it('downloads once into the cache dir, then loads from it without any request', async () => {

@@ -25,10 +25,11 @@ let cacheDir: string;
 
 beforeAll(async () => {
   served = await synthesizedModelDir('tiny');
-  // A repo without the int8 export, as many hub repos are.
+  // A repo with neither the int8 export nor PyTorch weights, as many hub repos are.
   fp32Only = await mkdtemp(join(tmpdir(), 'reranker-fp32-only-'));
   await cp(served, fp32Only, { recursive: true });
   await rm(join(fp32Only, 'onnx', 'model_quantized.onnx'));
+  await rm(join(fp32Only, 'model.safetensors'));
 });
 
 afterAll(async () => {
@@ -83,6 +84,22 @@ describe('resolveModel from the hub', () => {
       expect(Buffer.from(await model.read(file)).equals(original), file).toBe(true);
       expect(hub.requests.get(path(file))).toBe(1);
     }
+  });
+
+  it('fetches model.safetensors only when asked (for the Python/MLX backend), and a repo without it still loads', async () => {
+    const plain = await resolve();
+    expect(hub.requests.get(path('model.safetensors'))).toBeUndefined();
+    await expect(readFile(join(plain.localDir!, 'model.safetensors'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    const withWeights = await resolve({ extraFiles: ['model.safetensors'] });
+    const original = await readFile(join(served, 'model.safetensors'));
+    expect(Buffer.from(await withWeights.read('model.safetensors')).equals(original)).toBe(true);
+    // An ONNX-only repo (many Xenova/* repos): the 404 is recorded, the ONNX backend still has its files.
+    const onnxOnly = await resolve({ model: 'acme/fp32-only', extraFiles: ['model.safetensors'] });
+    expect(onnxOnly.source).toBe('remote:acme/fp32-only');
+    expect(hub.requests.get('/acme/fp32-only/resolve/main/model.safetensors')).toBe(1);
+    await expect(onnxOnly.read('model.safetensors')).rejects.toThrow();
   });
 
   it('makes no request at all on the second resolve', async () => {

@@ -27,15 +27,20 @@ export interface HubModelRequest {
   progress: ProgressReporter;
   signal?: AbortSignal;
   stallTimeoutMs: number;
+  /** More files fetched when the repo has them (404 is fine), e.g. `model.safetensors` for the Python backend. */
+  extraFiles?: readonly string[];
 }
 
 /** Files a cross-encoder needs, and those it can do without (404 is fine). */
-export function hubFiles(dtype: Dtype): { required: string[]; optional: string[] } {
+export function hubFiles(
+  dtype: Dtype,
+  extraFiles: readonly string[] = [],
+): { required: string[]; optional: string[] } {
   const onnx = ONNX_FILE_BY_DTYPE[dtype];
   return {
     required: ['config.json', 'tokenizer.json', onnx],
     // Models over 2 GB keep their weights in `<file>_data` next to the graph.
-    optional: ['tokenizer_config.json', 'special_tokens_map.json', `${onnx}_data`],
+    optional: ['tokenizer_config.json', 'special_tokens_map.json', `${onnx}_data`, ...extraFiles],
   };
 }
 
@@ -66,7 +71,7 @@ export async function ensureHubModel(request: HubModelRequest): Promise<string> 
 async function fillFolder(dir: string, request: HubModelRequest): Promise<string> {
   const id = `${request.owner}/${request.name}`;
   const manifest = await readManifest(dir, id, request.revision);
-  const { required, optional } = hubFiles(request.dtype);
+  const { required, optional } = hubFiles(request.dtype, request.extraFiles);
   const missing: string[] = [];
   for (const file of [...required, ...optional]) {
     const known = (await isComplete(dir, manifest, file)) || manifest.absent.includes(file);

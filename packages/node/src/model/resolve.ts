@@ -28,6 +28,11 @@ export interface ResolveModelOptions {
   progress?: ProgressMode;
   /** Cancels a download in progress (rejects with `ABORTED`). */
   signal?: AbortSignal;
+  /**
+   * More files to fetch from the hub when the repo has them (a 404 is fine), e.g. `model.safetensors`
+   * for the Python/MLX backend. @default []
+   */
+  extraFiles?: readonly string[];
   /** Give up on a download when no data arrives for this long, in ms. @default 60000 */
   stallTimeoutMs?: number;
 }
@@ -66,6 +71,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
       progress: createProgressReporter(options.progress ?? 'auto', logger),
       signal: options.signal,
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
+      extraFiles: options.extraFiles,
     });
     return folderModelFiles(dir, { id, source: `remote:${id}`, revision });
   } catch (error) {
