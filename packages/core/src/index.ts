@@ -32,13 +32,8 @@ export {
   ONNX_FILE_BY_DTYPE,
 } from './model';
 export type { UnifiedReRankerOptions } from './options';
-export {
-  type DetailedRerank,
-  type RerankerInfo,
-  type RerankOptions,
-  type RerankResult,
-  UnifiedReRanker,
-} from './reranker';
+export { UnifiedReRanker } from './reranker';
+export type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from './reranker-types';
 export { type PairScore, scoreFromLogits, sigmoid } from './scores';
 export {
   type EncodedPair,

@@ -15,69 +15,20 @@ import {
 } from './input';
 import { consoleLogger } from './logger';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics';
-import type { Dtype } from './model';
 import { effectiveMaxLength, loadModelAssets } from './model-assets';
 import { DEFAULTS, type UnifiedReRankerOptions, validateOptions } from './options';
 import { runRequest } from './request';
+import type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from './reranker-types';
 import { BatchScheduler } from './scheduler';
 import { scoreFromLogits } from './scores';
 import { PairEncoder } from './tokenize/pair-encoder';
-
-export interface RerankOptions {
-  /** Keep the best `topK` results. @default all documents */
-  topK?: number;
-  /** Include each input document in its result. @default false */
-  returnDocuments?: boolean;
-  /** Abort the request: a waiting request leaves the queue without running. */
-  signal?: AbortSignal;
-  /** Read and write the pair cache. @default true */
-  useCache?: boolean;
-}
-
-export interface RerankResult<D = RerankDocument> {
-  /** Position of the document in the input. */
-  index: number;
-  /** Raw logit (or positive-minus-negative logit for two-label models). */
-  score: number;
-  /** Probability of relevance in [0, 1]. */
-  relevanceScore: number;
-  /** The input document, when `returnDocuments` is set. */
-  document?: D;
-}
-
-export interface DetailedRerank<D = RerankDocument> {
-  results: RerankResult<D>[];
-  usage: ScoringUsage;
-  /** Time waiting for a slot and computing, in ms (0 for an empty list). */
-  timings: { queueMs: number; inferenceMs: number };
-}
-
-const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
-
-export interface RerankerInfo {
-  backend: string;
-  device: string;
-  model: string;
-  source: string;
-  revision: string;
-  dtype: Dtype;
-  maxLength: number;
-  maxQueryTokens: number;
-  /** Special tokens the model's template adds to a pair (BERT 3, XLM-R 4). */
-  pairSpecialTokens: number;
-  truncation: string;
-  numLabels: number;
-  cacheEnabled: boolean;
-  cacheSize: number | undefined;
-  /** Backends that failed to load before the one that runs, with their reasons. */
-  backendFallbacks: { candidate: string; message: string }[];
-  backendDetails: Record<string, unknown>;
-}
 
 /**
  * Scores (query, document) pairs with a cross-encoder and returns documents best first. Create it with
  * `UnifiedReRanker.create` (or `createReranker` from `@reranker/node`).
  */
+const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
+
 export class UnifiedReRanker {
   private disposed = false;
 

@@ -1,0 +1,52 @@
+import type { ScoringUsage } from './inference';
+import type { RerankDocument } from './input';
+import type { Dtype } from './model';
+
+export interface RerankOptions {
+  /** Keep the best `topK` results. @default all documents */
+  topK?: number;
+  /** Include each input document in its result. @default false */
+  returnDocuments?: boolean;
+  /** Abort the request: a waiting request leaves the queue without running. */
+  signal?: AbortSignal;
+  /** Read and write the pair cache. @default true */
+  useCache?: boolean;
+}
+
+export interface RerankResult<D = RerankDocument> {
+  /** Position of the document in the input. */
+  index: number;
+  /** Raw logit (or positive-minus-negative logit for two-label models). */
+  score: number;
+  /** Probability of relevance in [0, 1]. */
+  relevanceScore: number;
+  /** The input document, when `returnDocuments` is set. */
+  document?: D;
+}
+
+export interface DetailedRerank<D = RerankDocument> {
+  results: RerankResult<D>[];
+  usage: ScoringUsage;
+  /** Time waiting for a slot and computing, in ms (0 for an empty list). */
+  timings: { queueMs: number; inferenceMs: number };
+}
+
+export interface RerankerInfo {
+  backend: string;
+  device: string;
+  model: string;
+  source: string;
+  revision: string;
+  dtype: Dtype;
+  maxLength: number;
+  maxQueryTokens: number;
+  /** Special tokens the model's template adds to a pair (BERT 3, XLM-R 4). */
+  pairSpecialTokens: number;
+  truncation: string;
+  numLabels: number;
+  cacheEnabled: boolean;
+  cacheSize: number | undefined;
+  /** Backends that failed to load before the one that runs, with their reasons. */
+  backendFallbacks: { candidate: string; message: string }[];
+  backendDetails: Record<string, unknown>;
+}
