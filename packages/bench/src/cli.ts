@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { DTYPES, type Dtype } from '@reranker/core';
 import { isPresetName, PRESET_NAMES, PRESETS, type PresetName } from '@reranker/testkit';
 import { Command, InvalidArgumentError } from 'commander';
 import { type BreakdownOptions, runBreakdown } from './breakdown';
@@ -28,6 +30,11 @@ const preset = (value: string): PresetName => {
     throw new InvalidArgumentError(`expected a BERT preset: ${BERT_PRESETS.join(', ')}`);
   }
   return value;
+};
+const dtypeArg = (value: string): Dtype => {
+  if (!(DTYPES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected ${DTYPES.join(', ')}`);
+  return value as Dtype;
 };
 const spinFlag = (value: string): '0' | '1' => {
   if (value !== '0' && value !== '1') throw new InvalidArgumentError('expected 0 or 1');
@@ -66,6 +73,7 @@ program
     nonNegativeInt,
     300,
   )
+  .option('--dtype <dtype>', 'model file for both contenders: fp32, fp16 or q8', dtypeArg, 'fp32')
   .option('--workers <n>', 'engine worker threads (default: the backend topology)', positiveInt)
   .option(
     '--threads-per-worker <n>',

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { RerankerError } from '@reranker/core';
+import { basename } from 'node:path';
+import { type Dtype, RerankerError } from '@reranker/core';
 import { createReranker } from '@reranker/node';
 import * as ort from 'onnxruntime-node';
 import { rawBatches, sessionFeeds, type Workload } from './workload';
@@ -34,7 +35,7 @@ export async function rawContender(
   const feeds = rawBatches(workload, batchSize).map((batch) => sessionFeeds(session, batch));
   return {
     name: 'raw',
-    setup: `InferenceSession.run on the main thread, intraOpNumThreads ${threads}, batches of ${batchSize}`,
+    setup: `InferenceSession.run on the main thread (${basename(modelFile)}), intraOpNumThreads ${threads}, batches of ${batchSize}`,
     async request() {
       for (const feed of feeds) {
         const { logits } = await session.run(feed);
@@ -50,7 +51,7 @@ export async function engineContender(
   modelDir: string,
   workload: Workload,
   batchSize: number,
-  topology: { workers?: number; threadsPerWorker?: number } = {},
+  topology: { workers?: number; threadsPerWorker?: number; dtype?: Dtype } = {},
 ): Promise<Contender> {
   const reranker = await createReranker({
     model: modelDir,
@@ -65,7 +66,7 @@ export async function engineContender(
   const { query, documents } = workload;
   return {
     name: 'engine',
-    setup: `createReranker, onnxruntime-node backend: ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} intra-op thread(s), batchSize ${batchSize}`,
+    setup: `createReranker (${topology.dtype ?? 'fp32'}), onnxruntime-node backend: ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} intra-op thread(s), batchSize ${batchSize}`,
     async request() {
       const results = await reranker.rerank(query, documents, { useCache: false });
       if (results.length !== documents.length) {

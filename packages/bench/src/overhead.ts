@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Dtype, ONNX_FILE_BY_DTYPE } from '@reranker/core';
 import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
 import { type Contender, engineContender, rawContender } from './contenders';
 import { type CpuUse, measureCpu } from './cpu';
@@ -30,6 +31,8 @@ export interface OverheadOptions {
    * its threads have gone to sleep (measured: gone after ~200 ms). @default 300
    */
   settleMs: number;
+  /** Model file both contenders run: fp32 `model.onnx`, fp16 or q8 `model_quantized.onnx`. @default 'fp32' */
+  dtype: Dtype;
   /** Engine worker threads. @default the backend's topology for the cores (1 on 2 cores) */
   workers?: number;
   /** Engine intra-op threads per worker. @default the backend's topology (cores / workers) */
@@ -85,17 +88,21 @@ export async function runOverhead(
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg()[0]!;
-  log(`synthesizing or reusing preset ${options.preset} (real architecture and cost, RANDOM weights)`);
+  log(
+    `synthesizing or reusing preset ${options.preset} (real architecture and cost, RANDOM weights), dtype ${options.dtype}`,
+  );
   const modelDir = await synthesizedModelDir(options.preset);
   const workload = await buildWorkload(modelDir, options.docs, options.pairTokens);
   log(`workload: ${options.docs} documents per request, every pair exactly ${workload.pairTokens} tokens`);
 
   const contenders: Contender[] = [];
   try {
-    contenders.push(await rawContender(join(modelDir, 'onnx', 'model.onnx'), workload, options.batchSize));
-    const { workers, threadsPerWorker } = options;
     contenders.push(
-      await engineContender(modelDir, workload, options.batchSize, { workers, threadsPerWorker }),
+      await rawContender(join(modelDir, ONNX_FILE_BY_DTYPE[options.dtype]), workload, options.batchSize),
+    );
+    const { workers, threadsPerWorker, dtype } = options;
+    contenders.push(
+      await engineContender(modelDir, workload, options.batchSize, { workers, threadsPerWorker, dtype }),
     );
     const progress = createProgress(contenders.length * (options.warmup + options.rounds * options.requests));
     const rounds = new Map<string, RoundResult[]>(contenders.map((c) => [c.name, []]));
