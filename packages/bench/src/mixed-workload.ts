@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PairEncoder, RerankerError } from '@reranker/core';
+import { seededRandom } from '@reranker/testkit';
 import { padBatch } from './workload';
+
+// The testkit's generator, re-exported for this module's users.
+export { seededRandom };
 
 /** How `buildMixedWorkload` draws its requests. */
 export interface MixedWorkloadOptions {
@@ -35,18 +39,6 @@ export interface MixedWorkload {
   padTokenId: number;
   /** Mean tokens per encoded pair over all requests, special tokens included. */
   meanPairTokens: number;
-}
-
-/** A small seeded generator (mulberry32): the workload is the same on every run and machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

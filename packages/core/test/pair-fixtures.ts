@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { synthesizedModelDir } from '@reranker/testkit';
 import { PairEncoder, type PairEncoderOptions } from '../src/tokenize/pair-encoder';
 
+// Same generator as the testkit's (re-exported for this module's users).
+export { seededRandom } from '@reranker/testkit';
+
 export type TinyPreset = 'tiny' | 'tiny-xlmr';
 
 export interface TokenizerFiles {
@@ -25,18 +28,6 @@ export async function tinyEncoder(
 ): Promise<PairEncoder> {
   const { json, config } = await tokenizerFiles(preset);
   return PairEncoder.fromJson(json, config, { ...options, typeVocabSize: preset === 'tiny' ? 2 : 1 });
-}
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Pieces that stress the cut: accents (composed and combining), case mappings that change length or

@@ -18,14 +18,20 @@ async function until(check: () => boolean, what: string): Promise<void> {
 // Distinct documents per request: identical pairs in flight are shared, not queued twice.
 const docs = (tag: string) => [`${tag} one`, `${tag} two`];
 
+/** A server with one slot, held busy by a first request whose batch is blocked in the backend. */
+async function busyServer(engine: Record<string, number> = {}, route = '/rerank') {
+  const server = await startServer({ engine: { maxParallel: 1, maxQueue: 1, ...engine } });
+  t = server;
+  server.probe.hold();
+  const started = server.probe.started();
+  const running = post(`${server.url}${route}`, { query: QUERY, documents: docs('running') });
+  await started;
+  return { server, running };
+}
+
 describe('overload', () => {
   it('a full queue answers 503 with Retry-After in every flavour while /health still answers', async () => {
-    t = await startServer({ engine: { maxParallel: 1, maxQueue: 1 } });
-    const server = t;
-    server.probe.hold();
-    const started = server.probe.started();
-    const running = post(`${server.url}/rerank`, { query: QUERY, documents: docs('running') });
-    await started;
+    const { server, running } = await busyServer();
     const waiting = post(`${server.url}/rerank`, { query: QUERY, documents: docs('waiting') });
     await until(() => server.reranker.stats().controller.waiting === 1, 'the second request to queue');
 
@@ -59,12 +65,7 @@ describe('overload', () => {
   });
 
   it('a client that disconnects while queued frees its place and is never computed', async () => {
-    t = await startServer({ engine: { maxParallel: 1, maxQueue: 1 } });
-    const server = t;
-    server.probe.hold();
-    const started = server.probe.started();
-    const running = post(`${server.url}/rerank`, { query: QUERY, documents: docs('running') });
-    await started;
+    const { server, running } = await busyServer();
     const abort = new AbortController();
     const queued = fetch(`${server.url}/rerank`, {
       method: 'POST',
@@ -89,14 +90,7 @@ describe('overload', () => {
   });
 
   it('a queue timeout is 503 with Retry-After and an inference timeout is 504', async () => {
-    t = await startServer({
-      engine: { maxParallel: 1, maxQueue: 1, queueTimeoutMs: 200, workerTimeoutMs: 600 },
-    });
-    const server = t;
-    server.probe.hold();
-    const started = server.probe.started();
-    const running = post(`${server.url}/v1/rerank`, { query: QUERY, documents: docs('slow') });
-    await started;
+    const { server, running } = await busyServer({ queueTimeoutMs: 200, workerTimeoutMs: 600 }, '/v1/rerank');
     const waiting = await post(`${server.url}/rerank`, { query: QUERY, texts: docs('late') });
     expect([waiting.status, waiting.body.error_type, waiting.headers.get('retry-after')]).toEqual([
       503,

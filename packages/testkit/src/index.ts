@@ -29,6 +29,7 @@ export {
   type ReferenceBackendOptions,
   referenceBackend,
 } from './reference-backend';
+export { SeededRandom, seededRandom } from './rng';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsEntry } from './safetensors';
 export {
   DEFAULT_SEED,

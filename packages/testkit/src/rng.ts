@@ -41,3 +41,18 @@ export class SeededRandom {
     return out;
   }
 }
+
+/**
+ * A seeded uniform generator in [0, 1) (mulberry32) for test fixtures and benchmark workloads that
+ * need a plain function; kept bit-for-bit so recorded workloads stay reproducible.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
