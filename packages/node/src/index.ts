@@ -23,6 +23,22 @@ export {
   pythonBackend,
 } from './python/backend';
 export type { DistributedHealth } from './redis/circuit';
+export {
+  aggregateCluster,
+  type ClusterMetrics,
+  LATENCY_BOUNDS_MS,
+  type LatencyPercentiles,
+  mergeHistograms,
+  percentile,
+  RequestTotals,
+  type ServerTotals,
+} from './redis/cluster-metrics';
+export {
+  createGlobalLimits,
+  type GlobalLimits,
+  type GlobalLimitsOptions,
+  type GlobalPermit,
+} from './redis/global-limits';
 export { createRedisCache, type RedisCacheDriver, type RedisCacheOptions } from './redis/redis-cache';
 export {
   createServerRegistry,

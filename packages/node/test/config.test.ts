@@ -84,6 +84,9 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://:pw@redis.internal:6380/1',
       REDIS_KEY_PREFIX: 'prod:',
       REDIS_TIMEOUT_MS: '150',
+      GLOBAL_MAX_PARALLEL: '12',
+      GLOBAL_LEASE_TTL_MS: '4000',
+      GLOBAL_RATE_LIMIT_RPS: '50',
     });
     expect(config).toEqual({
       model: 'BAAI/bge-reranker-base',
@@ -119,6 +122,9 @@ describe('loadConfig', () => {
       redisUrl: 'redis://:pw@redis.internal:6380/1',
       redisKeyPrefix: 'prod:',
       redisTimeoutMs: 150,
+      globalMaxParallel: 12,
+      globalLeaseTtlMs: 4000,
+      globalRateLimitRps: 50,
     });
   });
 

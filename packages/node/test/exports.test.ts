@@ -6,7 +6,11 @@ it('@reranker/node exports exactly its public API', () => {
   expect(Object.keys(node).sort()).toEqual([
     'CONFIG_VARIABLES',
     'DEVICE_PREFERENCES',
+    'LATENCY_BOUNDS_MS',
+    'RequestTotals',
     'TRUNCATIONS',
+    'aggregateCluster',
+    'createGlobalLimits',
     'createRedisCache',
     'createReranker',
     'createServerRegistry',
@@ -15,8 +19,10 @@ it('@reranker/node exports exactly its public API', () => {
     'distributedStatus',
     'hubCacheFolder',
     'loadConfig',
+    'mergeHistograms',
     'onnxNodeBackend',
     'openLocalModel',
+    'percentile',
     'pythonBackend',
     'resolveModel',
   ]);

@@ -107,13 +107,17 @@ function classify(error: unknown): Classified {
         return { status: BAD_INPUT, code: error.code, message: error.message, field, teiType: 'Validation' };
       case 'QUEUE_FULL':
       case 'QUEUE_TIMEOUT':
+      case 'RATE_LIMITED': {
+        // Cluster limits say when to come back (the next rate window); local overload says 1 s.
+        const after = error.details?.retryAfterSeconds;
         return {
           status: all(503),
           code: error.code,
           message: error.message,
-          retryAfter: 1,
+          retryAfter: typeof after === 'number' && after >= 1 ? Math.ceil(after) : 1,
           teiType: 'Overloaded',
         };
+      }
       case 'TIMEOUT':
         return { status: all(504), code: error.code, message: error.message, teiType: 'Backend' };
       case 'ABORTED':

@@ -82,4 +82,10 @@ export interface RerankerConfig {
   redisKeyPrefix: string;
   /** Longest wait for one Redis round trip before the server carries on without it, in ms. @default 200 */
   redisTimeoutMs: number;
+  /** Rerank requests running at once across the cluster (Redis leases, distributed mode); 0 is off. @default 0 */
+  globalMaxParallel: number;
+  /** How long a lease outlives its last renewal, so a crashed server's slots come back, in ms. @default 10000 */
+  globalLeaseTtlMs: number;
+  /** Rerank requests per second across the cluster (distributed mode); 0 is off. @default 0 */
+  globalRateLimitRps: number;
 }

@@ -233,6 +233,27 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     default: '200',
     description: 'Milliseconds one Redis call may take before the server carries on without Redis.',
   },
+  globalMaxParallel: {
+    variable: 'GLOBAL_MAX_PARALLEL',
+    kind: integer(0, 1_000_000),
+    default: '0',
+    description:
+      'Rerank requests running at once across all servers on the Redis (leases); 0 turns the limit off.',
+  },
+  globalLeaseTtlMs: {
+    variable: 'GLOBAL_LEASE_TTL_MS',
+    kind: integer(100, 3_600_000),
+    default: '10000',
+    description:
+      'Milliseconds a crashed server keeps its GLOBAL_MAX_PARALLEL slots (leases renew every third).',
+  },
+  globalRateLimitRps: {
+    variable: 'GLOBAL_RATE_LIMIT_RPS',
+    kind: integer(0, 10_000_000),
+    default: '0',
+    description:
+      'Rerank requests per second across all servers (fixed 1 s windows in Redis); 0 turns it off.',
+  },
 };
 
 /** A redis:// or rediss:// (TLS) URL. */

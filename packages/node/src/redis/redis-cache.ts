@@ -163,7 +163,7 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCacheDri
 }
 
 /** A client that never queues for long: our own timeout bounds each call, ioredis reconnects forever. */
-function connect(url: string, timeoutMs: number): Redis {
+export function connect(url: string, timeoutMs: number): Redis {
   const client = new Redis(url, {
     connectTimeout: Math.max(timeoutMs, 1000),
     maxRetriesPerRequest: 1,
@@ -175,7 +175,7 @@ function connect(url: string, timeoutMs: number): Redis {
 }
 
 /** ioredis's own errors (connection closed, retries exhausted, replies) as the library's error type. */
-function asRerankerError(error: unknown): never {
+export function asRerankerError(error: unknown): never {
   if (error instanceof RerankerError) throw error;
   throw new RerankerError(
     'BACKEND_UNAVAILABLE',
@@ -199,7 +199,7 @@ function decode(text: string | null): CachedLogits | undefined {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

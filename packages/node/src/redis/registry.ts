@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, type Logger, RerankerError, silentLogger } from '@reranker/core';
 import { Redis } from 'ioredis';
+import type { ServerTotals } from './cluster-metrics';
 
 /** What a server tells the cluster about itself with every heartbeat. */
 export interface ServerEntry {
@@ -14,6 +15,8 @@ export interface ServerEntry {
   started_at: string;
   /** Requests running and waiting at the last heartbeat. */
   load: { active: number; waiting: number };
+  /** Request totals and latency histogram since the server started, for GET /metrics/cluster. */
+  metrics?: ServerTotals;
 }
 
 export interface ServerRegistryOptions {
