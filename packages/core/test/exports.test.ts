@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import * as core from '../src/index';
 
@@ -24,4 +26,21 @@ it('@reranker/core exports exactly its public API', () => {
     'sigmoid',
     'silentLogger',
   ]);
+});
+
+it('@reranker/core/web exports exactly its public API', async () => {
+  const web = await import('../src/web/index');
+  expect(Object.keys(web).sort()).toEqual(['createWebReranker', 'fetchModel', 'webBackends']);
+});
+
+it('@reranker/core never loads onnxruntime-web (only @reranker/core/web does)', async () => {
+  const src = join(import.meta.dirname, '../src');
+  const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.ts'));
+  const importers: string[] = [];
+  for (const file of files) {
+    if (/['"]onnxruntime-web(\/[^'"]*)?['"]/.test(await readFile(join(src, file), 'utf8')))
+      importers.push(file.split('\\').join('/'));
+  }
+  expect(importers.length).toBeGreaterThan(0);
+  expect(importers.filter((f) => !f.startsWith('web/'))).toEqual([]);
 });

@@ -1,0 +1,113 @@
+import * as ort from 'onnxruntime-web';
+import { abortError, raceAbort } from '../abort';
+import type { EncodedBatch } from '../backend';
+import { errorMessage, RerankerError } from '../errors';
+
+const FEEDABLE = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
+
+/** The graph must take what we feed and give one logit per label (as the Node backend checks). */
+export function checkGraph(session: ort.InferenceSession, numLabels: number, file: string): void {
+  const problems: string[] = [];
+  for (const name of ['input_ids', 'attention_mask']) {
+    if (!session.inputNames.includes(name)) problems.push(`it has no ${name} input`);
+  }
+  const unknown = session.inputNames.filter((name) => !FEEDABLE.has(name));
+  if (unknown.length > 0) problems.push(`it declares inputs the backend cannot feed (${unknown.join(', ')})`);
+  if (!session.outputNames.includes('logits')) problems.push('it has no logits output');
+  const meta = session.outputMetadata?.find((m) => m.name === 'logits');
+  const labels = meta?.isTensor ? meta.shape.at(-1) : undefined;
+  if (typeof labels === 'number' && labels !== numLabels) {
+    problems.push(`its logits have ${labels} labels where config.json has ${numLabels}`);
+  }
+  if (problems.length > 0) {
+    throw new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `${file} is not a sequence-classification export the backend can run: ${problems.join('; ')}.`,
+    );
+  }
+}
+
+/**
+ * One onnxruntime-web session whose runs go one at a time: a wasm or WebGPU session is not meant to
+ * run batches concurrently, so each run waits for the previous one (a promise chain).
+ */
+export class SerialSession {
+  private tail: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly label: string,
+    private readonly numLabels: number,
+  ) {}
+
+  run(batch: EncodedBatch, signal?: AbortSignal): Promise<Float32Array> {
+    if (this.disposed) {
+      return Promise.reject(
+        new RerankerError('DISPOSED', `${this.label} was disposed; create a new reranker.`),
+      );
+    }
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    checkBatch(batch);
+    const job = this.tail.then(() => {
+      // A batch aborted while it waited never runs.
+      if (signal?.aborted) throw abortError(signal);
+      return this.runNow(batch);
+    });
+    this.tail = job.catch(() => undefined);
+    return raceAbort(job, signal);
+  }
+
+  /** Waits for the runs already queued, then releases the session. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.tail;
+    await this.session.release();
+  }
+
+  private async runNow(batch: EncodedBatch): Promise<Float32Array> {
+    const dims = [batch.rows, batch.width];
+    const all: Record<string, BigInt64Array> = {
+      input_ids: batch.inputIds,
+      attention_mask: batch.attentionMask,
+      token_type_ids: batch.tokenTypeIds,
+    };
+    let logits: Float32Array;
+    try {
+      // Feed only what the graph declares: XLM-R exports have no token_type_ids input.
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const name of this.session.inputNames) feeds[name] = new ort.Tensor('int64', all[name]!, dims);
+      const outputs = await this.session.run(feeds);
+      const tensor = outputs.logits;
+      if (!tensor) throw new Error('the model returned no logits output');
+      // getData() downloads GPU-resident outputs too; slice() gives a copy we own.
+      logits = ((await tensor.getData()) as Float32Array).slice();
+      for (const output of Object.values(outputs)) output.dispose();
+    } catch (error) {
+      throw new RerankerError(
+        'BACKEND_FAILED',
+        `${this.label} failed to run a batch of ${batch.rows} × ${batch.width} tokens: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    if (logits.length !== batch.rows * this.numLabels) {
+      throw new RerankerError(
+        'BACKEND_FAILED',
+        `The model returned ${logits.length} logits for ${batch.rows} rows × ${this.numLabels} labels: config.json and the ONNX file disagree.`,
+      );
+    }
+    return logits;
+  }
+}
+
+function checkBatch(batch: EncodedBatch): void {
+  const size = batch.rows * batch.width;
+  const arrays = [batch.inputIds, batch.attentionMask, batch.tokenTypeIds];
+  if (arrays.some((array) => array.length !== size)) {
+    throw new RerankerError(
+      'INVALID_INPUT',
+      `An encoded batch of ${batch.rows} rows × ${batch.width} must hold ${size} ids, mask and type values each.`,
+    );
+  }
+}
