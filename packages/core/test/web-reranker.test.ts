@@ -114,6 +114,18 @@ describe('createWebReranker', () => {
     expectReference(await scoresOf(reranker));
   });
 
+  it('loads the ONNX file of the dtype', async () => {
+    server.requests.length = 0;
+    const reranker = track(
+      await createWebReranker({ ...base, model: `${server.url}/models/tiny`, dtype: 'q8' }),
+    );
+    expect(server.requests.filter((p) => p.endsWith('.onnx'))).toEqual([
+      '/models/tiny/onnx/model_quantized.onnx',
+    ]);
+    expect((await reranker.info()).backendDetails).toMatchObject({ modelFile: 'onnx/model_quantized.onnx' });
+    expect((await scoresOf(reranker)).every(Number.isFinite)).toBe(true);
+  });
+
   it("fails with one clear error for device 'webgpu' without WebGPU", async () => {
     await expect(
       createWebReranker({ ...base, model: `${server.url}/models/tiny`, device: 'webgpu' }),
