@@ -1,5 +1,5 @@
 import type { UnifiedReRanker } from '@reranker/core';
-import type { RerankerConfig, ServerRegistry } from '@reranker/node';
+import type { GlobalLimits, RerankerConfig, ServerRegistry } from '@reranker/node';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { ServerConfig } from './config';
@@ -9,6 +9,7 @@ import { ServerMetrics } from './metrics/prometheus';
 import { requireApiKey } from './middleware/auth';
 import { requestLogging } from './middleware/logging';
 import { ModelNames } from './model-names';
+import { clusterMetricsRoutes } from './routes/cluster-metrics';
 import { cohereRoutes } from './routes/cohere';
 import { openapiRoutes } from './routes/openapi';
 import { opsRoutes } from './routes/ops';
@@ -27,6 +28,11 @@ export interface CreateAppOptions {
   engine?: Partial<RerankerConfig>;
   /** Distributed mode's server registry, for /health and GET /cluster (started and stopped by the caller). */
   registry?: ServerRegistry;
+  /**
+   * Cluster-wide limits (GLOBAL_MAX_PARALLEL, GLOBAL_RATE_LIMIT_RPS) every rerank request passes before
+   * the local queue; created and disposed by the caller.
+   */
+  limits?: GlobalLimits;
 }
 
 /** The express app plus its lifecycle, for the bin (shutdown) and tests (`await app.service.ready`). */
@@ -35,7 +41,8 @@ export type RerankerApp = Express & { readonly service: Service; readonly metric
 /**
  * The HTTP API as an express 5 app, without listening: the bin and the tests listen on it.
  * Routes: native/TEI `POST /rerank`, Cohere/Jina `POST /v1/rerank` and `/v2/rerank`, `GET /health`,
- * `/healthz`, `/readyz`, `/info`, `/metrics`, `/metrics/prometheus`, `/openapi.json`.
+ * `/healthz`, `/readyz`, `/info`, `/metrics`, `/metrics/prometheus`, `/openapi.json`, and in distributed
+ * mode `/cluster` and `/metrics/cluster`.
  */
 export function createApp(options: CreateAppOptions): RerankerApp {
   const { config } = options;
@@ -65,7 +72,7 @@ export function createApp(options: CreateAppOptions): RerankerApp {
   const apiAuth = requireApiKey(config.apiKeys);
   const opsAuth = config.metricsRequireAuth ? apiAuth : pass;
   const json = express.json({ limit: config.bodyLimitBytes, type: () => true });
-  const deps = { service, config, metrics, names, json, auth: apiAuth };
+  const deps = { service, config, metrics, names, json, auth: apiAuth, limits: options.limits };
   app.use(
     opsRoutes({
       service,
@@ -74,8 +81,10 @@ export function createApp(options: CreateAppOptions): RerankerApp {
       engine: options.engine,
       auth: opsAuth,
       registry: options.registry,
+      limits: options.limits,
     }),
   );
+  app.use(clusterMetricsRoutes({ auth: opsAuth, registry: options.registry }));
   app.use(openapiRoutes({ auth: opsAuth }));
   app.use(rerankRoute(deps));
   app.use(cohereRoutes(deps));

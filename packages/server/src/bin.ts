@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 import type { AddressInfo } from 'node:net';
 import { errorMessage, isRerankerError } from '@reranker/core';
-import { createReranker, createServerRegistry, loadConfig, onnxNodeBackend } from '@reranker/node';
+import {
+  createGlobalLimits,
+  createReranker,
+  createServerRegistry,
+  loadConfig,
+  onnxNodeBackend,
+} from '@reranker/node';
 import { createApp } from './app';
 import { parseCommandLine } from './cli';
 import { loadServerConfig } from './config';
@@ -59,11 +65,32 @@ async function main(): Promise<void> {
             backend: info?.backend ?? 'loading',
             device: info?.device ?? 'unknown',
             load: { active: controller?.active ?? 0, waiting: controller?.waiting ?? 0 },
+            // Totals and latency histogram since start: GET /metrics/cluster merges them.
+            metrics: metrics.totals.snapshot(),
           };
         },
       })
     : undefined;
-  const app = createApp({ reranker, config, logger, metrics, engine, registry });
+  // Cluster-wide limits on top of the local queue; a request waits for a lease as long as it could
+  // wait in the local queue, and as many may wait.
+  const limits =
+    engine.distributed && (engine.globalMaxParallel > 0 || engine.globalRateLimitRps > 0)
+      ? createGlobalLimits({
+          url: engine.redisUrl,
+          keyPrefix: engine.redisKeyPrefix,
+          timeoutMs: engine.redisTimeoutMs,
+          maxParallel: engine.globalMaxParallel,
+          leaseTtlMs: engine.globalLeaseTtlMs,
+          rateLimitRps: engine.globalRateLimitRps,
+          waitMs: engine.queueTimeoutMs,
+          maxWaiting: engine.maxQueue,
+          logger: engineLogger(logger),
+        })
+      : undefined;
+  if (!engine.distributed && (engine.globalMaxParallel > 0 || engine.globalRateLimitRps > 0)) {
+    logger.warn('GLOBAL_MAX_PARALLEL and GLOBAL_RATE_LIMIT_RPS need ENABLE_DISTRIBUTED=true; ignored');
+  }
+  const app = createApp({ reranker, config, logger, metrics, engine, registry, limits });
   const server = app.listen(config.port, config.host);
   server.once('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}`);

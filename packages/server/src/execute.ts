@@ -1,4 +1,5 @@
 import type { DetailedRerank, UnifiedReRanker } from '@reranker/core';
+import type { GlobalLimits, GlobalPermit } from '@reranker/node';
 import type { RequestHandler, Response } from 'express';
 import type { TokenWindow } from './chunking';
 import type { ServerConfig } from './config';
@@ -17,6 +18,8 @@ export interface RerankDeps {
   json: RequestHandler;
   /** API key check for rerank routes. */
   auth: RequestHandler;
+  /** Cluster-wide limits (GLOBAL_MAX_PARALLEL, GLOBAL_RATE_LIMIT_RPS) in distributed mode. */
+  limits?: GlobalLimits;
 }
 
 /**
@@ -47,10 +50,12 @@ export function checkDocumentCount(count: number, config: ServerConfig, field: s
 /**
  * Scores `texts` against `query` for one HTTP request: every text, sorted best first. The request is
  * aborted when the client disconnects, so a request still waiting in the queue leaves it and is never
- * computed. Records the costs for the log line, the metrics and TEI's timing headers.
+ * computed. With cluster limits the request first passes the rate limit and takes a lease (its wait
+ * counts as queue time), given back when the request is done. Records the costs for the log line, the
+ * metrics and TEI's timing headers.
  */
 export async function scoreForRequest(
-  deps: Pick<RerankDeps, 'service' | 'metrics'>,
+  deps: Pick<RerankDeps, 'service' | 'metrics' | 'limits'>,
   res: Response,
   reranker: UnifiedReRanker,
   query: string,
@@ -62,9 +67,12 @@ export async function scoreForRequest(
   };
   res.once('close', onClose);
   res.locals.documents = texts.length;
+  let permit: GlobalPermit | undefined;
   try {
+    permit = await deps.limits?.enter(abort.signal);
     const detailed = await reranker.rerankDetailed(query, texts, { signal: abort.signal });
-    const { queueMs, inferenceMs } = detailed.timings;
+    const { inferenceMs } = detailed.timings;
+    const queueMs = detailed.timings.queueMs + (permit?.waitedMs ?? 0);
     res.locals.queueMs = queueMs;
     res.locals.inferenceMs = inferenceMs;
     deps.metrics.recordRerank({
@@ -82,6 +90,7 @@ export async function scoreForRequest(
     });
     return detailed;
   } finally {
+    permit?.release();
     res.off('close', onClose);
   }
 }

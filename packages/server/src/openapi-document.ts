@@ -1,36 +1,15 @@
 import { z } from 'zod';
+import { clusterPaths, distributed } from './openapi-cluster';
+import { arr, errorBodies, int, json, num, obj, type Schema, str } from './openapi-parts';
 import { cohereRequest } from './routes/cohere';
 import { nativeRequest } from './routes/native';
 import { teiRequest } from './routes/tei';
 import { VERSION } from './version';
 
-type Schema = Record<string, unknown>;
-
 /** Request schemas come from the zod schemas the routes validate with, so they cannot drift. */
 const fromZod = (schema: z.ZodType): Schema => {
   const { $schema: _, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
   return json;
-};
-
-const num = { type: 'number' };
-const int = { type: 'integer' };
-const str = { type: 'string' };
-const obj = (properties: Schema, required: string[] = Object.keys(properties)): Schema => ({
-  type: 'object',
-  properties,
-  required,
-});
-const arr = (items: Schema): Schema => ({ type: 'array', items });
-
-const errorBodies = {
-  native: obj({ error: obj({ code: str, message: str, field: str }, ['code', 'message']), detail: str }),
-  tei: obj({
-    error: str,
-    error_type: {
-      enum: ['Validation', 'Tokenizer', 'Backend', 'Overloaded', 'Unhealthy', 'Empty', 'Unauthorized'],
-    },
-  }),
-  cohere: obj({ message: str, code: str, field: str }, ['message', 'code']),
 };
 
 const controller = obj({
@@ -53,10 +32,6 @@ const cohereResponse = obj(
   ['id', 'model', 'results', 'meta', 'usage'],
 );
 
-function json(schema: Schema, description: string): Schema {
-  return { description, content: { 'application/json': { schema } } };
-}
-
 function errors(flavour: keyof typeof errorBodies, statuses: Record<string, string>): Schema {
   return Object.fromEntries(
     Object.entries(statuses).map(([status, what]) => [status, json(errorBodies[flavour], what)]),
@@ -68,7 +43,8 @@ const RERANK_ERRORS = {
   '401': 'missing or wrong API key (when API_KEYS is set)',
   '413': 'body over BODY_LIMIT, or more documents than MAX_DOCUMENTS_PER_REQUEST (TEI: 422)',
   '422': 'invalid input, naming the field (native, TEI)',
-  '503': 'overloaded (queue full or queue timeout, with Retry-After), loading or shutting down',
+  '503':
+    'overloaded (queue full or queue timeout, locally or for a GLOBAL_MAX_PARALLEL lease; over GLOBAL_RATE_LIMIT_RPS: RATE_LIMITED; all with Retry-After), loading or shutting down',
   '504': 'inference took longer than WORKER_TIMEOUT',
 };
 
@@ -146,22 +122,26 @@ export function openapiDocument(): Schema {
       '/v2/rerank': cohereOperation('2'),
       '/health': plain(
         'The original health report: 200 healthy, 503 loading or unhealthy',
-        obj({
-          status: { enum: ['healthy', 'loading', 'unhealthy'] },
-          controller: { oneOf: [controller, { type: 'null' }] },
-          model: {
-            oneOf: [
-              obj({
-                backend: str,
-                source: str,
-                device: str,
-                cache_enabled: { type: 'boolean' },
-                cache_size: int,
-              }),
-              { type: 'null' },
-            ],
+        obj(
+          {
+            status: { enum: ['healthy', 'loading', 'unhealthy'] },
+            controller: { oneOf: [controller, { type: 'null' }] },
+            model: {
+              oneOf: [
+                obj({
+                  backend: str,
+                  source: str,
+                  device: str,
+                  cache_enabled: { type: 'boolean' },
+                  cache_size: int,
+                }),
+                { type: 'null' },
+              ],
+            },
+            distributed,
           },
-        }),
+          ['status', 'controller', 'model'],
+        ),
         { '503': { description: 'loading, failed or shutting down (same body)' } },
       ),
       '/healthz': plain('Liveness: 200 while the process runs', obj({ status: { const: 'alive' } })),
@@ -196,6 +176,7 @@ export function openapiDocument(): Schema {
           responses: { '200': { description: 'ok', content: { 'text/plain': { schema: str } } } },
         },
       },
+      ...clusterPaths(plain),
       '/openapi.json': plain('This document', { type: 'object' }),
     },
   };

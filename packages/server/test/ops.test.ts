@@ -87,10 +87,12 @@ describe('operations', () => {
     expect(body.openapi).toMatch(/^3\./);
     expect(Object.keys(body.paths).sort()).toEqual(
       [
+        '/cluster',
         '/health',
         '/healthz',
         '/info',
         '/metrics',
+        '/metrics/cluster',
         '/metrics/prometheus',
         '/openapi.json',
         '/readyz',

@@ -1,9 +1,12 @@
 import type { BackendCandidate, UnifiedReRanker } from '@reranker/core';
+import { RequestTotals } from '@reranker/node';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const COUNTS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const TOKENS = [16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576];
+/** The routes whose requests count in the totals published for GET /metrics/cluster. */
+const RERANK_ROUTES = new Set(['/rerank', '/v1/rerank', '/v2/rerank']);
 
 /** What one rerank request cost, for the histograms. */
 export interface RequestCost {
@@ -19,6 +22,8 @@ export interface RequestCost {
  */
 export class ServerMetrics {
   readonly registry = new Registry();
+  /** Rerank request totals and latency histogram, published in the registry heartbeat (distributed mode). */
+  readonly totals = new RequestTotals();
   readonly #requests: Counter<'route' | 'method' | 'status'>;
   readonly #latency: Histogram<'route'>;
   readonly #queue: Histogram;
@@ -120,6 +125,7 @@ export class ServerMetrics {
   recordHttp(route: string, method: string, status: number, totalMs: number): void {
     this.#requests.inc({ route, method, status: String(status) });
     this.#latency.observe({ route }, totalMs / 1000);
+    if (RERANK_ROUTES.has(route)) this.totals.recordRequest(status, totalMs);
   }
 
   recordRerank(cost: RequestCost): void {
@@ -127,6 +133,7 @@ export class ServerMetrics {
     this.#inference.observe(cost.inferenceMs / 1000);
     this.#documents.observe(cost.documents);
     this.#requestTokens.observe(cost.tokens);
+    this.totals.recordDocuments(cost.documents);
   }
 
   /** Wraps backends so every model run records its rows and padded tokens. */

@@ -1,4 +1,9 @@
-import { distributedStatus, type RerankerConfig, type ServerRegistry } from '@reranker/node';
+import {
+  distributedStatus,
+  type GlobalLimits,
+  type RerankerConfig,
+  type ServerRegistry,
+} from '@reranker/node';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { ServerConfig } from '../config';
 import { HttpError } from '../errors';
@@ -16,6 +21,8 @@ export interface OpsDeps {
   auth: RequestHandler;
   /** The cluster's server registry in distributed mode: /health counts it, /cluster lists it. */
   registry?: ServerRegistry;
+  /** Cluster-wide limits, shown by /health in distributed mode. */
+  limits?: GlobalLimits;
 }
 
 const label =
@@ -50,9 +57,10 @@ export function opsRoutes(deps: OpsDeps): Router {
 /**
  * The original service's /health: 200 "healthy" when serving, 503 "loading" or "unhealthy". In
  * distributed mode it adds `distributed`; a degraded Redis keeps the server healthy (it serves on
- * its own). `servers` counts the live servers of the registry (null without one, or when Redis is down).
+ * its own). `servers` counts the live servers of the registry (null without one, or when Redis is down);
+ * `global_limits` shows the cluster limits and their own Redis health (degraded: local limits only).
  */
-async function health({ service, registry }: OpsDeps, res: Response): Promise<void> {
+async function health({ service, registry, limits }: OpsDeps, res: Response): Promise<void> {
   const reranker = service.reranker;
   const status =
     service.phase === 'ready' || service.phase === 'warming'
@@ -86,7 +94,18 @@ async function health({ service, registry }: OpsDeps, res: Response): Promise<vo
         }
       : null,
     ...(distributed?.enabled && {
-      distributed: { enabled: true, redis: distributed.redis, servers },
+      distributed: {
+        enabled: true,
+        redis: distributed.redis,
+        servers,
+        ...(limits && {
+          global_limits: {
+            max_parallel: limits.maxParallel,
+            rate_limit_rps: limits.rateLimitRps,
+            redis: limits.status(),
+          },
+        }),
+      },
     }),
   });
 }

@@ -1,0 +1,47 @@
+import { aggregateCluster, type ServerRegistry } from '@reranker/node';
+import { type RequestHandler, Router } from 'express';
+import { HttpError } from '../errors';
+
+export interface ClusterMetricsDeps {
+  /** Auth for ops routes (a no-op unless METRICS_REQUIRE_AUTH is set). */
+  auth: RequestHandler;
+  /** The server registry of distributed mode; without one the route is a 404. */
+  registry?: ServerRegistry;
+}
+
+/**
+ * `GET /metrics/cluster`: request, error and document counts summed over the live servers, and the
+ * cluster's p50/p95/p99 latency from their merged histograms (see `aggregateCluster`). Each server
+ * publishes its totals since start with every registry heartbeat, so the answer is at most one
+ * heartbeat old.
+ */
+export function clusterMetricsRoutes({ auth, registry }: ClusterMetricsDeps): Router {
+  const router = Router();
+  router.get(
+    '/metrics/cluster',
+    (_req, res, next) => {
+      res.locals.route = '/metrics/cluster';
+      next();
+    },
+    auth,
+    async (_req, res) => {
+      if (!registry) {
+        throw new HttpError(
+          404,
+          'NOT_FOUND',
+          'No cluster: set ENABLE_DISTRIBUTED=true to join one through Redis.',
+        );
+      }
+      const servers = await registry.list().catch(() => {
+        throw new HttpError(
+          503,
+          'UNHEALTHY',
+          'Redis does not answer, so the cluster metrics cannot be read; retry later.',
+          { retryAfter: 5 },
+        );
+      });
+      res.json(aggregateCluster(servers));
+    },
+  );
+  return router;
+}
