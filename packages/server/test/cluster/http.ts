@@ -79,8 +79,6 @@ export interface LoadResult {
   sent: number;
   ok: number;
   failures: LoadFailure[];
-  /** When each successful request finished (Date.now()), in request order. */
-  finishedAt: number[];
 }
 
 export interface Load {
@@ -100,17 +98,15 @@ export function startLoad(options: {
   concurrency: number;
   body: (request: number) => unknown;
 }): Load {
-  const result: LoadResult = { sent: 0, ok: 0, failures: [], finishedAt: [] };
+  const result: LoadResult = { sent: 0, ok: 0, failures: [] };
   let stopping = false;
   const client = async (): Promise<void> => {
     while (!stopping) {
       const request = result.sent++;
       try {
         const response = await postJson(`${options.baseUrl()}${options.path}`, options.body(request));
-        if (response.status === 200 && Array.isArray(response.body?.results)) {
-          result.ok++;
-          result.finishedAt.push(Date.now());
-        } else {
+        if (response.status === 200 && Array.isArray(response.body?.results)) result.ok++;
+        else {
           result.failures.push({ request, status: response.status, detail: JSON.stringify(response.body) });
         }
       } catch (error) {
