@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documents, getJson, type Load, poll, postJson, startLoad } from './cluster/http';
 import { type Nginx, startNginx } from './cluster/nginx';
-import { type ServerProcess, startServers, stopAll } from './cluster/processes';
+import { printLogsOnFailure, type ServerProcess, startServers, stopAll } from './cluster/processes';
 import { clearPrefix, freePort, SHARED_REDIS_URL, uniquePrefix } from './cluster/redis';
 
 const PREFIX = uniquePrefix('nginx');
 const QUERY = 'how do solar panels make electricity';
+printLogsOnFailure();
 
 /** Requests one server has finished, from its /metrics JSON. */
 async function served(server: ServerProcess): Promise<number> {

@@ -3,24 +3,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { CONFIG_VARIABLES } from '@reranker/node';
 import { synthesizedModelDir } from '@reranker/testkit';
+import { afterEach } from 'vitest';
+import { SERVER_VARIABLES } from '../../src/config';
 import { poll } from './http';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const BIN = 'packages/server/src/bin.ts';
 
-// Settings of the caller's shell that would change what the test runs.
-const SCRUBBED = [
-  'API_KEYS',
-  'METRICS_REQUIRE_AUTH',
-  'PORT',
-  'HOST',
-  'RERANKER_MODEL',
-  'REDIS_URL',
-  'REDIS_KEY_PREFIX',
-  'ENABLE_DISTRIBUTED',
-  'LOG_LEVEL',
-];
+// Every variable the server reads: the caller's shell must not change what the test runs.
+const SCRUBBED = [...SERVER_VARIABLES, ...CONFIG_VARIABLES].map((spec) => spec.variable);
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -46,6 +39,20 @@ export interface ServerOptions {
 
 // Every process any test started, so a failing test never leaves one behind (see stopAll).
 const started = new Set<ServerProcess>();
+// Every process of this file, dead or alive, for the logs of a failed test.
+const everyServer: ServerProcess[] = [];
+
+/** After a failed test, prints the last log lines of every server the file started. */
+export function printLogsOnFailure(): void {
+  afterEach((context) => {
+    if (context.task.result?.state !== 'fail') return;
+    for (const server of everyServer) {
+      const lines = server.logs().trimEnd().split('\n').slice(-30);
+      const tail = lines.map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line)).join('\n');
+      console.error(`--- server pid ${server.pid} port ${server.port}, last log lines:\n${tail}`);
+    }
+  });
+}
 
 /** Starts one distributed server on a free port (PORT=0) and waits for /readyz 200. */
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
@@ -97,6 +104,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     stop: (graceMs = 10_000) => terminate('SIGTERM', graceMs),
   };
   started.add(server);
+  everyServer.push(server);
   void exited.then(() => started.delete(server));
 
   const failed = () => (child.exitCode !== null || child.signalCode !== null ? server : undefined);
