@@ -33,4 +33,4 @@ esac
 
 # tsx resolves from the repository root, whatever the caller's working directory.
 cd "$ROOT"
-exec node --import tsx scripts/perf/load.ts "$@"
+exec node --conditions=@reranker/source --import tsx scripts/perf/load.ts "$@"
