@@ -161,8 +161,16 @@ describe('global rate limit', () => {
 });
 
 describe('without Redis', () => {
-  it('admits every request (local limits only) and turns degraded', async () => {
+  it('admits every request (local limits only), turns degraded and says so once', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (...args: unknown[]) => void warnings.push(String(args.at(-1))),
+    };
     const down = createGlobalLimits({
+      logger,
       url: 'redis://127.0.0.1:1',
       maxParallel: 1,
       rateLimitRps: 1,
@@ -175,5 +183,7 @@ describe('without Redis', () => {
       expect(permit.leased).toBe(false);
     }
     expect(down.status()).toBe('degraded');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/local mode/);
   });
 });

@@ -29,6 +29,8 @@ return renewed`;
 /**
  * KEYS[1] the window key's base; ARGV the window length in ms. Counts one request in the current fixed
  * 1 s window (the key is the base plus Redis's epoch second) and returns the count and the ms left in it.
+ * The window key is built inside the script (only Redis knows its second), which standalone Redis and
+ * Sentinel allow; Redis Cluster would need it declared.
  */
 const RATE = `local t = redis.call('TIME')
 local key = KEYS[1] .. t[1]
