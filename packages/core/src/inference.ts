@@ -5,7 +5,8 @@ import { type PairKeyContext, pairKeys } from './cache/keys';
 import type { PairCache } from './cache/pair-cache';
 import type { MetricsRecorder } from './metrics';
 import type { BatchScheduler } from './scheduler';
-import type { PairEncoder, PreparedQuery } from './tokenize/pair-encoder';
+import type { PairEncoder } from './tokenize/pair-encoder';
+import { encodePairsSliced } from './tokenize/sliced-encode';
 
 export interface PairScorerDeps {
   encoder: PairEncoder;
@@ -13,6 +14,8 @@ export interface PairScorerDeps {
   keyContext: PairKeyContext;
   cache: PairCache | undefined;
   metrics: MetricsRecorder;
+  /** Longest stretch of tokenization before yielding to the event loop (ms). @default TOKENIZE_SLICE_MS */
+  tokenizeSliceMs?: number;
 }
 
 /** What a call to `logits` cost. */
@@ -147,15 +150,11 @@ export class PairScorer {
     const { encoder, scheduler } = this.deps;
     let pairs: TokenizedPair[];
     try {
-      const prepared = new Map<string, PreparedQuery>();
-      pairs = owned.map(({ job }) => {
-        let query = prepared.get(job.query);
-        if (!query) {
-          query = encoder.prepareQuery(job.query);
-          prepared.set(job.query, query);
-        }
-        return encoder.encodePair(query, job.document);
-      });
+      pairs = await encodePairsSliced(
+        encoder,
+        owned.map((o) => o.job),
+        { signal, sliceMs: this.deps.tokenizeSliceMs },
+      );
     } catch (error) {
       for (const o of owned) o.reject(error);
       return;

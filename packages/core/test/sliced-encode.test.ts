@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { isRerankerError } from '../src/errors';
+import type { PairEncoder } from '../src/tokenize/pair-encoder';
+import { encodePairsSliced } from '../src/tokenize/sliced-encode';
+import { tinyEncoder } from './pair-fixtures';
+
+const jobs = Array.from({ length: 40 }, (_, i) => ({
+  query: i % 2 ? 'what is a reranker' : 'solar panels',
+  document: `passage ${i} about the sun and the panels on a roof `.repeat(1 + (i % 5)),
+}));
+
+/** Counts encodePair calls, so a test can tell how far encoding got when a timer fired. */
+function counting(encoder: PairEncoder) {
+  let calls = 0;
+  const spy: Pick<PairEncoder, 'prepareQuery' | 'encodePair'> = {
+    prepareQuery: (query) => encoder.prepareQuery(query),
+    encodePair: (query, document) => {
+      calls++;
+      return encoder.encodePair(query, document);
+    },
+  };
+  return { encoder: spy, calls: () => calls };
+}
+
+describe('encodePairsSliced', () => {
+  it('gives the same pairs as encoding one by one, in order', async () => {
+    const encoder = await tinyEncoder('tiny', { maxLength: 128 });
+    const sliced = await encodePairsSliced(encoder, jobs, { sliceMs: 0 });
+    const direct = jobs.map((j) => encoder.encodePair(encoder.prepareQuery(j.query), j.document));
+    expect(sliced).toEqual(direct);
+  });
+
+  it('gives the event loop back between slices (a timer runs before encoding finishes)', async () => {
+    const { encoder, calls } = counting(await tinyEncoder('tiny', { maxLength: 128 }));
+    let callsWhenTimerRan = -1;
+    setTimeout(() => {
+      callsWhenTimerRan = calls();
+    }, 0);
+    await encodePairsSliced(encoder, jobs, { sliceMs: 0 });
+    expect(callsWhenTimerRan).toBeGreaterThan(0);
+    expect(callsWhenTimerRan).toBeLessThan(jobs.length);
+  });
+
+  it('stops at the next slice when the request is aborted', async () => {
+    const { encoder, calls } = counting(await tinyEncoder('tiny', { maxLength: 128 }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 0);
+    const error = await encodePairsSliced(encoder, jobs, {
+      sliceMs: 0,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect(isRerankerError(error) && error.code).toBe('ABORTED');
+    expect(calls()).toBeLessThan(jobs.length);
+  });
+});
