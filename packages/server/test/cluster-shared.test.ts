@@ -71,6 +71,29 @@ describe('three server processes sharing one Redis', () => {
     ).toBe(docs.length);
   });
 
+  // Known bug, skipped until fixed: the claims of one request are a pipeline, not a transaction, so
+  // two requests claiming the same pairs in opposite orders interleave in Redis, each waits for pairs
+  // the other claimed, and after the 10 s wait both compute everything (about 4 rounds in 10 failed
+  // on this machine). Claiming with MULTI/EXEC (client.multi() in packages/node/src/redis/dedupe.ts)
+  // makes a request's claims atomic, and waits can no longer form a cycle.
+  it.skip('the same pairs in opposite orders on two servers at once still run once', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    for (let round = 0; round < 3; round++) {
+      const docs = documents(`opposite-${round}`, 160, 40);
+      const before = await Promise.all([modelRows(a.url), modelRows(b.url)]);
+      const responses = await Promise.all([
+        postJson(`${a.url}/rerank`, { query: QUERY, documents: docs }),
+        postJson(`${b.url}/rerank`, { query: QUERY, documents: [...docs].reverse() }),
+      ]);
+      const after = await Promise.all([modelRows(a.url), modelRows(b.url)]);
+      for (const response of responses) expect(response.status).toBe(200);
+      const perServer = after.map((rows, i) => rows - before[i]!);
+      expect(perServer[0]! + perServer[1]!, `round ${round}, rows per server: ${perServer}`).toBe(
+        docs.length,
+      );
+    }
+  });
+
   it('GET /cluster on each server lists all three; a server killed with -9 drops out by itself', async () => {
     const ports = servers.map((s) => s.port).sort();
     const views = await Promise.all(servers.map((s) => getJson(`${s.url}/cluster`)));
