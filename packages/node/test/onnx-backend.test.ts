@@ -85,6 +85,9 @@ describe('topology and providers', () => {
       expect.objectContaining({ code: 'INVALID_CONFIG' }),
     );
     expect(() => onnxNodeBackend({ device: 'tpu' as never })).toThrow(/device must be one of/);
+    expect(() => onnxNodeBackend({ allowSpinning: 'no' as never })).toThrow(
+      /allowSpinning must be true or false/,
+    );
   });
 });
 
@@ -120,6 +123,17 @@ describe('onnxNodeBackend load', () => {
       await backend.dispose();
     },
   );
+
+  it('runs correctly with spinning turned off and says so in describe()', async () => {
+    const backend = await onnxNodeBackend({ allowSpinning: false }).load(await loadOptions(tiny));
+    expect(backend.describe!()).toMatchObject({ allowSpinning: false });
+    const reference = await loadReferenceModel(tiny);
+    const { batch, rows } = bertBatch([7, 3]);
+    const logits = await backend.run(batch);
+    const want = rows.flatMap((inputIds) => [...referenceLogits(reference, { inputIds })]);
+    expect(maxAbsDiff(logits, Float32Array.from(want))).toBeLessThan(1e-4);
+    await backend.dispose();
+  });
 
   it('names the missing file and the dtypes present when the dtype has no file', async () => {
     const fp32Only = await mkdtemp(join(tmpdir(), 'onnx-fp32-only-'));

@@ -40,6 +40,13 @@ export interface OnnxNodeBackendOptions {
   threadsPerWorker?: number;
   /** onnxruntime graph optimizations applied when the session is created. @default 'all' */
   graphOptimizationLevel?: GraphOptimizationLevel;
+  /**
+   * Whether a session's intra-op threads spin after a run, waiting for the next (onnxruntime's
+   * `session.intra_op.allow_spinning`). Spinning shaves latency off back-to-back runs but takes cores
+   * from anything else: turn it off when sessions or processes share the cores (BENCHMARKS.md,
+   * "onnxruntime's spinning threads"). @default true (onnxruntime's default)
+   */
+  allowSpinning?: boolean;
 }
 
 export interface Topology {
@@ -122,6 +129,7 @@ async function loadBackend(
     fallbackToCpu: true,
     graphOptimizationLevel,
     intraOpNumThreads: topology.threadsPerWorker,
+    allowSpinning: options.allowSpinning ?? true,
   });
   const numLabels = labelCount(config);
   let ready: ReadyInfo;
@@ -149,6 +157,7 @@ async function loadBackend(
     threadsPerWorker: topology.threadsPerWorker,
     modelFile,
     graphOptimizationLevel,
+    allowSpinning: options.allowSpinning ?? true,
   };
   const backend: Backend = {
     name: 'onnxruntime-node',
@@ -255,6 +264,9 @@ function validateOptions(options: OnnxNodeBackendOptions): void {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       fail(`${key} must be a positive integer, got ${String(value)}.`);
     }
+  }
+  if (options.allowSpinning !== undefined && typeof options.allowSpinning !== 'boolean') {
+    fail(`allowSpinning must be true or false, got ${String(options.allowSpinning)}.`);
   }
   const level = options.graphOptimizationLevel;
   if (level !== undefined && !LEVELS.includes(level)) {

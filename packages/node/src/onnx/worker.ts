@@ -17,6 +17,8 @@ export interface WorkerInit {
   fallbackToCpu: boolean;
   graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
   intraOpNumThreads: number;
+  /** onnxruntime's `session.intra_op.allow_spinning`. */
+  allowSpinning: boolean;
 }
 
 /** Main thread -> worker: run a batch. */
@@ -71,6 +73,7 @@ async function createSession(init: WorkerInit): Promise<Loaded> {
       // One batch at a time per session: inter-op threads and parallel mode only over-subscribe the cores.
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      extra: { session: { intra_op: { allow_spinning: init.allowSpinning ? '1' : '0' } } },
     });
   try {
     return { session: await create(init.executionProviders), executionProviders: init.executionProviders };
