@@ -1,27 +1,18 @@
 #!/usr/bin/env node
 
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { DTYPES, type Dtype } from '@reranker/core';
 import { isPresetName, PRESET_NAMES, PRESETS, type PresetName } from '@reranker/testkit';
 import { Command, InvalidArgumentError } from 'commander';
 import { type BreakdownOptions, runBreakdown } from './breakdown';
+import { dtypeArg, nonNegativeInt, positiveInt, writeOutput } from './cli-args';
+import { loadCommand } from './cli-load';
+import { tableCommand } from './cli-table';
 import { type CompareOptions, runCompare } from './compare';
 import { compareMarkdown } from './compare-report';
 import { type OverheadOptions, runOverhead } from './overhead';
 import { breakdownMarkdown, overheadMarkdown, spinningMarkdown } from './report';
 import { runSpinning, type SpinningOptions } from './spinning';
+import { compareChartSvg } from './svg-chart';
 
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-const nonNegativeInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
-  return n;
-};
 // The workload builds documents from WordPiece vocabulary words, so only BERT layouts fit; checked before
 // anything is synthesized (an XLM-R preset can be gigabytes).
 const BERT_PRESETS = PRESET_NAMES.filter((name) => PRESETS[name].architecture === 'bert');
@@ -30,11 +21,6 @@ const preset = (value: string): PresetName => {
     throw new InvalidArgumentError(`expected a BERT preset: ${BERT_PRESETS.join(', ')}`);
   }
   return value;
-};
-const dtypeArg = (value: string): Dtype => {
-  if (!(DTYPES as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`expected ${DTYPES.join(', ')}`);
-  return value as Dtype;
 };
 const spinFlag = (value: string): '0' | '1' => {
   if (value !== '0' && value !== '1') throw new InvalidArgumentError('expected 0 or 1');
@@ -46,9 +32,6 @@ const PRESET_OPTION = [
   preset,
   'minilm-l6' as PresetName,
 ] as const;
-// Under `pnpm bench` the script runs in packages/bench; INIT_CWD is where the user typed the command.
-const userPath = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
-
 const program = new Command()
   .name('reranker-bench')
   .description(
@@ -85,11 +68,7 @@ program
     const { json, ...options } = opts;
     const result = await runOverhead(options, (line) => process.stderr.write(`${line}\n`));
     process.stdout.write(overheadMarkdown(result));
-    if (json) {
-      const path = userPath(json);
-      await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
-      process.stderr.write(`wrote ${path}\n`);
-    }
+    await writeOutput(json, `${JSON.stringify(result, null, 2)}\n`);
   });
 
 program
@@ -130,15 +109,13 @@ program
     45,
   )
   .option('--json <file>', 'also write the results as JSON to this file')
-  .action(async (opts: CompareOptions & { json?: string }) => {
-    const { json, ...options } = opts;
+  .option('--chart <file>', 'also write an SVG chart of docs/s and latency to this file')
+  .action(async (opts: CompareOptions & { json?: string; chart?: string }) => {
+    const { json, chart, ...options } = opts;
     const result = await runCompare(options, (line) => process.stderr.write(`${line}\n`));
     process.stdout.write(compareMarkdown(result));
-    if (json) {
-      const path = userPath(json);
-      await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
-      process.stderr.write(`wrote ${path}\n`);
-    }
+    await writeOutput(json, `${JSON.stringify(result, null, 2)}\n`);
+    await writeOutput(chart, compareChartSvg(result));
   });
 
 program
@@ -157,5 +134,8 @@ program
   .action(async (options: SpinningOptions) => {
     process.stdout.write(spinningMarkdown(await runSpinning(options), options));
   });
+
+program.addCommand(tableCommand());
+program.addCommand(loadCommand());
 
 await program.parseAsync();
