@@ -71,14 +71,11 @@ describe('three server processes sharing one Redis', () => {
     ).toBe(docs.length);
   });
 
-  // Known bug, skipped until fixed: the claims of one request are a pipeline, not a transaction, so
-  // two requests claiming the same pairs in opposite orders interleave in Redis, each waits for pairs
-  // the other claimed, and after the 10 s wait both compute everything (about 4 rounds in 10 failed
-  // on this machine). Claiming with MULTI/EXEC (client.multi() in packages/node/src/redis/dedupe.ts)
-  // makes a request's claims atomic, and waits can no longer form a cycle.
-  it.skip('the same pairs in opposite orders on two servers at once still run once', async () => {
+  // Claims of one request were once a pipeline: opposite orders interleaved in Redis, each server waited
+  // for pairs the other had claimed and after 10 s both computed everything. Now a MULTI/EXEC.
+  it('the same pairs in opposite orders on two servers at once still run once', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 6; round++) {
       const docs = documents(`opposite-${round}`, 160, 40);
       const before = await Promise.all([modelRows(a.url), modelRows(b.url)]);
       const responses = await Promise.all([

@@ -18,7 +18,7 @@ type Call = <T>(operation: () => Promise<T>) => Promise<T>;
 
 /**
  * Cross-server deduplication of missing pairs. Each miss is claimed with `SET claim token NX PX GET`
- * (one pipelined round trip): a pair nobody claimed, or that this process claimed (core already
+ * (all of a request's claims in one MULTI/EXEC round trip): a pair nobody claimed, or that this process claimed (core already
  * shares in-flight pairs inside a process), is the caller's to compute; a pair another server claimed
  * is polled for until it appears or `waitMs` runs out, and then computed here (takeover).
  */
@@ -32,7 +32,9 @@ export function createDeduper(client: Redis, call: Call, options: DedupeOptions 
   return {
     /** The stored texts of missing `keys` that other servers computed meanwhile; the rest are ours. */
     async await(keys: readonly string[], claimKey: (key: string) => string): Promise<Map<string, string>> {
-      const pipeline = client.pipeline();
+      // One transaction, not a pipeline: two servers' claims on shared pairs never interleave, so the
+      // first claims them all and the other only waits (interleaved claims let each wait on the other).
+      const pipeline = client.multi();
       for (const key of keys) pipeline.set(claimKey(key), token, 'PX', lockTtlMs, 'NX', 'GET');
       const replies = (await call(() => pipeline.exec())) ?? [];
       let waiting = keys.filter((_, index) => {
