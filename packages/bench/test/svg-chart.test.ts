@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chartSvg, tableChartSvg, xmlEscape } from '../src/svg-chart';
+import type { CompareResult } from '../src/compare';
+import { chartSvg, compareChartSvg, tableChartSvg, xmlEscape } from '../src/svg-chart';
 import { unavailableRows } from '../src/table';
 import { fakeResult, measured } from './fake-table';
 
@@ -87,5 +88,32 @@ describe('chartSvg', () => {
     expect(xmlEscape(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
     const svg = chartSvg('t & <t>', [{ title: 'empty', series: ['x'], unit: 'u', rows: [] }]);
     expect(xmlProblems(svg)).toEqual([]);
+  });
+});
+
+describe('compareChartSvg', () => {
+  it('draws a bar per contender and labels failed contenders', () => {
+    const row = (name: string, docsPerSecond: number) => ({
+      name,
+      setup: '',
+      concurrency: 1,
+      requestsDone: 16,
+      docsPerSecond,
+      seconds: 3,
+      latencyMs: { p50: 100, p95: 150, max: 200 },
+      eventLoopP99Ms: 5,
+      cpuShare: 1,
+    });
+    const result = {
+      options: { preset: 'minilm-l6' },
+      rows: [row('recipe', 20), row('engine (cache on)', 45)],
+      failures: [{ name: 'server, 16 clients', error: 'timed out' }],
+    } as unknown as CompareResult;
+    const svg = compareChartSvg(result);
+    expect(xmlProblems(svg)).toEqual([]);
+    expect(svg.match(/data-series="docs\/s"/g)).toHaveLength(2);
+    expect(svg.match(/data-series="p95"/g)).toHaveLength(2);
+    expect(svg).toContain('failed: timed out');
+    expect(svg).not.toContain('data-row="server, 16 clients"');
   });
 });
