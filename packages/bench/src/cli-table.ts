@@ -36,7 +36,7 @@ export function tableCommand(): Command {
     .option('--docs <n>', 'documents per request', positiveInt, 32)
     .option(
       '--duration-s <n>',
-      'per row: timed requests until this many seconds (at least 2)',
+      'per row: timed requests until this many seconds (at least one)',
       positiveNumber,
       6,
     )

@@ -10,7 +10,8 @@ export function rowNote(row: TableRow): string {
   if (row.status === 'failed') return `failed: ${row.reason ?? 'no reason given'}`;
   const device = row.device !== undefined && row.device !== row.backend ? `, ran on ${row.device}` : '';
   const n = row.requests ?? 0;
-  return `${n} request${n === 1 ? '' : 's'} in ${cell(row.seconds, 1)} s${device}`;
+  const count = n === 1 ? '1 request (p50 = p95 = its latency)' : `${n} requests`;
+  return `${count} in ${cell(row.seconds, 1)} s${device}`;
 }
 
 /** Markdown cells cannot hold `|` or line breaks. */

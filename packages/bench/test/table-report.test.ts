@@ -53,6 +53,9 @@ describe('tableMarkdown', () => {
 
   it('says where a measured row really ran when the device differs from the backend', () => {
     expect(rowNote({ ...measured('cuda', 8, 10), device: 'cpu' })).toContain('ran on cpu');
+    expect(rowNote({ ...measured('cpu', 8, 10), requests: 1 })).toBe(
+      '1 request (p50 = p95 = its latency) in 4.5 s',
+    );
   });
 
   it('survives JSON: reasons and figures are plain data', () => {
