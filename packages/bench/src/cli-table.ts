@@ -1,6 +1,14 @@
 import { PRESET_NAMES } from '@reranker/testkit';
 import { Command } from 'commander';
-import { commanderArg, dtypeArg, nonNegativeInt, positiveInt, positiveNumber, writeOutput } from './cli-args';
+import {
+  commanderArg,
+  dtypeArg,
+  nonNegativeInt,
+  positiveInt,
+  positiveNumber,
+  userPath,
+  writeOutput,
+} from './cli-args';
 import { tableChartSvg } from './svg-chart';
 import { runTable, type TableOptions } from './table';
 import { parseBackends, parseBatchSizes, parsePresets } from './table-args';
@@ -60,7 +68,9 @@ export function tableCommand(): Command {
         if (presets !== undefined && rest.model !== undefined) {
           command.error('error: --presets and --model exclude each other: measure presets or one model');
         }
-        const options: TableOptions = { ...rest, presets: presets ?? (rest.model ? [] : ['minilm-l6']) };
+        // A relative folder means the folder the command was typed in, not packages/bench.
+        const model = rest.model?.startsWith('.') ? userPath(rest.model) : rest.model;
+        const options: TableOptions = { ...rest, model, presets: presets ?? (model ? [] : ['minilm-l6']) };
         const result = await runTable(options, (line) => process.stderr.write(`${line}\n`));
         result.commandLine = `pnpm -s bench ${process.argv.slice(2).join(' ')}`;
         process.stdout.write(tableMarkdown(result));

@@ -1,4 +1,5 @@
 import { errorMessage, type ModelFiles, RerankerError } from '@reranker/core';
+import { measureCpu } from './cpu';
 import type { Progress } from './progress';
 import { percentile } from './stats';
 import type { TableOptions, TableRow } from './table';
@@ -87,6 +88,7 @@ async function measureRow(
   try {
     const latencies: number[] = [];
     let docs = 0;
+    const cpu = measureCpu();
     const start = performance.now();
     const more = (i: number) =>
       o.requests !== undefined
@@ -116,6 +118,7 @@ async function measureRow(
       requests: latencies.length,
       seconds,
       device,
+      ...cpu(),
     };
   } finally {
     await reranker.dispose();

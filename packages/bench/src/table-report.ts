@@ -1,3 +1,4 @@
+import { CONTENDED_SHARE } from './overhead';
 import type { TableResult, TableRow } from './table';
 
 /** A figure, or a dash in a row that has none. */
@@ -11,7 +12,9 @@ export function rowNote(row: TableRow): string {
   const device = row.device !== undefined && row.device !== row.backend ? `, ran on ${row.device}` : '';
   const n = row.requests ?? 0;
   const count = n === 1 ? '1 request (p50 = p95 = its latency)' : `${n} requests`;
-  return `${count} in ${cell(row.seconds, 1)} s${device}`;
+  const others =
+    (row.othersShare ?? 0) > CONTENDED_SHARE ? `, others' cpu ${row.othersShare!.toFixed(2)} (noisy)` : '';
+  return `${count} in ${cell(row.seconds, 1)} s${device}${others}`;
 }
 
 /** Markdown cells cannot hold `|` or line breaks. */

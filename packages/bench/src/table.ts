@@ -49,6 +49,9 @@ export interface TableRow {
   seconds?: number;
   /** What really ran (`info().device`). */
   device?: string;
+  /** This process's and every other process's share of the cores while the row was timed (see cpu.ts). */
+  cpuShare?: number;
+  othersShare?: number;
 }
 
 export interface TableModel {

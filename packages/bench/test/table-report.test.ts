@@ -53,6 +53,10 @@ describe('tableMarkdown', () => {
 
   it('says where a measured row really ran when the device differs from the backend', () => {
     expect(rowNote({ ...measured('cuda', 8, 10), device: 'cpu' })).toContain('ran on cpu');
+    expect(rowNote({ ...measured('cpu', 8, 10), othersShare: 0.4 })).toBe(
+      "3 requests in 4.5 s, others' cpu 0.40 (noisy)",
+    );
+    expect(rowNote({ ...measured('cpu', 8, 10), othersShare: 0.01 })).toBe('3 requests in 4.5 s');
     expect(rowNote({ ...measured('cpu', 8, 10), requests: 1 })).toBe(
       '1 request (p50 = p95 = its latency) in 4.5 s',
     );
