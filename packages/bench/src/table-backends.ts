@@ -21,7 +21,7 @@ export type TableBackend = (typeof TABLE_BACKENDS)[number];
 /** What each backend runs on, for the report. */
 export const BACKEND_SETUP: Record<TableBackend, string> = {
   cpu: 'onnxruntime-node CPU in worker threads (onnxNodeBackend, createReranker)',
-  wasm: "onnxruntime-web's wasm backend in Node (webBackends({ device: 'wasm' }), UnifiedReRanker)",
+  wasm: `onnxruntime-web's wasm backend in Node (webBackends({ device: 'wasm', numThreads: ${availableParallelism()} }), UnifiedReRanker)`,
   cuda: "onnxruntime-node CUDA execution provider (onnxNodeBackend({ device: 'cuda' }))",
   coreml: "onnxruntime-node CoreML execution provider (onnxNodeBackend({ device: 'coreml' }))",
   mlx: "MLX on Apple Silicon through the Python worker (pythonBackend({ engine: 'mlx' }))",
@@ -59,7 +59,11 @@ export async function unavailableReason(backend: TableBackend): Promise<string |
   const reranker =
     backend === 'mlx'
       ? // USE_MLX=true: the default backends try MLX when selection.ts finds it, and warn why not otherwise.
-        await createReranker({ ...base, env: { USE_MLX: 'true' }, device: 'cpu' })
+        await createReranker({
+          ...base,
+          env: { USE_MLX: 'true', RERANKER_PYTHON: process.env.RERANKER_PYTHON },
+          device: 'cpu',
+        })
       : await createReranker({ ...base, env: {}, backends: [onnxNodeBackend({ device: backend })] });
   try {
     const info = await reranker.info();

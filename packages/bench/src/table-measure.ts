@@ -109,7 +109,7 @@ async function measureRow(
       docs += documents.length;
     }
     const seconds = (performance.now() - start) / 1000;
-    const { device } = await reranker.info();
+    const { device, backendDetails } = await reranker.info();
     return {
       batchSize,
       status: 'measured' as const,
@@ -118,6 +118,8 @@ async function measureRow(
       requests: latencies.length,
       seconds,
       device,
+      // Workers, threads, execution providers: what the figures were measured with (JSON only).
+      details: backendDetails,
       ...cpu(),
     };
   } finally {

@@ -49,6 +49,8 @@ export interface TableRow {
   seconds?: number;
   /** What really ran (`info().device`). */
   device?: string;
+  /** The backend's own description (`info().backendDetails`: workers, threads, execution providers). */
+  details?: Record<string, unknown>;
   /** This process's and every other process's share of the cores while the row was timed (see cpu.ts). */
   cpuShare?: number;
   othersShare?: number;
