@@ -11,6 +11,25 @@ export interface BatchLimits {
   batchSize: number;
   /** Most padded tokens (rows × padded width) in one batch; a single longer pair still gets a batch of its own. */
   maxBatchTokens: number;
+  /**
+   * Most padding a batch may carry, as a share of its real tokens: a pair that would widen the batch
+   * beyond it starts the next batch instead. Padding is compute spent on nothing.
+   */
+  maxPaddingRatio: number;
+}
+
+/**
+ * Whether a batch of `rows` pairs holding `tokens` real tokens, padded to `width`, is within the limits.
+ * One pair always fits: a pair longer than every limit still runs, alone.
+ */
+export function batchFits(rows: number, tokens: number, width: number, limits: BatchLimits): boolean {
+  if (rows <= 1) return true;
+  const padded = rows * width;
+  return (
+    rows <= limits.batchSize &&
+    padded <= limits.maxBatchTokens &&
+    padded <= tokens * (1 + limits.maxPaddingRatio)
+  );
 }
 
 /** Which pairs (by index) go into one batch, and the width they are padded to. */
@@ -21,24 +40,23 @@ export interface BatchPlan {
 
 /**
  * Groups pairs of similar length so little compute goes to padding: sort by length, then fill each
- * batch while it stays within both the row and the padded-token limits.
+ * batch while it stays within the row, padded-token and padding-share limits.
  */
 export function planBatches(lengths: readonly number[], limits: BatchLimits): BatchPlan[] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   const plans: BatchPlan[] = [];
   let current: BatchPlan | undefined;
+  let tokens = 0;
   for (const index of order) {
     const length = lengths[index]!;
     // Sorted ascending: adding this pair widens the batch to its length.
-    if (
-      current &&
-      current.indices.length < limits.batchSize &&
-      (current.indices.length + 1) * length <= limits.maxBatchTokens
-    ) {
+    if (current && batchFits(current.indices.length + 1, tokens + length, length, limits)) {
       current.indices.push(index);
       current.width = length;
+      tokens += length;
     } else {
       current = { indices: [index], width: length };
+      tokens = length;
       plans.push(current);
     }
   }

@@ -23,6 +23,12 @@ export interface UnifiedReRankerOptions {
   /** Most padded tokens (rows × width) in one batch. @default 8192 */
   maxBatchTokens?: number;
   /**
+   * Most padding a batch may carry, as a share of its real tokens (0.2 = at most 20 % extra): a pair
+   * that would pad the batch beyond it goes to the next batch. Mixed-length documents then run in
+   * batches of similar length instead of being padded to the longest. @default 0.2
+   */
+  maxPaddingRatio?: number;
+  /**
    * While one worker is busy, how long a free worker waits for pairs from more requests to fill its
    * batch; 0 sends what is queued at once. @default 5
    */
@@ -60,6 +66,7 @@ export const DEFAULTS = {
   truncation: 'only_second',
   batchSize: 16,
   maxBatchTokens: 8192,
+  maxPaddingRatio: 0.2,
   microBatchWindowMs: 5,
   workerTimeoutMs: 120_000,
   maxRetries: 3,
@@ -72,7 +79,13 @@ export const DEFAULTS = {
 /** Checks the numeric options the engine itself uses (the controller and cache check theirs). */
 export function validateOptions(options: UnifiedReRankerOptions): void {
   const positive = ['maxLength', 'maxQueryTokens', 'batchSize', 'maxBatchTokens', 'workerTimeoutMs'] as const;
-  const nonNegative = ['maxRetries', 'retryBackoffMs', 'cacheTtlMs', 'microBatchWindowMs'] as const;
+  const nonNegative = [
+    'maxRetries',
+    'retryBackoffMs',
+    'cacheTtlMs',
+    'microBatchWindowMs',
+    'maxPaddingRatio',
+  ] as const;
   for (const key of positive) {
     const value = options[key];
     if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {

@@ -81,7 +81,11 @@ export class UnifiedReRanker {
       backend,
       numLabels: assets.numLabels,
       padTokenId: encoder.padTokenId,
-      limits: { batchSize: options.batchSize, maxBatchTokens: options.maxBatchTokens },
+      limits: {
+        batchSize: options.batchSize,
+        maxBatchTokens: options.maxBatchTokens,
+        maxPaddingRatio: options.maxPaddingRatio,
+      },
       retry: { maxRetries: options.maxRetries, backoffMs: options.retryBackoffMs },
       logger,
       metrics,

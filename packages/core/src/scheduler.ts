@@ -1,6 +1,6 @@
 import { abortError } from './abort';
 import type { Backend } from './backend';
-import { type BatchLimits, buildBatch, type TokenizedPair } from './batching';
+import { type BatchLimits, batchFits, buildBatch, type TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
 import { errorMessage, RerankerError } from './errors';
 import type { ScoringUsage } from './inference';
@@ -131,17 +131,19 @@ export class BatchScheduler {
     }
   }
 
-  /** The next batch: round-robin over requests from a rotating start, within both limits. */
+  /** The next batch: round-robin over requests from a rotating start, within the batch limits. */
   private plan():
     | { entries: Entry[]; width: number; full: boolean; advance: Map<Ticket, number> }
     | undefined {
     const active = this.tickets;
     if (active.length === 0) return undefined;
-    const { batchSize, maxBatchTokens } = this.deps.limits;
+    const { limits } = this.deps;
+    const { batchSize } = limits;
     const advance = new Map(active.map((t) => [t, t.next] as const));
     const blocked = new Set<Ticket>();
     const entries: Entry[] = [];
     let width = 0;
+    let tokens = 0;
     let progressed = true;
     while (progressed && entries.length < batchSize) {
       progressed = false;
@@ -150,12 +152,14 @@ export class BatchScheduler {
         const index = advance.get(ticket)!;
         if (blocked.has(ticket) || index >= ticket.entries.length) continue;
         const entry = ticket.entries[index]!;
-        const grown = Math.max(width, entry.pair.inputIds.length);
-        if (entries.length > 0 && (entries.length + 1) * grown > maxBatchTokens) {
+        const length = entry.pair.inputIds.length;
+        const grown = Math.max(width, length);
+        if (!batchFits(entries.length + 1, tokens + length, grown, limits)) {
           blocked.add(ticket); // its later pairs are longer still
           continue;
         }
         entries.push(entry);
+        tokens += length;
         width = grown;
         advance.set(ticket, index + 1);
         progressed = true;

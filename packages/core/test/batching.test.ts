@@ -4,21 +4,21 @@ import { buildBatch, planBatches } from '../src/batching';
 describe('planBatches', () => {
   it('sorts by length and respects both the row and the padded-token limits', () => {
     const lengths = [50, 10, 12, 48, 11, 49, 100];
-    const plans = planBatches(lengths, { batchSize: 3, maxBatchTokens: 150 });
+    const plans = planBatches(lengths, { batchSize: 3, maxBatchTokens: 150, maxPaddingRatio: 10 });
     // Sorted: 10(#1) 11(#4) 12(#2) | 48(#3) 49(#5) 50(#0): 3 × 50 = 150 fits exactly | 100(#6): rows full.
     expect(plans).toEqual([
       { indices: [1, 4, 2], width: 12 },
       { indices: [3, 5, 0], width: 50 },
       { indices: [6], width: 100 },
     ]);
-    expect(planBatches(lengths, { batchSize: 3, maxBatchTokens: 149 })[1]).toEqual({
+    expect(planBatches(lengths, { batchSize: 3, maxBatchTokens: 149, maxPaddingRatio: 10 })[1]).toEqual({
       indices: [3, 5],
       width: 49,
     });
   });
 
   it('gives a pair longer than the token budget a batch of its own', () => {
-    expect(planBatches([600, 5], { batchSize: 8, maxBatchTokens: 512 })).toEqual([
+    expect(planBatches([600, 5], { batchSize: 8, maxBatchTokens: 512, maxPaddingRatio: 10 })).toEqual([
       { indices: [1], width: 5 },
       { indices: [0], width: 600 },
     ]);
@@ -26,13 +26,31 @@ describe('planBatches', () => {
 
   it('covers every pair exactly once, ties in input order', () => {
     const lengths = [7, 7, 7, 3, 7];
-    const plans = planBatches(lengths, { batchSize: 2, maxBatchTokens: 1000 });
+    const plans = planBatches(lengths, { batchSize: 2, maxBatchTokens: 1000, maxPaddingRatio: 10 });
     expect(plans.flatMap((p) => p.indices)).toEqual([3, 0, 1, 2, 4]);
     expect(plans.every((p) => p.indices.length <= 2)).toBe(true);
   });
 
+  it('starts a new batch rather than pad beyond maxPaddingRatio of the real tokens', () => {
+    // Sorted 100 100 110 | 200 210: adding 200 to the first batch pads 4 × 200 = 800 against 510 real.
+    const lengths = [200, 100, 110, 210, 100];
+    const limits = { batchSize: 8, maxBatchTokens: 100_000, maxPaddingRatio: 0.2 };
+    expect(planBatches(lengths, limits)).toEqual([
+      { indices: [1, 4, 2], width: 110 }, // 330 padded, 310 real: 6 % padding
+      { indices: [0, 3], width: 210 },
+    ]);
+    // With no padding allowed only equal lengths share a batch; with a lax bound all five do.
+    expect(planBatches(lengths, { ...limits, maxPaddingRatio: 0 }).map((p) => p.indices)).toEqual([
+      [1, 4],
+      [2],
+      [0],
+      [3],
+    ]);
+    expect(planBatches(lengths, { ...limits, maxPaddingRatio: 1 })).toHaveLength(1);
+  });
+
   it('returns no batches for no pairs', () => {
-    expect(planBatches([], { batchSize: 4, maxBatchTokens: 100 })).toEqual([]);
+    expect(planBatches([], { batchSize: 4, maxBatchTokens: 100, maxPaddingRatio: 10 })).toEqual([]);
   });
 });
 

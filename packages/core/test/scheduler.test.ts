@@ -28,12 +28,12 @@ function heldBackend(concurrency: number) {
   return { backend, batches, waiting, release };
 }
 
-function scheduler(backend: Backend, microBatchWindowMs = 0, batchSize = 8) {
+function scheduler(backend: Backend, microBatchWindowMs = 0, batchSize = 8, maxPaddingRatio = 10) {
   return new BatchScheduler({
     backend,
     numLabels: 1,
     padTokenId: 0,
-    limits: { batchSize, maxBatchTokens: 100_000 },
+    limits: { batchSize, maxBatchTokens: 100_000, maxPaddingRatio },
     retry: { maxRetries: 0, backoffMs: 1 },
     logger: silentLogger,
     metrics: new MetricsRecorder(),
@@ -79,6 +79,22 @@ describe('BatchScheduler', () => {
     // Let the big request finish so nothing is left pending.
     while (held.waiting.length > 0) await held.release();
     await Promise.all(big);
+  });
+
+  it('does not pad short pairs of one request to the long pairs of another (maxPaddingRatio)', async () => {
+    const held = heldBackend(1);
+    const s = scheduler(held.backend, 0, 8, 0.2);
+    const blocker = s.submit(pairs(9, 1), { usage: usage() }); // occupies the worker while both queue
+    const short = s.submit(pairs(1, 4, 20), { usage: usage() });
+    const long = s.submit(pairs(2, 4, 200), { usage: usage() });
+    while (held.waiting.length > 0 || held.batches.length < 3) await held.release();
+    await Promise.all([...blocker, ...short, ...long]);
+    const mixed = held.batches.filter((ids) => ids.some((id) => id < 2000) && ids.some((id) => id >= 2000));
+    expect(mixed.filter((ids) => !ids.includes(9000))).toEqual([]);
+    expect(held.batches.slice(1).sort((a, b) => a[0]! - b[0]!)).toEqual([
+      [1000, 1001, 1002, 1003],
+      [2000, 2001, 2002, 2003],
+    ]);
   });
 
   it('with a worker busy, a free worker waits the window for a fuller batch', async () => {

@@ -69,6 +69,7 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     truncation: config.truncation,
     batchSize: config.batchSize,
     maxBatchTokens: config.maxBatchTokens,
+    maxPaddingRatio: config.maxPaddingRatio,
     microBatchWindowMs: config.microBatchEnabled ? config.microBatchWindowMs : 0,
     maxParallel: config.maxParallel,
     maxQueue: config.maxQueue,

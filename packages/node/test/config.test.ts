@@ -66,6 +66,7 @@ describe('loadConfig', () => {
       QUEUE_TIMEOUT_SECONDS: '2.5',
       BATCH_SIZE: '32',
       MAX_BATCH_TOKENS: '4096',
+      MAX_PADDING_RATIO: '0.35',
       MICRO_BATCH_ENABLED: 'no',
       MICRO_BATCH_WINDOW_MS: '12',
       WORKER_TIMEOUT: '45',
@@ -104,6 +105,7 @@ describe('loadConfig', () => {
       queueTimeoutMs: 2500,
       batchSize: 32,
       maxBatchTokens: 4096,
+      maxPaddingRatio: 0.35,
       microBatchEnabled: false,
       microBatchWindowMs: 12,
       workerTimeoutMs: 45_000,
@@ -180,6 +182,8 @@ describe('loadConfig', () => {
     ['HF_ENDPOINT', 'not a url', 'http(s) URL'],
     ['HF_HUB_OFFLINE', 'sometimes', 'use true or false'],
     ['INFERENCE_WORKERS', '0', 'from 1 to'],
+    ['MAX_PADDING_RATIO', '-0.1', 'a number from 0 to 100'],
+    ['MAX_PADDING_RATIO', '20%', 'a number from 0 to 100'],
   ])('rejects %s=%s naming the variable, the value and what is accepted', (variable, value, accepted) => {
     const error = configError({ [variable]: value });
     expect(error.message).toContain(`${variable}="${value}" is not valid`);

@@ -61,6 +61,16 @@ export function integer(min: number, max: number): ValueKind<number> {
   return fromSchema(`a whole number from ${min} to ${max}`, schema);
 }
 
+/** A decimal number within [min, max]. */
+export function decimal(min: number, max: number): ValueKind<number> {
+  const schema = z
+    .string()
+    .regex(/^\+?(\d+\.?\d*|\.\d+)$/)
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+  return fromSchema(`a number from ${min} to ${max}`, schema);
+}
+
 /** A number of seconds above 0 (fractions allowed), returned in milliseconds. */
 export function secondsAsMs(maxSeconds: number): ValueKind<number> {
   const schema = z

@@ -46,6 +46,8 @@ export interface RerankerConfig {
   batchSize: number;
   /** Padded tokens per model run (rows × width). @default 8192 */
   maxBatchTokens: number;
+  /** Most padding per batch as a share of its real tokens. @default 0.2 */
+  maxPaddingRatio: number;
   /** Let a free worker wait for a fuller batch while another is busy. @default true */
   microBatchEnabled: boolean;
   /** How long that wait may be, in ms. @default 5 */

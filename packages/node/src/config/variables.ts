@@ -3,6 +3,7 @@ import { defaultCacheDir } from './cache-dir';
 import {
   boolean,
   booleanOrAuto,
+  decimal,
   httpUrl,
   integer,
   oneOf,
@@ -122,6 +123,13 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     kind: integer(8, 16_777_216),
     default: '8192',
     description: 'Padded tokens per model run (pairs × width); must be at least RERANKER_MAX_LENGTH.',
+  },
+  maxPaddingRatio: {
+    variable: 'MAX_PADDING_RATIO',
+    kind: decimal(0, 100),
+    default: '0.2',
+    description:
+      'Most padding a model run may carry, as a share of its real tokens; a longer pair goes to the next run.',
   },
   microBatchEnabled: {
     variable: 'MICRO_BATCH_ENABLED',
