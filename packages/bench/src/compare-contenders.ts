@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env } from '@huggingface/transformers';
-import { RerankerError } from '@reranker/core';
+import { type BatchLimits, RerankerError } from '@reranker/core';
 import { createReranker } from '@reranker/node';
 import { createApp, serverConfig } from '@reranker/server';
 import * as ort from 'onnxruntime-node';
@@ -64,8 +64,7 @@ export async function recipeContender(modelDir: string): Promise<CompareContende
 export async function rawContender(
   modelDir: string,
   workload: MixedWorkload,
-  batchSize: number,
-  maxBatchTokens: number,
+  limits: BatchLimits,
 ): Promise<CompareContender> {
   const threads = availableParallelism();
   const session = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), {
@@ -79,7 +78,7 @@ export async function rawContender(
   const feeds = new Map<MixedRequest['pairs'], Record<string, ort.Tensor>[]>();
   for (const request of [workload.warmup, ...workload.requests]) {
     if (feeds.has(request.pairs)) continue;
-    const batches = lengthSortedBatches(request.pairs, workload.padTokenId, batchSize, maxBatchTokens);
+    const batches = lengthSortedBatches(request.pairs, workload.padTokenId, limits);
     feeds.set(
       request.pairs,
       batches.map((batch) => sessionFeeds(session, batch)),
@@ -87,7 +86,7 @@ export async function rawContender(
   }
   return {
     name: 'raw',
-    setup: `InferenceSession.run on the main thread, intraOpNumThreads ${threads}, length-sorted batches ≤ ${batchSize} rows and ≤ ${maxBatchTokens} tokens, tokenized in advance`,
+    setup: `InferenceSession.run on the main thread, intraOpNumThreads ${threads}, the engine's length-sorted batches (≤ ${limits.batchSize} rows, ≤ ${limits.maxBatchTokens} tokens, padding ≤ ${limits.maxPaddingRatio * 100} %), tokenized in advance`,
     concurrency: 1,
     async score(request) {
       let rows = 0;

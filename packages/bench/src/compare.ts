@@ -42,8 +42,8 @@ export interface CompareOptions {
 export const DOCS_PER_REQUEST = 20;
 export const REPEAT_SHARE = 0.2;
 /** The raw contender packs batches as the engine's defaults do (BATCH_SIZE, MAX_BATCH_TOKENS). */
-const RAW_BATCH_SIZE = 16;
-const RAW_MAX_BATCH_TOKENS = 8192;
+/** The engine's default batch limits: (b) runs the batches (c) plans, without the engine around them. */
+const RAW_LIMITS = { batchSize: 16, maxBatchTokens: 8192, maxPaddingRatio: 0.2 };
 
 export interface CompareRow extends CpuUse {
   name: string;
@@ -111,7 +111,7 @@ async function compareIn(
   );
   const makers: [string, () => Promise<CompareContender>][] = [
     ['recipe', () => recipeContender(modelDir)],
-    ['raw', () => rawContender(modelDir, workload, RAW_BATCH_SIZE, RAW_MAX_BATCH_TOKENS)],
+    ['raw', () => rawContender(modelDir, workload, RAW_LIMITS)],
     ...(options.cacheOff
       ? [
           ['engine (cache off)', () => engineContender(modelDir, false)] as [

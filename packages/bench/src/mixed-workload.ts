@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PairEncoder, RerankerError } from '@reranker/core';
+import { type BatchLimits, PairEncoder, planBatches, RerankerError } from '@reranker/core';
 import { seededRandom } from '@reranker/testkit';
 import { padBatch } from './workload';
 
@@ -124,27 +124,20 @@ export interface PaddedBatch {
   tokenTypeIds: BigInt64Array;
 }
 
-/**
- * Sorts pairs by length and packs them into batches of at most `batchSize` rows and `maxBatchTokens`
- * padded tokens (rows × width), as the engine's batching does: almost no padding.
- */
+/** Pads pairs into the batches the engine's planner (`planBatches`, the same limits) gives them. */
 export function lengthSortedBatches(
   pairs: MixedRequest['pairs'],
   padTokenId: number,
-  batchSize: number,
-  maxBatchTokens: number,
+  limits: BatchLimits,
 ): PaddedBatch[] {
-  const sorted = [...pairs].sort((a, b) => a.inputIds.length - b.inputIds.length);
-  const groups: (typeof pairs)[] = [];
-  let group: typeof pairs = [];
-  for (const pair of sorted) {
-    const width = pair.inputIds.length; // the longest so far, since sorted
-    if (group.length > 0 && (group.length >= batchSize || (group.length + 1) * width > maxBatchTokens)) {
-      groups.push(group);
-      group = [];
-    }
-    group.push(pair);
-  }
-  if (group.length > 0) groups.push(group);
-  return groups.map((rows) => padBatch(rows, padTokenId));
+  const plans = planBatches(
+    pairs.map((p) => p.inputIds.length),
+    limits,
+  );
+  return plans.map((plan) =>
+    padBatch(
+      plan.indices.map((i) => pairs[i]!),
+      padTokenId,
+    ),
+  );
 }

@@ -59,7 +59,11 @@ describe('lengthSortedBatches', () => {
 
   it('sorts by length and respects both the row and the padded-token budget', () => {
     const lengths = [50, 10, 40, 20, 30, 60, 5];
-    const batches = lengthSortedBatches(lengths.map(pair), 0, 3, 100);
+    const batches = lengthSortedBatches(lengths.map(pair), 0, {
+      batchSize: 3,
+      maxBatchTokens: 100,
+      maxPaddingRatio: 10,
+    });
     expect(batches.map((b) => [b.rows, b.width])).toEqual([
       [3, 20], // 5, 10, 20
       [2, 40], // 30, 40 (a third row of width 50 would be 150 tokens)
@@ -70,7 +74,11 @@ describe('lengthSortedBatches', () => {
   });
 
   it('pads with the pad id and masks the padding out', () => {
-    const [batch] = lengthSortedBatches([pair(3), pair(1)], 7, 16, 8192);
+    const [batch] = lengthSortedBatches([pair(3), pair(1)], 7, {
+      batchSize: 16,
+      maxBatchTokens: 8192,
+      maxPaddingRatio: 10,
+    });
     expect(Array.from(batch!.inputIds, Number)).toEqual([1000, 7, 7, 1000, 1001, 1002]);
     expect(Array.from(batch!.attentionMask, Number)).toEqual([1, 0, 0, 1, 1, 1]);
     expect(Array.from(batch!.tokenTypeIds, Number)).toEqual([0, 0, 0, 0, 0, 1]);

@@ -7,6 +7,7 @@ export {
   type ResolvedBackend,
   resolveBackend,
 } from './backend';
+export { type BatchLimits, type BatchPlan, planBatches } from './batching';
 export type { CacheDriver, CachedLogits } from './cache/contract';
 export { type PairKeyContext, pairKeys, pairNamespace } from './cache/keys';
 export { createMemoryCache, type MemoryCacheOptions } from './cache/memory';

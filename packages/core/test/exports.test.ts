@@ -21,6 +21,7 @@ it('@reranker/core exports exactly its public API', () => {
     'labelCount',
     'pairKeys',
     'pairNamespace',
+    'planBatches',
     'resolveBackend',
     'scoreFromLogits',
     'sigmoid',
