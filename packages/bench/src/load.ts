@@ -75,6 +75,44 @@ export function loadTarget(base: string, allowRemote: boolean, optIn = 'pass --a
   return target;
 }
 
+/**
+ * One POST of `body` to `target` (a /rerank URL); never throws: a failure is an `Outcome` with its reason.
+ * `ok` means 200 with one result per document.
+ */
+export async function postRerank(
+  target: URL,
+  body: { query: string; documents: string[] },
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<Outcome> {
+  const payload = JSON.stringify(body);
+  const t0 = performance.now();
+  try {
+    const response = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: payload,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    const ms = performance.now() - t0;
+    let ok = false;
+    if (response.status === 200) {
+      try {
+        const results = (JSON.parse(text) as { results?: unknown }).results;
+        ok = Array.isArray(results) && results.length === body.documents.length;
+      } catch {}
+    }
+    const retryAfter = response.headers.has('retry-after');
+    const error = ok ? undefined : `HTTP ${response.status}: ${text.slice(0, 200)}`;
+    return { status: response.status, ok, ms, retryAfter, error };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    const error = `${(err as Error).name}: ${(err as Error).message}${cause ? ` (${cause})` : ''}`;
+    return { status: 0, ok: false, ms: performance.now() - t0, retryAfter: false, error };
+  }
+}
+
 /** 1, 2, 4, … up to and including `max`. */
 export function rampLevels(max: number): number[] {
   const levels: number[] = [];
@@ -90,7 +128,7 @@ export async function runLoad(
 ): Promise<LoadResult> {
   const target = loadTarget(o.url, o.allowRemote);
   const concurrency = o.mode === 'latency' ? 1 : o.concurrency;
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = {};
   if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
   const random = seededRandom(o.seed);
   const startedAt = new Date().toISOString();
@@ -99,34 +137,15 @@ export async function runLoad(
   let stoppedEarly = false;
   const failures: string[] = [];
 
-  const send = async (index: number): Promise<Outcome> => {
-    const docs = Array.from({ length: o.docs }, () => makePassage(random, o.docWords));
-    const body = JSON.stringify({ query: makeQuery(random), documents: docs });
-    const t0 = performance.now();
-    try {
-      const response = await fetch(target, {
-        method: 'POST',
-        headers: { ...headers, 'x-request-id': `perf-${o.mode}-${o.seed}-${index}` },
-        body,
-        signal: AbortSignal.timeout(o.timeoutMs),
-      });
-      const text = await response.text();
-      const ms = performance.now() - t0;
-      let ok = false;
-      if (response.status === 200) {
-        try {
-          const results = (JSON.parse(text) as { results?: unknown }).results;
-          ok = Array.isArray(results) && results.length === o.docs;
-        } catch {}
-      }
-      const retryAfter = response.headers.has('retry-after');
-      const error = ok ? undefined : `HTTP ${response.status}: ${text.slice(0, 200)}`;
-      return { status: response.status, ok, ms, retryAfter, error };
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      const error = `${(err as Error).name}: ${(err as Error).message}${cause ? ` (${cause})` : ''}`;
-      return { status: 0, ok: false, ms: performance.now() - t0, retryAfter: false, error };
-    }
+  const send = (index: number): Promise<Outcome> => {
+    const documents = Array.from({ length: o.docs }, () => makePassage(random, o.docWords));
+    const body = { query: makeQuery(random), documents };
+    return postRerank(
+      target,
+      body,
+      { ...headers, 'x-request-id': `perf-${o.mode}-${o.seed}-${index}` },
+      o.timeoutMs,
+    );
   };
 
   /** Sends `count` requests with at most `inFlight` at once; stops starting new ones at the deadline. */
