@@ -4,6 +4,7 @@ import { isPresetName, PRESET_NAMES, PRESETS, type PresetName } from '@reranker/
 import { Command, InvalidArgumentError } from 'commander';
 import { type BreakdownOptions, runBreakdown } from './breakdown';
 import { dtypeArg, nonNegativeInt, positiveInt, writeOutput } from './cli-args';
+import { clusterCommand } from './cli-cluster';
 import { loadCommand } from './cli-load';
 import { tableCommand } from './cli-table';
 import { type CompareOptions, runCompare } from './compare';
@@ -137,5 +138,6 @@ program
 
 program.addCommand(tableCommand());
 program.addCommand(loadCommand());
+program.addCommand(clusterCommand());
 
 await program.parseAsync();
