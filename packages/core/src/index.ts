@@ -20,6 +20,7 @@ export {
   type RerankerErrorCode,
   type RerankerErrorOptions,
 } from './errors';
+export { checkClassifierGraph, type GraphSignature } from './graph-check';
 export type { ScoringUsage } from './inference';
 export type { RerankDocument, ScorePair } from './input';
 export { consoleLogger, type Logger, silentLogger } from './logger';

@@ -14,6 +14,7 @@ it('@reranker/core exports exactly its public API', () => {
     'PairEncoder',
     'RerankerError',
     'UnifiedReRanker',
+    'checkClassifierGraph',
     'consoleLogger',
     'createMemoryCache',
     'errorMessage',

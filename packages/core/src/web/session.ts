@@ -2,29 +2,21 @@ import * as ort from 'onnxruntime-web';
 import { abortError, raceAbort } from '../abort';
 import type { EncodedBatch } from '../backend';
 import { errorMessage, RerankerError } from '../errors';
-
-const FEEDABLE = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
+import { checkClassifierGraph } from '../graph-check';
 
 /** The graph must take what we feed and give one logit per label (as the Node backend checks). */
 export function checkGraph(session: ort.InferenceSession, numLabels: number, file: string): void {
-  const problems: string[] = [];
-  for (const name of ['input_ids', 'attention_mask']) {
-    if (!session.inputNames.includes(name)) problems.push(`it has no ${name} input`);
-  }
-  const unknown = session.inputNames.filter((name) => !FEEDABLE.has(name));
-  if (unknown.length > 0) problems.push(`it declares inputs the backend cannot feed (${unknown.join(', ')})`);
-  if (!session.outputNames.includes('logits')) problems.push('it has no logits output');
   const meta = session.outputMetadata?.find((m) => m.name === 'logits');
-  const labels = meta?.isTensor ? meta.shape.at(-1) : undefined;
-  if (typeof labels === 'number' && labels !== numLabels) {
-    problems.push(`its logits have ${labels} labels where config.json has ${numLabels}`);
-  }
-  if (problems.length > 0) {
-    throw new RerankerError(
-      'MODEL_LOAD_FAILED',
-      `${file} is not a sequence-classification export the backend can run: ${problems.join('; ')}.`,
-    );
-  }
+  const logitsLabels = meta?.isTensor ? meta.shape.at(-1) : undefined;
+  checkClassifierGraph(
+    {
+      inputNames: session.inputNames,
+      outputNames: session.outputNames,
+      logitsLabels: typeof logitsLabels === 'number' ? logitsLabels : undefined,
+    },
+    numLabels,
+    file,
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type Backend,
   type BackendCandidate,
   type BackendLoadOptions,
+  checkClassifierGraph,
   DTYPES,
   type Dtype,
   type EncodedBatch,
@@ -135,7 +136,8 @@ async function loadBackend(
   let ready: ReadyInfo;
   try {
     ready = await pool.start();
-    checkGraph(ready, numLabels, modelFile);
+    const logitsLabels = ready.logitsShape?.at(-1);
+    checkClassifierGraph({ ...ready, logitsLabels }, numLabels, modelFile);
     if (signal?.aborted) throw abortError(signal);
   } catch (error) {
     await pool.dispose();
@@ -199,29 +201,6 @@ function modelFileOf(model: ModelFiles, dtype: Dtype): string {
     `No ONNX file for dtype '${dtype}': ${path} does not exist. Dtypes with a file in ${dir}: ${found}. Pick one of those dtypes or add ${relative}.`,
     { details: { path, dtype, availableDtypes: present } },
   );
-}
-
-const FEEDABLE = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
-
-/** The graph must take what the backend feeds and give one logit per label. */
-function checkGraph(ready: ReadyInfo, numLabels: number, modelFile: string): void {
-  const problems: string[] = [];
-  for (const name of ['input_ids', 'attention_mask']) {
-    if (!ready.inputNames.includes(name)) problems.push(`it has no ${name} input`);
-  }
-  const unknown = ready.inputNames.filter((name) => !FEEDABLE.has(name));
-  if (unknown.length > 0) problems.push(`it declares inputs the backend cannot feed (${unknown.join(', ')})`);
-  if (!ready.outputNames.includes('logits')) problems.push('it has no logits output');
-  const labels = ready.logitsShape?.at(-1);
-  if (typeof labels === 'number' && labels !== numLabels) {
-    problems.push(`its logits have ${labels} labels where config.json has ${numLabels}`);
-  }
-  if (problems.length > 0) {
-    throw new RerankerError(
-      'MODEL_LOAD_FAILED',
-      `${modelFile} is not a sequence-classification export the backend can run: ${problems.join('; ')}.`,
-    );
-  }
 }
 
 function loadError(error: unknown, modelFile: string): unknown {

@@ -1,4 +1,4 @@
-import { aggregateCluster, type ServerRegistry } from '@reranker/node';
+import { aggregateCluster, type ServerEntry, type ServerRegistry } from '@reranker/node';
 import { type RequestHandler, Router } from 'express';
 import { HttpError } from '../errors';
 
@@ -25,23 +25,28 @@ export function clusterMetricsRoutes({ auth, registry }: ClusterMetricsDeps): Ro
     },
     auth,
     async (_req, res) => {
-      if (!registry) {
-        throw new HttpError(
-          404,
-          'NOT_FOUND',
-          'No cluster: set ENABLE_DISTRIBUTED=true to join one through Redis.',
-        );
-      }
-      const servers = await registry.list().catch(() => {
-        throw new HttpError(
-          503,
-          'UNHEALTHY',
-          'Redis does not answer, so the cluster metrics cannot be read; retry later.',
-          { retryAfter: 5 },
-        );
-      });
+      const servers = await liveServers(registry, 'the cluster metrics cannot be read');
       res.json(aggregateCluster(servers));
     },
   );
   return router;
+}
+
+/** The registry's live servers; 404 outside distributed mode, 503 while Redis does not answer. */
+export async function liveServers(
+  registry: ServerRegistry | undefined,
+  failing: string,
+): Promise<ServerEntry[]> {
+  if (!registry) {
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      'No cluster: set ENABLE_DISTRIBUTED=true to join one through Redis.',
+    );
+  }
+  return registry.list().catch(() => {
+    throw new HttpError(503, 'UNHEALTHY', `Redis does not answer, so ${failing}; retry later.`, {
+      retryAfter: 5,
+    });
+  });
 }

@@ -6,10 +6,10 @@ import {
 } from '@reranker/node';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { ServerConfig } from '../config';
-import { HttpError } from '../errors';
 import type { ServerMetrics } from '../metrics/prometheus';
 import type { Service } from '../service';
 import { VERSION } from '../version';
+import { liveServers } from './cluster-metrics';
 
 export interface OpsDeps {
   service: Service;
@@ -112,24 +112,8 @@ async function health({ service, registry, limits }: OpsDeps, res: Response): Pr
 
 /** The live servers of the cluster, from the registry. */
 async function cluster({ registry }: OpsDeps, res: Response): Promise<void> {
-  if (!registry) {
-    throw new HttpError(
-      404,
-      'NOT_FOUND',
-      'No cluster: set ENABLE_DISTRIBUTED=true to join one through Redis.',
-    );
-  }
-  const servers = await registry.list().catch(() => {
-    throw new HttpError(
-      503,
-      'UNHEALTHY',
-      'Redis does not answer, so the cluster cannot be listed; retry later.',
-      {
-        retryAfter: 5,
-      },
-    );
-  });
-  res.json({ self: registry.id, servers });
+  const servers = await liveServers(registry, 'the cluster cannot be listed');
+  res.json({ self: registry?.id, servers });
 }
 
 /** TEI's /info keys (model_id, max_input_length, …) plus this service's backend, device and limits. */
