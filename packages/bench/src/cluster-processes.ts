@@ -53,6 +53,12 @@ async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The error and fatal log lines (and anything not JSON) of a server's output, else its tail. */
+function problems(output: string): string {
+  const lines = output.split('\n').filter((line) => line.trim() !== '' && !/^\{"level":[1-4]\d,/.test(line));
+  return (lines.join('\n') || output).slice(-4000);
+}
+
 /** Starts one server bin on a free port (PORT=0) with `env` on top of a scrubbed environment; waits for /readyz. */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
@@ -84,10 +90,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   try {
     const alive = () => {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new RerankerError(
-          'MODEL_LOAD_FAILED',
-          `a server exited during startup:\n${output.slice(-2000)}`,
-        );
+        throw new RerankerError('MODEL_LOAD_FAILED', `a server exited during startup:\n${problems(output)}`);
       }
     };
     server.port = Number(

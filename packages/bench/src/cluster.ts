@@ -1,6 +1,7 @@
 // `reranker-bench cluster`: N real servers sharing a Redis namespace behind the shipped nginx config,
 // driven for a fixed time with a workload that repeats some requests exactly, for each N in turn.
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { RerankerError } from '@reranker/core';
 import type { ClusterMetrics } from '@reranker/node';
 import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
@@ -96,6 +97,9 @@ export async function runCluster(
       `no Redis answers PING at ${o.redisUrl} (redis-cli is needed too)`,
     );
   }
+  if (o.model !== undefined && !statSync(o.model, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new RerankerError('INVALID_CONFIG', `--model ${o.model} is not a model folder`);
+  }
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   const modelDir = o.model ?? (await synthesizedModelDir(o.preset));
@@ -138,7 +142,7 @@ async function measure(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    log(`${count} server(s), 1 worker x ${threads} thread(s) each, Redis prefix ${prefix}: starting`);
+    log(`${count} server(s), 1 worker x ${threads} thread(s) each, Redis prefix ${prefix} — starting`);
     const env = {
       RERANKER_MODEL: modelDir,
       ENABLE_DISTRIBUTED: 'true',
