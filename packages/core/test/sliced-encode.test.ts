@@ -41,6 +41,31 @@ describe('encodePairsSliced', () => {
     expect(callsWhenTimerRan).toBeLessThan(jobs.length);
   });
 
+  it('runs one slice per event-loop turn, however many requests tokenize at once', async () => {
+    const base = await tinyEncoder('tiny', { maxLength: 128 });
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const callsPerTurn = new Map<number, number>();
+    const spy: Pick<PairEncoder, 'prepareQuery' | 'encodePair'> = {
+      prepareQuery: (query) => base.prepareQuery(query),
+      encodePair: (query, document) => {
+        callsPerTurn.set(turn, (callsPerTurn.get(turn) ?? 0) + 1);
+        return base.encodePair(query, document);
+      },
+    };
+    const [a, b, c] = await Promise.all(
+      [0, 1, 2].map(() => encodePairsSliced(spy, jobs.slice(0, 10), { sliceMs: 0 })),
+    );
+    ticking = false;
+    expect([a, b, c].map((pairs) => pairs.length)).toEqual([10, 10, 10]);
+    expect(Math.max(...callsPerTurn.values())).toBe(1);
+  });
+
   it('stops at the next slice when the request is aborted', async () => {
     const { encoder, calls } = counting(await tinyEncoder('tiny', { maxLength: 128 }));
     const controller = new AbortController();
