@@ -15,6 +15,18 @@ export interface EncodedBatch {
   tokenTypeIds: BigInt64Array;
 }
 
+/** Throws INVALID_INPUT unless every array of the batch holds rows × width values (a backend's first check). */
+export function checkEncodedBatch(batch: EncodedBatch): void {
+  const size = batch.rows * batch.width;
+  const arrays = [batch.inputIds, batch.attentionMask, batch.tokenTypeIds];
+  if (arrays.some((array) => array.length !== size)) {
+    throw new RerankerError(
+      'INVALID_INPUT',
+      `An encoded batch of ${batch.rows} rows × ${batch.width} must hold ${size} ids, mask and type values each.`,
+    );
+  }
+}
+
 /** A loaded model on one runtime and device. */
 export interface Backend {
   /** Runtime name, e.g. `onnxruntime-node`. */

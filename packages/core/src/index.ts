@@ -3,6 +3,7 @@ export {
   type BackendCandidate,
   type BackendFailure,
   type BackendLoadOptions,
+  checkEncodedBatch,
   type EncodedBatch,
   type ResolvedBackend,
   resolveBackend,

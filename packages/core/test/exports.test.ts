@@ -15,6 +15,7 @@ it('@reranker/core exports exactly its public API', () => {
     'RerankerError',
     'UnifiedReRanker',
     'checkClassifierGraph',
+    'checkEncodedBatch',
     'consoleLogger',
     'createMemoryCache',
     'errorMessage',

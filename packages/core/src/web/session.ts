@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-web';
 import { abortError, raceAbort } from '../abort';
-import type { EncodedBatch } from '../backend';
+import { checkEncodedBatch, type EncodedBatch } from '../backend';
 import { errorMessage, RerankerError } from '../errors';
 import { checkClassifierGraph } from '../graph-check';
 
@@ -40,7 +40,7 @@ export class SerialSession {
       );
     }
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    checkBatch(batch);
+    checkEncodedBatch(batch);
     const job = this.tail.then(() => {
       // A batch aborted while it waited never runs.
       if (signal?.aborted) throw abortError(signal);
@@ -90,16 +90,5 @@ export class SerialSession {
       );
     }
     return logits;
-  }
-}
-
-function checkBatch(batch: EncodedBatch): void {
-  const size = batch.rows * batch.width;
-  const arrays = [batch.inputIds, batch.attentionMask, batch.tokenTypeIds];
-  if (arrays.some((array) => array.length !== size)) {
-    throw new RerankerError(
-      'INVALID_INPUT',
-      `An encoded batch of ${batch.rows} rows × ${batch.width} must hold ${size} ids, mask and type values each.`,
-    );
   }
 }

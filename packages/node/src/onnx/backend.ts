@@ -6,9 +6,9 @@ import {
   type BackendCandidate,
   type BackendLoadOptions,
   checkClassifierGraph,
+  checkEncodedBatch,
   DTYPES,
   type Dtype,
-  type EncodedBatch,
   labelCount,
   type ModelFiles,
   ONNX_FILE_BY_DTYPE,
@@ -166,7 +166,7 @@ async function loadBackend(
     device: deviceOf(ready.executionProviders),
     concurrency: topology.workers,
     async run(batch, runOptions) {
-      checkBatch(batch);
+      checkEncodedBatch(batch);
       const logits = await pool.run(batch, runOptions?.signal);
       if (logits.length !== batch.rows * numLabels) {
         throw new RerankerError(
@@ -218,17 +218,6 @@ function loadError(error: unknown, modelFile: string): unknown {
     `The onnxruntime-node worker thread failed to start: ${message}.`,
     { cause: error },
   );
-}
-
-function checkBatch(batch: EncodedBatch): void {
-  const size = batch.rows * batch.width;
-  const arrays = [batch.inputIds, batch.attentionMask, batch.tokenTypeIds];
-  if (arrays.some((array) => array.length !== size)) {
-    throw new RerankerError(
-      'INVALID_INPUT',
-      `An encoded batch of ${batch.rows} rows × ${batch.width} must hold ${size} ids, mask and type values each.`,
-    );
-  }
 }
 
 function validateOptions(options: OnnxNodeBackendOptions): void {
