@@ -55,9 +55,23 @@ describe('reranker_worker.py protocol', () => {
     const child = spawn(PYTHON, [WORKER, '--model', tiny, '--engine', 'numpy'], { stdio: 'pipe' });
     const lines: Record<string, unknown>[] = [];
     let buffer = '';
+    let stderr = '';
+    let exitCode: number | null | undefined;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // 'close' comes after the pipes are drained, so stdout lines and stderr are complete by then.
+    child.once('close', (code) => {
+      exitCode = code;
+    });
+    // Fails at once, with the worker's stderr, when it dies instead of answering (numpy missing, say).
     const next = () =>
-      new Promise<Record<string, unknown>>((resolve) => {
-        const poll = () => (lines.length > 0 ? resolve(lines.shift()!) : setTimeout(poll, 5));
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const poll = () => {
+          if (lines.length > 0) resolve(lines.shift()!);
+          else if (exitCode !== undefined) reject(new Error(`the worker exited (${exitCode}): ${stderr}`));
+          else setTimeout(poll, 5);
+        };
         poll();
       });
     child.stdout.on('data', (chunk: Buffer) => {
@@ -82,7 +96,8 @@ describe('reranker_worker.py protocol', () => {
     child.stdin.write(`${JSON.stringify(good)}\n`);
     expect(await next()).toMatchObject({ id: 8, logits: [[expect.any(Number)]] });
     child.stdin.end();
-    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+    if (exitCode === undefined) await new Promise((resolve) => child.once('close', resolve));
+    expect(exitCode).toBe(0);
   });
 });
 
