@@ -108,7 +108,8 @@ describe('deploy/nginx.conf', () => {
     prefix = await mkdtemp(path.join(tmpdir(), 'reranker-nginx-'));
     // When the tests run as root, nginx workers run as nobody and must reach the prefix.
     await chmod(prefix, 0o755);
-    [overloadedA, healthy, overloadedB] = await Promise.all([503, 200, 503].map(startBackend));
+    const started = await Promise.all([503, 200, 503].map(startBackend));
+    [overloadedA, healthy, overloadedB] = [started[0]!, started[1]!, started[2]!];
     port = await freePort();
     let config = await readFile(CONFIG, 'utf8');
     config = replaceOnce(config, 'listen 8080;', `listen 127.0.0.1:${port};`);
