@@ -102,7 +102,7 @@ describe('two servers sharing Redis', () => {
     const second = await server(prefix);
     const computed = await first.rerankDetailed(QUERY, DOCS);
     expect(computed.usage).toMatchObject({ computedPairs: 3, cachedPairs: 0 });
-    expect(await admin.keys(`${prefix}reranker:v1:*`)).toHaveLength(3);
+    expect(await admin.keys(`${prefix}reranker:v2:*`)).toHaveLength(3);
 
     const shared = await second.rerankDetailed(QUERY, [...DOCS, 'Copper is not magnetic.']);
     expect(shared.usage).toMatchObject({ computedPairs: 1, cachedPairs: 3 });
