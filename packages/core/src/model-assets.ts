@@ -71,7 +71,8 @@ export async function loadModelAssets(model: ModelFiles): Promise<ModelAssets> {
   const declared =
     typeof tokenizerConfig.model_max_length === 'number' ? tokenizerConfig.model_max_length : usable;
   const fingerprint =
-    model.fingerprint ?? (await hashFiles([configFile.bytes, tokenizerFile.bytes, tokenizerConfigFile.bytes]));
+    model.fingerprint ??
+    (await hashFiles([configFile.bytes, tokenizerFile.bytes, tokenizerConfigFile.bytes]));
   return {
     config,
     tokenizerJson,
@@ -90,7 +91,10 @@ export async function loadModelAssets(model: ModelFiles): Promise<ModelAssets> {
 async function hashFiles(files: readonly (Uint8Array | undefined)[]): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) return 'unhashed';
-  const parts = files.flatMap((bytes) => [new TextEncoder().encode(`${bytes?.length ?? -1}:`), bytes ?? new Uint8Array(0)]);
+  const parts = files.flatMap((bytes) => [
+    new TextEncoder().encode(`${bytes?.length ?? -1}:`),
+    bytes ?? new Uint8Array(0),
+  ]);
   const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
   for (const part of parts) {
