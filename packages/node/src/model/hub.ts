@@ -9,7 +9,7 @@
  * `fetch` against the hub's URL layout (`<endpoint>/<id>/resolve/<revision>/<file>`) is short.
  */
 import { join } from 'node:path';
-import { type Dtype, type Logger, ONNX_FILE_BY_DTYPE } from '@reranker/core';
+import { type Dtype, errorMessage, type Logger, ONNX_FILE_BY_DTYPE } from '@reranker/core';
 import { downloadFile, type HubFailureDetails, hubFailure } from './download';
 import { combineHashes, hashFile } from './fingerprint';
 import { isComplete, type Manifest, readManifest, writeManifest } from './manifest';
@@ -175,7 +175,15 @@ async function fingerprintFolder(dir: string, request: HubModelRequest): Promise
     }
     hashes[file] = entry.sha256;
   }
-  if (hashed) await writeManifest(dir, manifest);
+  // A read-only cache (baked into an image by an older version) still loads; it only hashes again.
+  if (hashed) {
+    await writeManifest(dir, manifest).catch((error: unknown) =>
+      request.logger.warn(
+        { dir, error: errorMessage(error) },
+        `could not record the file hashes in the manifest of ${dir}; they are computed again at every start`,
+      ),
+    );
+  }
   const commits = new Set(
     Object.keys(hashes).flatMap((file) =>
       manifest.files[file]?.commit ? [manifest.files[file].commit] : [],
