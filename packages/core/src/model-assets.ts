@@ -1,4 +1,5 @@
 import { errorMessage, RerankerError } from './errors';
+import { hex } from './hex';
 import type { Logger } from './logger';
 import { labelCount, type ModelConfig, type ModelFiles } from './model';
 
@@ -10,14 +11,21 @@ export interface ModelAssets {
   numLabels: number;
   /** Longest sequence the model's position table allows. */
   modelMaxLength: number;
+  /** `model.fingerprint`, or a hash of the JSON files read here when the model has none (see `ModelFiles`). */
+  fingerprint: string;
 }
 
-async function readJson(model: ModelFiles, path: string, required: boolean): Promise<unknown> {
+interface JsonFile {
+  value: unknown;
+  bytes: Uint8Array | undefined;
+}
+
+async function readJson(model: ModelFiles, path: string, required: boolean): Promise<JsonFile> {
   let bytes: Uint8Array;
   try {
     bytes = await model.read(path);
   } catch (error) {
-    if (!required) return undefined;
+    if (!required) return { value: undefined, bytes: undefined };
     throw new RerankerError(
       'MODEL_LOAD_FAILED',
       `Could not read ${path} of ${model.source}: ${errorMessage(error)}`,
@@ -27,7 +35,7 @@ async function readJson(model: ModelFiles, path: string, required: boolean): Pro
     );
   }
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return { value: JSON.parse(new TextDecoder().decode(bytes)), bytes };
   } catch (error) {
     throw new RerankerError(
       'MODEL_LOAD_FAILED',
@@ -37,18 +45,18 @@ async function readJson(model: ModelFiles, path: string, required: boolean): Pro
 }
 
 export async function loadModelAssets(model: ModelFiles): Promise<ModelAssets> {
-  const config = (await readJson(model, 'config.json', true)) as ModelConfig;
+  const configFile = await readJson(model, 'config.json', true);
+  const config = configFile.value as ModelConfig;
   if (!config || typeof config.model_type !== 'string') {
     throw new RerankerError(
       'MODEL_LOAD_FAILED',
       `config.json of ${model.source} has no model_type: is it a Hugging Face model folder?`,
     );
   }
-  const tokenizerJson = await readJson(model, 'tokenizer.json', true);
-  const tokenizerConfig = ((await readJson(model, 'tokenizer_config.json', false)) ?? {}) as Record<
-    string,
-    unknown
-  >;
+  const tokenizerFile = await readJson(model, 'tokenizer.json', true);
+  const tokenizerConfigFile = await readJson(model, 'tokenizer_config.json', false);
+  const tokenizerJson = tokenizerFile.value;
+  const tokenizerConfig = (tokenizerConfigFile.value ?? {}) as Record<string, unknown>;
   const numLabels = labelCount(config);
   if (numLabels !== 1 && numLabels !== 2) {
     throw new RerankerError(
@@ -62,7 +70,38 @@ export async function loadModelAssets(model: ModelFiles): Promise<ModelAssets> {
     config.model_type === 'xlm-roberta' || config.model_type === 'roberta' ? positions - 2 : positions;
   const declared =
     typeof tokenizerConfig.model_max_length === 'number' ? tokenizerConfig.model_max_length : usable;
-  return { config, tokenizerJson, tokenizerConfig, numLabels, modelMaxLength: Math.min(usable, declared) };
+  const fingerprint =
+    model.fingerprint ??
+    (await hashFiles([configFile.bytes, tokenizerFile.bytes, tokenizerConfigFile.bytes]));
+  return {
+    config,
+    tokenizerJson,
+    tokenizerConfig,
+    numLabels,
+    modelMaxLength: Math.min(usable, declared),
+    fingerprint,
+  };
+}
+
+/**
+ * SHA-256 (hex) over the files, each preceded by its length (an absent file by -1), so no two
+ * different sets of files share bytes. `unhashed` where Web Crypto is missing: the cache cannot run
+ * there anyway (its keys need the same hash), so nothing relies on this value.
+ */
+async function hashFiles(files: readonly (Uint8Array | undefined)[]): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) return 'unhashed';
+  const parts = files.flatMap((bytes) => [
+    new TextEncoder().encode(`${bytes?.length ?? -1}:`),
+    bytes ?? new Uint8Array(0),
+  ]);
+  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return hex(await subtle.digest('SHA-256', joined));
 }
 
 /** The requested max length, clamped to what the model can take (with a warning, not an error). */

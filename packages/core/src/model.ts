@@ -21,6 +21,15 @@ export interface ModelFiles {
   source: string;
   /** Hub revision (branch, tag or commit); `local` for folders. */
   revision: string;
+  /**
+   * What was loaded, as content: a hash of the weights, config and tokenizer files (hex). Pair cache
+   * keys include it, so a shared cache never serves one model's scores for another that took its place
+   * at the same id or path. `@reranker/node` always sets it; when it is missing, core hashes the JSON
+   * files it reads itself (config and tokenizer), which does not see a change of weights alone.
+   */
+  fingerprint?: string;
+  /** The hub commit the files were downloaded at, when the hub said (shown by `info()`). */
+  commit?: string;
   /** Reads a file of the folder, such as `config.json` or `onnx/model.onnx`. */
   read(path: string): Promise<Uint8Array>;
   /** The folder on disk, where there is one: lets Node worker threads open large files themselves. */

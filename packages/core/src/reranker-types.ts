@@ -37,6 +37,10 @@ export interface RerankerInfo {
   model: string;
   source: string;
   revision: string;
+  /** What was loaded, as content (see `ModelFiles.fingerprint`); part of every pair cache key. */
+  fingerprint: string;
+  /** The hub commit of the downloaded files, when known. */
+  commit?: string;
   dtype: Dtype;
   maxLength: number;
   maxQueryTokens: number;

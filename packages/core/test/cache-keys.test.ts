@@ -4,6 +4,7 @@ import { type PairKeyContext, pairKeys, pairNamespace } from '../src/cache/keys'
 const context: PairKeyContext = {
   modelId: 'Xenova/ms-marco-MiniLM-L-6-v2',
   revision: 'main',
+  fingerprint: '3f1c0a9b2e7d'.padEnd(64, '0'),
   dtype: 'fp32',
   maxLength: 512,
   truncation: 'only_second',
@@ -16,13 +17,18 @@ async function keyOf(ctx: PairKeyContext, query: string, document: string): Prom
 }
 
 describe('pairNamespace', () => {
-  it('names the model and revision readably', () => {
-    expect(pairNamespace(context)).toBe('reranker:v1:Xenova/ms-marco-MiniLM-L-6-v2@main');
+  it('names the model, revision and content readably', () => {
+    expect(pairNamespace(context)).toBe('reranker:v2:Xenova/ms-marco-MiniLM-L-6-v2@main:3f1c0a9b2e7d');
   });
 
   it('replaces separator and glob characters', () => {
-    const namespace = pairNamespace({ ...context, modelId: 'my:model*?[1] x', revision: 'a@b' });
-    expect(namespace).toBe('reranker:v1:my_model___1__x@a_b');
+    const namespace = pairNamespace({
+      ...context,
+      modelId: 'my:model*?[1] x',
+      revision: 'a@b',
+      fingerprint: 'x*y:z',
+    });
+    expect(namespace).toBe('reranker:v2:my_model___1__x@a_b:x_y_z');
   });
 });
 
@@ -31,7 +37,7 @@ describe('pairKeys', () => {
     const keys = await pairKeys(context, 'q', ['a', 'b', 'a']);
     expect(keys).toHaveLength(3);
     for (const key of keys)
-      expect(key).toMatch(/^reranker:v1:Xenova\/ms-marco-MiniLM-L-6-v2@main:[0-9a-f]{64}$/);
+      expect(key).toMatch(/^reranker:v2:Xenova\/ms-marco-MiniLM-L-6-v2@main:3f1c0a9b2e7d:[0-9a-f]{64}$/);
     expect(keys[0]).toBe(keys[2]);
     expect(keys[0]).not.toBe(keys[1]);
     expect(keys[0]).toBe(await keyOf(context, 'q', 'a'));
@@ -51,6 +57,8 @@ describe('pairKeys', () => {
   it.each([
     ['modelId', { modelId: 'BAAI/bge-reranker-base' }],
     ['revision', { revision: 'abc123' }],
+    // Same id and revision, other content (a folder replaced in place): the first 12 characters agree.
+    ['fingerprint', { fingerprint: '3f1c0a9b2e7d'.padEnd(64, '1') }],
     ['dtype', { dtype: 'q8' }],
     ['maxLength', { maxLength: 256 }],
     ['truncation', { truncation: 'longest_first' }],

@@ -46,5 +46,6 @@ export {
   type ServerRegistry,
   type ServerRegistryOptions,
 } from './redis/registry';
+export type { SizeSample } from './redis/size-sampler';
 export { type DistributedStatus, distributedStatus } from './redis/status';
 export { createTieredCache, type TieredCacheOptions } from './redis/tiered-cache';

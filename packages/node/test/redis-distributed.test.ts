@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BackendCandidate, Logger, UnifiedReRanker } from '@reranker/core';
 import { referenceBackend, synthesizedModelDir } from '@reranker/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createReranker, distributedStatus, loadConfig } from '../src/index';
 
 const RUN = `test:${randomUUID()}:`;
@@ -102,7 +102,7 @@ describe('two servers sharing Redis', () => {
     const second = await server(prefix);
     const computed = await first.rerankDetailed(QUERY, DOCS);
     expect(computed.usage).toMatchObject({ computedPairs: 3, cachedPairs: 0 });
-    expect(await admin.keys(`${prefix}reranker:v1:*`)).toHaveLength(3);
+    expect(await admin.keys(`${prefix}reranker:v2:*`)).toHaveLength(3);
 
     const shared = await second.rerankDetailed(QUERY, [...DOCS, 'Copper is not magnetic.']);
     expect(shared.usage).toMatchObject({ computedPairs: 1, cachedPairs: 3 });
@@ -128,10 +128,30 @@ describe('two servers sharing Redis', () => {
   it('distributedStatus reports Redis health only for distributed rerankers', async () => {
     const distributed = await server(`${RUN}status:`);
     await distributed.rerank(QUERY, DOCS);
-    expect(distributedStatus(distributed)).toEqual({ enabled: true, redis: 'ok' });
+    expect(distributedStatus(distributed)).toMatchObject({ enabled: true, redis: 'ok' });
     const local = await server(`${RUN}status:`, { ENABLE_DISTRIBUTED: 'false' });
-    expect(distributedStatus(local)).toEqual({ enabled: false, redis: null });
+    expect(distributedStatus(local)).toEqual({ enabled: false, redis: null, sharedCache: null });
     expect((await local.rerankDetailed(QUERY, DOCS)).usage.cachedPairs).toBe(0);
+  });
+
+  it('info().cacheSize is the memory tier; the Redis entries are counted in the background', async () => {
+    const prefix = `${RUN}size:`;
+    const writer = await server(prefix, { REDIS_SIZE_SAMPLE_MS: '50' });
+    const reader = await server(prefix, { REDIS_SIZE_SAMPLE_MS: '50' });
+    await writer.rerank(QUERY, DOCS);
+    expect((await writer.info()).cacheSize).toBe(DOCS.length);
+    // The reader's memory holds nothing; Redis holds what the writer computed.
+    expect((await reader.info()).cacheSize).toBe(0);
+    await vi.waitFor(() =>
+      expect(distributedStatus(reader).sharedCache).toEqual({
+        keys: DOCS.length,
+        sampledAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      }),
+    );
+    // Sampling off: no count at all, rather than a stale one.
+    const unsampled = await server(prefix, { REDIS_SIZE_SAMPLE_MS: '0' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(distributedStatus(unsampled).sharedCache).toBeNull();
   });
 
   it('servers that miss the same pairs at once compute them once', async () => {

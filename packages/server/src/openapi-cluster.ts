@@ -5,19 +5,22 @@ const percentiles = obj({
   p95: { type: ['number', 'null'] },
   p99: { type: ['number', 'null'] },
 });
+/** The last background count of the shared cache's Redis entries (REDIS_SIZE_SAMPLE_MS). */
+export const sharedCache = obj({ keys: int, sampled_at: str }, ['keys', 'sampled_at']);
 /** The `distributed` block of /health (distributed mode only). */
 export const distributed = obj(
   {
     enabled: { const: true },
     redis: { enum: ['ok', 'degraded'] },
     servers: { type: ['integer', 'null'] },
+    shared_cache: { oneOf: [sharedCache, { type: 'null' }] },
     global_limits: obj({
       max_parallel: int,
       rate_limit_rps: int,
       redis: { enum: ['ok', 'degraded'] },
     }),
   },
-  ['enabled', 'redis', 'servers'],
+  ['enabled', 'redis', 'servers', 'shared_cache'],
 );
 const serverEntry = obj(
   {

@@ -43,6 +43,10 @@ describe('operations', () => {
       max_client_batch_size: 1000,
       limits: { max_documents_per_request: 1000, body_limit_bytes: 2 * 1024 * 1024 },
       model_aliases: ['rerank-english-v3.0'],
+      // A local folder: the content hash, no hub commit.
+      model_fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+      model_commit: null,
+      cache: { enabled: true, size: expect.any(Number), shared: null },
     });
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
   });

@@ -76,11 +76,10 @@ async function start(distributed: boolean): Promise<TestServer> {
 describe('distributed mode over HTTP', () => {
   it('GET /health shows the distributed block only when it is on', async () => {
     const distributed = await start(true);
-    expect((await get(`${distributed.url}/health`)).body.distributed).toEqual({
-      enabled: true,
-      redis: 'ok',
-      servers: null,
-    });
+    const block = (await get(`${distributed.url}/health`)).body.distributed;
+    expect(block).toMatchObject({ enabled: true, redis: 'ok', servers: null });
+    // The first background count of the Redis entries may not have finished yet.
+    expect(Object.keys(block).sort()).toEqual(['enabled', 'redis', 'servers', 'shared_cache']);
     const local = await start(false);
     expect((await get(`${local.url}/health`)).body).not.toHaveProperty('distributed');
   });
@@ -102,7 +101,7 @@ describe('distributed mode over HTTP', () => {
     expect(cluster.status).toBe(200);
     expect(cluster.body.self).toBe(a.registry.id);
     expect(cluster.body.servers.map((s: { port: number }) => s.port).sort()).toEqual([8001, 8002]);
-    expect((await get(`${b.url}/health`)).body.distributed).toEqual({
+    expect((await get(`${b.url}/health`)).body.distributed).toMatchObject({
       enabled: true,
       redis: 'ok',
       servers: 2,

@@ -1,9 +1,12 @@
 import { RerankerError } from '../errors';
+import { hex } from '../hex';
 
 /** Everything besides the texts that changes a pair's logits: a key must cover all of it. */
 export interface PairKeyContext {
   modelId: string;
   revision: string;
+  /** What was loaded, as content (`ModelFiles.fingerprint`): a new model at the same id gets new keys. */
+  fingerprint: string;
   dtype: string;
   maxLength: number;
   truncation: string;
@@ -11,18 +14,20 @@ export interface PairKeyContext {
 }
 
 /** Bumped whenever the key layout changes, so old entries are never read with a new meaning. */
-const KEY_VERSION = 'v1';
+const KEY_VERSION = 'v2';
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /**
- * The readable part of every key of one model and revision, e.g. `reranker:v1:Xenova/ms-marco@main`,
- * for scanning or deleting a model's entries in a shared store. Characters other than letters, digits
- * and `._/-` become `_` (so glob and separator characters never appear); uniqueness comes from the hash.
+ * The readable part of every key of one model, revision and content, e.g.
+ * `reranker:v2:Xenova/ms-marco@main:3f1c0a9b2e7d` (the fingerprint's first 12 characters), for scanning
+ * or deleting a model's entries in a shared store, such as those of the model an upgrade replaced.
+ * Characters other than letters, digits and `._/-` become `_` (so glob and separator characters never
+ * appear); uniqueness comes from the hash, which covers the whole fingerprint.
  */
 export function pairNamespace(context: PairKeyContext): string {
-  return `reranker:${KEY_VERSION}:${readable(context.modelId)}@${readable(context.revision)}`;
+  const content = readable(context.fingerprint.slice(0, 12));
+  return `reranker:${KEY_VERSION}:${readable(context.modelId)}@${readable(context.revision)}:${content}`;
 }
 
 /**
@@ -51,6 +56,7 @@ export async function pairKeys(
       KEY_VERSION,
       context.modelId,
       context.revision,
+      context.fingerprint,
       context.dtype,
       context.maxLength,
       context.truncation,
@@ -71,10 +77,4 @@ export async function pairKeys(
 
 function readable(text: string): string {
   return text.replace(/[^A-Za-z0-9._/-]/g, '_');
-}
-
-function hex(buffer: ArrayBuffer): string {
-  let out = '';
-  for (const byte of new Uint8Array(buffer)) out += HEX[byte];
-  return out;
 }

@@ -84,6 +84,11 @@ export interface RerankerConfig {
   redisKeyPrefix: string;
   /** Longest wait for one Redis round trip before the server carries on without it, in ms. @default 200 */
   redisTimeoutMs: number;
+  /**
+   * Time between background counts of the shared cache's entries (a SCAN under the prefix), shown by
+   * /health and /info; 0 turns counting off. @default 60000
+   */
+  redisSizeSampleMs: number;
   /** Rerank requests running at once across the cluster (Redis leases, distributed mode); 0 is off. @default 0 */
   globalMaxParallel: number;
   /** How long a lease outlives its last renewal, so a crashed server's slots come back, in ms. @default 10000 */

@@ -241,6 +241,13 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     default: '200',
     description: 'Milliseconds one Redis call may take before the server carries on without Redis.',
   },
+  redisSizeSampleMs: {
+    variable: 'REDIS_SIZE_SAMPLE_MS',
+    kind: integer(0, 86_400_000),
+    default: '60000',
+    description:
+      'Milliseconds between background counts of the shared cache entries (/health, /info); 0 turns it off.',
+  },
   globalMaxParallel: {
     variable: 'GLOBAL_MAX_PARALLEL',
     kind: integer(0, 1_000_000),

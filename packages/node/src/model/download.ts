@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errorMessage, RerankerError } from '@reranker/core';
@@ -32,11 +32,20 @@ export interface DownloadRequest {
   stallTimeoutMs: number;
 }
 
+/** A file that arrived whole. */
+export interface DownloadedFile {
+  size: number;
+  /** SHA-256 (hex) of the bytes written, computed as they streamed past (no second read). */
+  sha256: string;
+  /** The commit the hub served it from (`X-Repo-Commit`), when the final response carried it. */
+  commit?: string;
+}
+
 /**
  * Streams one file to a temp file next to `dest` and renames it into place only when complete, so a
- * crash or a cut connection never leaves a partial file under the final name. Returns its size.
+ * crash or a cut connection never leaves a partial file under the final name.
  */
-export async function downloadFile(request: DownloadRequest): Promise<number> {
+export async function downloadFile(request: DownloadRequest): Promise<DownloadedFile> {
   const { url, file } = request;
   const stall = new AbortController();
   let timer = setTimeout(() => stall.abort(), request.stallTimeoutMs);
@@ -48,6 +57,7 @@ export async function downloadFile(request: DownloadRequest): Promise<number> {
   const headers: Record<string, string> = { 'user-agent': 'reranker (+@reranker/node)' };
   if (request.token) headers.authorization = `Bearer ${request.token}`;
   const tmp = `${request.dest}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const hash = createHash('sha256');
   let loaded = 0;
   let total: number | undefined;
   let progress: FileProgress | undefined;
@@ -76,6 +86,7 @@ export async function downloadFile(request: DownloadRequest): Promise<number> {
         if (next.done) break;
         resetTimer();
         await handle.write(next.value);
+        hash.update(next.value);
         loaded += next.value.byteLength;
         progress.update(loaded);
       }
@@ -85,7 +96,9 @@ export async function downloadFile(request: DownloadRequest): Promise<number> {
     if (total !== undefined && loaded !== total) throw cutOff(request, loaded, total, false);
     await rename(tmp, request.dest);
     progress.finish();
-    return loaded;
+    // The hub sends it on resolve answers; an LFS file's redirect target (a CDN) does not.
+    const commit = response.headers.get('x-repo-commit') ?? undefined;
+    return { size: loaded, sha256: hash.digest('hex'), ...(commit && { commit }) };
   } catch (error) {
     progress?.abort();
     await rm(tmp, { force: true });

@@ -9,8 +9,9 @@
  * `fetch` against the hub's URL layout (`<endpoint>/<id>/resolve/<revision>/<file>`) is short.
  */
 import { join } from 'node:path';
-import { type Dtype, type Logger, ONNX_FILE_BY_DTYPE } from '@reranker/core';
+import { type Dtype, errorMessage, type Logger, ONNX_FILE_BY_DTYPE } from '@reranker/core';
 import { downloadFile, type HubFailureDetails, hubFailure } from './download';
+import { combineHashes, hashFile } from './fingerprint';
 import { isComplete, type Manifest, readManifest, writeManifest } from './manifest';
 import type { ProgressReporter } from './progress';
 
@@ -44,22 +45,41 @@ export function hubFiles(
   };
 }
 
+/** Every file of `hubFiles` by name: what a model's fingerprint covers, wherever the folder came from. */
+export function modelFileNames(dtype: Dtype, extraFiles: readonly string[] = []): string[] {
+  const { required, optional } = hubFiles(dtype, extraFiles);
+  return [...required, ...optional];
+}
+
 /** `<cacheDir>/models/<owner>/<name>/<revision>`; the revision is URL-encoded (`refs/pr/1` has slashes). */
 export function hubCacheFolder(cacheDir: string, owner: string, name: string, revision: string): string {
   return join(cacheDir, 'models', owner, name, encodeURIComponent(revision));
 }
 
+/** A cached hub model, ready to load. */
+export interface HubFolder {
+  dir: string;
+  /** Hash of the complete files' SHA-256s (see `combineHashes`), from the manifest. */
+  fingerprint: string;
+  /** The commit every file came from, when known and the same for all. */
+  commit?: string;
+}
+
 // One download per folder at a time in this process: two rerankers starting together share it.
-const inFlight = new Map<string, Promise<string>>();
+const inFlight = new Map<string, Promise<HubFolder>>();
 
 /**
- * Makes sure the model's files are in the cache and returns the folder. Files already recorded as
- * complete are not requested again, so a warm start makes no HTTP request at all.
+ * Makes sure the model's files are in the cache and returns the folder with its fingerprint. Files
+ * already recorded as complete are not requested again, so a warm start makes no HTTP request at all,
+ * and their hashes come from the manifest, so it reads no file whole either.
  */
-export async function ensureHubModel(request: HubModelRequest): Promise<string> {
+export async function ensureHubModel(request: HubModelRequest): Promise<HubFolder> {
   const dir = hubCacheFolder(request.cacheDir, request.owner, request.name, request.revision);
-  const previous = inFlight.get(dir) ?? Promise.resolve(dir);
-  const current = previous.catch(() => dir).then(() => fillFolder(dir, request));
+  const previous = inFlight.get(dir) ?? Promise.resolve(undefined);
+  const current = previous
+    .catch(() => undefined)
+    .then(() => fillFolder(dir, request))
+    .then(() => fingerprintFolder(dir, request));
   inFlight.set(dir, current);
   try {
     return await current;
@@ -110,7 +130,7 @@ async function fetchInto(
   const id = `${request.owner}/${request.name}`;
   const url = `${request.endpoint}/${id}/resolve/${encodeURIComponent(request.revision)}/${file}`;
   try {
-    const size = await downloadFile({
+    const { size, sha256, commit } = await downloadFile({
       url,
       dest: join(dir, file),
       file,
@@ -119,7 +139,12 @@ async function fetchInto(
       signal: request.signal,
       stallTimeoutMs: request.stallTimeoutMs,
     });
-    manifest.files[file] = { size, downloadedAt: new Date().toISOString() };
+    manifest.files[file] = {
+      size,
+      downloadedAt: new Date().toISOString(),
+      sha256,
+      ...(commit && { commit }),
+    };
     manifest.absent = manifest.absent.filter((name) => name !== file);
   } catch (error) {
     const details = (error as { details?: HubFailureDetails }).details;
@@ -128,4 +153,49 @@ async function fetchInto(
   }
   // Written after every file, so what arrived before a failure is not fetched again.
   await writeManifest(dir, manifest);
+}
+
+/**
+ * The fingerprint of the folder's complete files. Hashes come from the manifest; a file recorded by an
+ * older version without one is hashed once (streamed) and the manifest rewritten, so the next start
+ * is fast. The commit is the hub's for every file that recorded one; files from two commits (a branch
+ * that moved between an interrupted download and its resumption) get a warning and no commit.
+ */
+async function fingerprintFolder(dir: string, request: HubModelRequest): Promise<HubFolder> {
+  const id = `${request.owner}/${request.name}`;
+  const manifest = await readManifest(dir, id, request.revision);
+  const hashes: Record<string, string> = {};
+  let hashed = false;
+  for (const file of modelFileNames(request.dtype, request.extraFiles)) {
+    const entry = manifest.files[file];
+    if (!entry || !(await isComplete(dir, manifest, file))) continue;
+    if (entry.sha256 === undefined) {
+      entry.sha256 = await hashFile(join(dir, file));
+      hashed = true;
+    }
+    hashes[file] = entry.sha256;
+  }
+  // A read-only cache (baked into an image by an older version) still loads; it only hashes again.
+  if (hashed) {
+    await writeManifest(dir, manifest).catch((error: unknown) =>
+      request.logger.warn(
+        { dir, error: errorMessage(error) },
+        `could not record the file hashes in the manifest of ${dir}; they are computed again at every start`,
+      ),
+    );
+  }
+  const commits = new Set(
+    Object.keys(hashes).flatMap((file) =>
+      manifest.files[file]?.commit ? [manifest.files[file].commit] : [],
+    ),
+  );
+  if (/^[0-9a-f]{40}$/.test(request.revision)) commits.add(request.revision);
+  if (commits.size > 1) {
+    request.logger.warn(
+      { model: id, revision: request.revision, commits: [...commits], dir },
+      `the cached files of ${id} (revision ${request.revision}) come from different hub commits; delete ${dir} to download them again from one`,
+    );
+  }
+  const [commit] = commits;
+  return { dir, fingerprint: combineHashes(hashes), ...(commits.size === 1 && commit && { commit }) };
 }

@@ -1,7 +1,18 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { DTYPES, type Dtype, type ModelFiles, ONNX_FILE_BY_DTYPE, RerankerError } from '@reranker/core';
+import {
+  DTYPES,
+  type Dtype,
+  type Logger,
+  type ModelFiles,
+  ONNX_FILE_BY_DTYPE,
+  RerankerError,
+  silentLogger,
+} from '@reranker/core';
+import { defaultCacheDir } from '../config/cache-dir';
 import { expandPath } from '../config/kinds';
+import { combineHashes, hashLocalFile, hashMemoDir } from './fingerprint';
+import { modelFileNames } from './hub';
 
 /** Paths the user clearly meant as folders: absolute, `./`, `../`, `~`, `C:\`. */
 function looksLikePath(model: string): boolean {
@@ -55,11 +66,27 @@ async function listFolder(dir: string): Promise<string[]> {
   return names.sort();
 }
 
+export interface LocalModelOptions {
+  /** Where file hashes are remembered (`<cacheDir>/file-hashes`). @default the default cache dir */
+  cacheDir?: string;
+  /** More files a backend reads, fingerprinted when present (e.g. `model.safetensors`). @default [] */
+  extraFiles?: readonly string[];
+  /** Where a memo that cannot be written is reported. @default silent */
+  logger?: Logger;
+}
+
 /**
  * Opens a model folder after checking it holds what a backend needs: `config.json`, `tokenizer.json`
- * and the dtype's ONNX file. `id` is how the user named it.
+ * and the dtype's ONNX file. `id` is how the user named it. Its `fingerprint` hashes the files the
+ * engine and backends read (those of `hubFiles` that exist); each file's hash is remembered under
+ * `cacheDir`, so a restart rehashes only files that changed (see `hashLocalFile`).
  */
-export async function openLocalModel(dir: string, dtype: Dtype, id: string = dir): Promise<ModelFiles> {
+export async function openLocalModel(
+  dir: string,
+  dtype: Dtype,
+  id: string = dir,
+  options: LocalModelOptions = {},
+): Promise<ModelFiles> {
   const onnx = ONNX_FILE_BY_DTYPE[dtype];
   const required = ['config.json', 'tokenizer.json', onnx];
   const missing: string[] = [];
@@ -78,13 +105,31 @@ export async function openLocalModel(dir: string, dtype: Dtype, id: string = dir
       { details: { dir, missing, present, dtype } },
     );
   }
-  return folderModelFiles(dir, { id, source: `local:${dir}`, revision: 'local' });
+  const memoDir = hashMemoDir(expandPath(options.cacheDir ?? defaultCacheDir()));
+  const hashes: Record<string, string> = {};
+  for (const file of modelFileNames(dtype, options.extraFiles)) {
+    if (!(await isFile(join(dir, file)))) continue;
+    try {
+      hashes[file] = await hashLocalFile(join(dir, file), memoDir, options.logger ?? silentLogger);
+    } catch (error) {
+      throw new RerankerError('MODEL_LOAD_FAILED', `Cannot read ${file} from the model folder ${dir}.`, {
+        cause: error,
+        details: { path: file, dir },
+      });
+    }
+  }
+  return folderModelFiles(dir, {
+    id,
+    source: `local:${dir}`,
+    revision: 'local',
+    fingerprint: combineHashes(hashes),
+  });
 }
 
 /** `ModelFiles` over a folder on disk; `read` refuses paths that leave the folder. */
 export function folderModelFiles(
   dir: string,
-  meta: { id: string; source: string; revision: string },
+  meta: Pick<ModelFiles, 'id' | 'source' | 'revision' | 'fingerprint' | 'commit'>,
 ): ModelFiles {
   return {
     ...meta,

@@ -13,10 +13,18 @@ export interface Manifest {
   version: 1;
   id: string;
   revision: string;
-  /** Complete files and their sizes in bytes. */
-  files: Record<string, { size: number; downloadedAt: string }>;
+  /** Complete files: size in bytes, SHA-256 (hex; added to entries of older manifests once) and hub commit. */
+  files: Record<string, ManifestFile>;
   /** Optional files the hub answered 404 for: not asked for again. */
   absent: string[];
+}
+
+export interface ManifestFile {
+  size: number;
+  downloadedAt: string;
+  sha256?: string;
+  /** `X-Repo-Commit` of the download, when the hub sent it. */
+  commit?: string;
 }
 
 export function emptyManifest(id: string, revision: string): Manifest {

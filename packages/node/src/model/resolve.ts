@@ -2,7 +2,13 @@ import { type Dtype, errorMessage, type Logger, type ModelFiles, RerankerError }
 import { expandPath } from '../config/kinds';
 import { ensureHubModel } from './hub';
 import { checkRevision, parseHubId } from './hub-id';
-import { findLocalFolder, folderModelFiles, isAlsoFolder, openLocalModel } from './local';
+import {
+  findLocalFolder,
+  folderModelFiles,
+  isAlsoFolder,
+  type LocalModelOptions,
+  openLocalModel,
+} from './local';
 import { explainCacheFailure, explainHubFailure, type HubProblem, LOCAL_HINT } from './messages';
 import { createProgressReporter, type ProgressMode } from './progress';
 
@@ -44,8 +50,9 @@ export interface ResolveModelOptions {
  */
 export async function resolveModel(options: ResolveModelOptions): Promise<ModelFiles> {
   const { model, dtype, logger } = options;
+  const local = { cacheDir: options.cacheDir, extraFiles: options.extraFiles, logger };
   const localDir = await findLocalFolder(model);
-  if (localDir) return openLocalModel(localDir, dtype, model);
+  if (localDir) return openLocalModel(localDir, dtype, model, local);
 
   const { owner, name, id } = parseHubId(model);
   if (await isAlsoFolder(model)) {
@@ -58,7 +65,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
   checkRevision(revision);
   const endpoint = (options.hubEndpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
   try {
-    const dir = await ensureHubModel({
+    const { dir, fingerprint, commit } = await ensureHubModel({
       owner,
       name,
       revision,
@@ -73,7 +80,13 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
       extraFiles: options.extraFiles,
     });
-    return folderModelFiles(dir, { id, source: `remote:${id}`, revision });
+    return folderModelFiles(dir, {
+      id,
+      source: `remote:${id}`,
+      revision,
+      fingerprint,
+      ...(commit && { commit }),
+    });
   } catch (error) {
     if (error instanceof RerankerError && error.code !== 'MODEL_LOAD_FAILED') throw error;
     const failure =
@@ -86,7 +99,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
         details: failure.details,
       });
     }
-    return useFallback(options.localModelPath, dtype, failure, logger);
+    return useFallback(options.localModelPath, dtype, failure, local);
   }
 }
 
@@ -94,12 +107,13 @@ async function useFallback(
   path: string,
   dtype: Dtype,
   failure: HubProblem,
-  logger: Logger,
+  local: LocalModelOptions & { logger: Logger },
 ): Promise<ModelFiles> {
+  const { logger } = local;
   const dir = expandPath(path);
   let files: ModelFiles;
   try {
-    files = await openLocalModel(dir, dtype);
+    files = await openLocalModel(dir, dtype, dir, local);
   } catch (error) {
     throw new RerankerError(
       'MODEL_LOAD_FAILED',

@@ -48,7 +48,10 @@ export interface ServerRegistry {
 
 /**
  * Servers of one deployment find each other through Redis: each writes its entry with a TTL of three
- * heartbeats (`SET PX`), so a crashed server drops out of `list()` within that time.
+ * heartbeats (`SET PX`), so a crashed server drops out of `list()` within that time, and adds its id
+ * to an index set (`SADD <prefix>~servers`). `list()` reads the index and the entries (`SMEMBERS`,
+ * `MGET`): two commands however many keys Redis holds, where a `SCAN` would walk the whole keyspace on
+ * every /health probe. Ids whose entry expired are removed from the index as `list()` meets them.
  */
 export function createServerRegistry(options: ServerRegistryOptions): ServerRegistry {
   const keyPrefix = options.keyPrefix ?? 'reranker:';
@@ -62,6 +65,7 @@ export function createServerRegistry(options: ServerRegistryOptions): ServerRegi
   const id = randomUUID();
   const startedAt = new Date().toISOString();
   const base = `${keyPrefix}~server:`;
+  const index = `${keyPrefix}~servers`;
   let timer: ReturnType<typeof setInterval> | undefined;
   let failing = false;
   let stopped = false;
@@ -81,7 +85,15 @@ export function createServerRegistry(options: ServerRegistryOptions): ServerRegi
     if (stopped) return;
     const entry: ServerEntry = { ...options.describe(), id, started_at: startedAt };
     try {
-      await bounded(client.set(base + id, JSON.stringify(entry), 'PX', heartbeatMs * 3));
+      const results = await bounded(
+        client
+          .pipeline()
+          .set(base + id, JSON.stringify(entry), 'PX', heartbeatMs * 3)
+          .sadd(index, id)
+          .exec(),
+      );
+      const failure = results?.find(([error]) => error)?.[0];
+      if (failure) throw failure;
       if (failing) logger.info({ server: id }, 'server registry heartbeat recovered');
       failing = false;
     } catch (error) {
@@ -102,17 +114,12 @@ export function createServerRegistry(options: ServerRegistryOptions): ServerRegi
       await beat();
     },
     async list() {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, page] = await bounded(
-          client.scan(cursor, 'MATCH', `${escapeGlob(base)}*`, 'COUNT', 1000),
-        );
-        cursor = next;
-        keys.push(...page);
-      } while (cursor !== '0');
-      const unique = [...new Set(keys)];
-      const values = unique.length > 0 ? await bounded(client.mget(unique)) : [];
+      const ids = await bounded(client.smembers(index));
+      if (ids.length === 0) return [];
+      const values = await bounded(client.mget(ids.map((member) => base + member)));
+      const gone = ids.filter((_, i) => values[i] === null);
+      // Expired entries (crashed servers) leave the index; a failure here only delays that.
+      if (gone.length > 0) void bounded(client.srem(index, ...gone)).catch(() => {});
       return values
         .flatMap((value) => (value === null ? [] : [parse(value)]))
         .filter((entry): entry is ServerEntry => entry !== undefined)
@@ -122,7 +129,13 @@ export function createServerRegistry(options: ServerRegistryOptions): ServerRegi
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      await bounded(client.del(base + id)).catch(() => {});
+      await bounded(
+        client
+          .pipeline()
+          .del(base + id)
+          .srem(index, id)
+          .exec(),
+      ).catch(() => {});
       if (owned) client.disconnect();
     },
   };
@@ -135,10 +148,6 @@ function parse(text: string): ServerEntry | undefined {
   } catch {
     return undefined;
   }
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 function positive(field: string, value: number): number {

@@ -13,7 +13,7 @@ type Entry = readonly [string, CachedLogits];
  * shared tier never fails a call: memory keeps answering, so a server runs on its own while Redis is down.
  * Entries copied from the shared tier live for the memory tier's default TTL (scores never change for a
  * key, so a longer local life is harmless); `clear` empties this server's memory and the shared store,
- * not the other servers' memory.
+ * not the other servers' memory; `size` counts the memory tier only (O(1), see there).
  */
 export function createTieredCache(
   memory: CacheDriver,
@@ -74,11 +74,9 @@ export function createTieredCache(
       await tryShared('clear', async () => shared.clear?.(), undefined);
     },
     async size() {
-      // The shared tier holds what every server computed; memory is the fallback when it cannot tell.
-      const local = async () => (await memory.size?.()) ?? 0;
-      if (!shared.size) return local();
-      const total = await tryShared('size', () => shared.size!(), undefined);
-      return total ?? local();
+      // This server's memory tier only: info() and /health read it on every probe, and counting the
+      // shared tier's entries (a Redis SCAN) is O(keys). distributedCache samples that in the background.
+      return (await memory.size?.()) ?? 0;
     },
     async dispose() {
       await Promise.all([memory.dispose?.(), shared.dispose?.()]);

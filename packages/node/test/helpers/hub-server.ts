@@ -18,6 +18,8 @@ export interface HubBehaviour {
    * (`cut`, the default) or leave it open with nothing more to come (`hang`).
    */
   truncate?: { file: string; bytes: number; ending?: 'cut' | 'hang' };
+  /** Send `X-Repo-Commit: <commit>` with every file, as the hub does on its resolve answers. */
+  commit?: string;
 }
 
 export interface HubServer {
@@ -61,7 +63,11 @@ export async function startHubServer(
     const info = await stat(full).catch(() => undefined);
     if (!full.startsWith(dir + sep) || !info?.isFile()) return end(res, 404, 'Entry not found');
     const body = await readFile(full);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      ...(behaviour.commit && { 'x-repo-commit': behaviour.commit }),
+    });
     const cut = behaviour.truncate?.file === file ? behaviour.truncate.bytes : undefined;
     const sent = cut === undefined ? body : body.subarray(0, cut);
     const step = behaviour.chunkBytes ?? sent.length;

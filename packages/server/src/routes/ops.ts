@@ -3,6 +3,7 @@ import {
   type GlobalLimits,
   type RerankerConfig,
   type ServerRegistry,
+  type SizeSample,
 } from '@reranker/node';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { ServerConfig } from '../config';
@@ -59,6 +60,9 @@ export function opsRoutes(deps: OpsDeps): Router {
  * distributed mode it adds `distributed`; a degraded Redis keeps the server healthy (it serves on
  * its own). `servers` counts the live servers of the registry (null without one, or when Redis is down);
  * `global_limits` shows the cluster limits and their own Redis health (degraded: local limits only).
+ * Load balancers poll this on every server, so it costs O(1) whatever Redis holds: `cache_size` is this
+ * server's memory tier, `shared_cache` the last background count of the Redis entries (see
+ * `REDIS_SIZE_SAMPLE_MS`), and the registry answers with two commands (SMEMBERS, MGET), never a SCAN.
  */
 async function health({ service, registry, limits }: OpsDeps, res: Response): Promise<void> {
   const reranker = service.reranker;
@@ -98,6 +102,7 @@ async function health({ service, registry, limits }: OpsDeps, res: Response): Pr
         enabled: true,
         redis: distributed.redis,
         servers,
+        shared_cache: sharedCache(distributed.sharedCache),
         ...(limits && {
           global_limits: {
             max_parallel: limits.maxParallel,
@@ -108,6 +113,11 @@ async function health({ service, registry, limits }: OpsDeps, res: Response): Pr
       },
     }),
   });
+}
+
+/** The shared cache's last background count, in the API's snake case (null before the first). */
+function sharedCache(sample: SizeSample | null): { keys: number; sampled_at: string } | null {
+  return sample ? { keys: sample.keys, sampled_at: sample.sampledAt } : null;
 }
 
 /** The live servers of the cluster, from the registry. */
@@ -123,7 +133,10 @@ async function info({ service, config, engine }: OpsDeps, res: Response): Promis
   const controller = reranker.stats().controller;
   res.json({
     model_id: service.modelName,
-    model_sha: info.revision,
+    // TEI's model_sha is the commit; a branch name is all there is when the hub did not say.
+    model_sha: info.commit ?? info.revision,
+    model_fingerprint: info.fingerprint,
+    model_commit: info.commit ?? null,
     model_dtype: info.dtype,
     model_type: { reranker: { num_labels: info.numLabels } },
     max_concurrent_requests: controller.max_parallel + controller.max_queue,
@@ -151,7 +164,11 @@ async function info({ service, config, engine }: OpsDeps, res: Response): Promis
       queue_timeout_ms: engine?.queueTimeoutMs ?? null,
       worker_timeout_ms: engine?.workerTimeoutMs ?? null,
     },
-    cache: { enabled: info.cacheEnabled, size: info.cacheSize ?? 0 },
+    cache: {
+      enabled: info.cacheEnabled,
+      size: info.cacheSize ?? 0,
+      shared: sharedCache(distributedStatus(reranker).sharedCache),
+    },
     backend_fallbacks: info.backendFallbacks,
   });
 }
