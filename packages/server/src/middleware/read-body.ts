@@ -94,9 +94,12 @@ export function readBody(req: IncomingMessage, options: ReadOptions): Promise<Bo
     decoder?.once('end', onDecodedEnd);
     decoder?.on('error', (error) => {
       if (settled) return;
-      // The flavour comes from the bytes as sent: often JSON that was labelled compressed by mistake.
-      scan = new JsonScan(maxDepth);
-      for (const chunk of raw) scan.write(chunk);
+      // Nothing decoded: the flavour comes from the bytes as sent, often JSON labelled compressed by
+      // mistake. Otherwise (a body cut short) from what did decode.
+      if (size === 0) {
+        scan = new JsonScan(maxDepth);
+        for (const chunk of raw) scan.write(chunk);
+      }
       settle({
         error: new HttpError(
           400,
