@@ -43,17 +43,19 @@ export function createServer(
   );
   const inFlight = new WeakMap<Duplex, InFlight>();
   const answered = new WeakSet<Duplex>();
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    inFlight.set(req.socket, { req, res });
-    res.once('finish', () => {
-      if (inFlight.get(req.socket)?.res === res) inFlight.delete(req.socket);
-    });
-  });
+  // The connection's latest request (kept after its answer: its body may still be arriving).
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => inFlight.set(req.socket, { req, res }));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // One answer per connection: a parser that failed once fails again on the bytes that follow.
     if (answered.has(socket)) return;
-    const current = inFlight.get(socket);
-    if (error.code === 'ECONNRESET' || !socket.writable || current?.res.headersSent) {
+    let current = inFlight.get(socket);
+    if (current?.res.headersSent) {
+      // A request answered whole means the error is the next one's; one answered early (its body still
+      // coming, or a response still streaming) cannot get a second answer on this connection.
+      if (current.req.complete && current.res.writableFinished) current = undefined;
+      else return void socket.destroy();
+    }
+    if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }

@@ -26,6 +26,8 @@ interface RawResponse {
   body: Json;
   /** Milliseconds from the first byte sent to the connection's end. */
   ms: number;
+  /** Everything the server sent. */
+  raw: string;
 }
 
 /**
@@ -55,7 +57,8 @@ function raw(...parts: Array<string | Buffer | number>): Promise<RawResponse> {
       try {
         body = JSON.parse(body);
       } catch {}
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body, ms: performance.now() - started });
+      const ms = performance.now() - started;
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body, ms, raw: text });
     });
     socket.once('connect', async () => {
       for (const part of parts) {
@@ -135,6 +138,28 @@ describe('timeouts', () => {
     const res = await raw(head('/rerank', `Content-Length: ${body.length}`), ...trickle);
     expectJsonError(res, 408, 'native', 'REQUEST_TIMEOUT');
     expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 2000);
+  });
+
+  it('cut a client that goes on slowly sending a body refused at once, without a second answer', async () => {
+    const res = await raw(
+      head('/v1/rerank', 'Content-Length: 100000').replace('application/json', 'text/plain'),
+      '{"query": "a"',
+      ...Array.from({ length: 40 }, () => [100, 'x'] as const).flat(),
+    );
+    expect(res.status).toBe(415);
+    expect(res.raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(res.ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
+    expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 2000);
+  });
+
+  it('answer a slow request on a connection that already served one', async () => {
+    const body = JSON.stringify({ query: QUERY, documents: DOCS });
+    const first = `${head('/rerank', `Content-Length: ${body.length}`)}${body}`;
+    const res = await raw(first, 300, `${head('/v2/rerank', `Content-Length: ${body.length}`)}{"query"`);
+    // The socket carried the first answer (200), then the second request's 408 in its flavour.
+    expect(res.status).toBe(200);
+    expect(res.raw).toMatch(/HTTP\/1\.1 408 Request Timeout[^]*"code":"REQUEST_TIMEOUT"/);
   });
 
   it('do not cut a request whose body arrived and whose inference is slow', async () => {
