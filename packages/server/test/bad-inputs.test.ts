@@ -198,7 +198,7 @@ describe('bad inputs get the right status and error shape, never a 500', () => {
       body: new TextEncoder().encode(JSON.stringify({ query: QUERY, documents: DOCS })),
     });
     expect(untyped.status).toBe(200);
-    expect((await untyped.json()).results).toHaveLength(DOCS.length);
+    expect(((await untyped.json()) as Json).results).toHaveLength(DOCS.length);
     const health = await fetch(`${t.url}/health`);
     expect(health.status).toBe(200);
   });
