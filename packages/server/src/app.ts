@@ -3,10 +3,12 @@ import type { GlobalLimits, RerankerConfig, ServerRegistry } from '@reranker/nod
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { ServerConfig } from './config';
-import { type Flavour, HttpError, sendError } from './errors';
+import { type Flavour, flavourOfPath, HttpError, sendError } from './errors';
 import { createLogger, engineLogger, type PinoLogger } from './logger';
 import { ServerMetrics } from './metrics/prometheus';
+import { Admission } from './middleware/admission';
 import { requireApiKey } from './middleware/auth';
+import { BodyReader } from './middleware/json-body';
 import { requestLogging } from './middleware/logging';
 import { ModelNames } from './model-names';
 import { clusterMetricsRoutes } from './routes/cluster-metrics';
@@ -71,8 +73,8 @@ export function createApp(options: CreateAppOptions): RerankerApp {
   app.use(closeWhileDraining(service));
   const apiAuth = requireApiKey(config.apiKeys);
   const opsAuth = config.metricsRequireAuth ? apiAuth : pass;
-  const json = express.json({ limit: config.bodyLimitBytes, type: () => true });
-  const deps = { service, config, metrics, names, json, auth: apiAuth, limits: options.limits };
+  const body = new BodyReader(config, new Admission(service));
+  const deps = { service, config, metrics, names, json: body.json, auth: apiAuth, limits: options.limits };
   app.use(
     opsRoutes({
       service,
@@ -86,7 +88,7 @@ export function createApp(options: CreateAppOptions): RerankerApp {
   );
   app.use(clusterMetricsRoutes({ auth: opsAuth, registry: options.registry }));
   app.use(openapiRoutes({ auth: opsAuth }));
-  app.use(rerankRoute(deps));
+  app.use(rerankRoute(deps, body));
   app.use(cohereRoutes(deps));
   app.use((req, _res, next) => {
     next(new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}; see GET /openapi.json.`));
@@ -108,18 +110,10 @@ function closeWhileDraining(service: Service): RequestHandler {
 /** Every error ends here and leaves through `sendError`, in the flavour the route chose. */
 function errorHandler(logger: PinoLogger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const flavour: Flavour = res.locals.flavour ?? guessFlavour(req.path, error);
+    const flavour: Flavour = res.locals.flavour ?? flavourOfPath(req.path);
     const response = sendError(res, error, flavour);
     if (response.status >= 500 && response.code === 'INTERNAL') {
       logger.error({ err: error, reqId: req.id }, 'unexpected error');
     }
   };
-}
-
-/** Errors before a route ran (body too large, bad JSON): the path and the raw body tell the API. */
-function guessFlavour(path: string, error: unknown): Flavour {
-  if (/^\/v[12]\//.test(path)) return 'cohere';
-  const body = (error as { body?: unknown } | undefined)?.body;
-  if (typeof body === 'string' && /"texts"\s*:/.test(body)) return 'tei';
-  return 'native';
 }

@@ -11,6 +11,7 @@ import {
 import { createApp } from './app';
 import { parseCommandLine } from './cli';
 import { loadServerConfig } from './config';
+import { createServer } from './http-server';
 import { createLogger, engineLogger } from './logger';
 import { ServerMetrics } from './metrics/prometheus';
 import { onShutdownSignals } from './shutdown';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     logger.warn('GLOBAL_MAX_PARALLEL and GLOBAL_RATE_LIMIT_RPS need ENABLE_DISTRIBUTED=true; ignored');
   }
   const app = createApp({ reranker, config, logger, metrics, engine, registry, limits });
-  const server = app.listen(config.port, config.host);
+  const server = createServer(app, config).listen(config.port, config.host);
   server.once('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}`);
     process.exit(1);

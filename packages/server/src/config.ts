@@ -20,6 +20,12 @@ export interface ServerConfig {
   bodyLimitBytes: number;
   /** Most documents (TEI: texts) in one request. @default 1000 */
   maxDocumentsPerRequest: number;
+  /** Deepest nesting of objects and arrays in a request body (the top level is 1). @default 32 */
+  maxJsonDepth: number;
+  /** Longest time to receive a whole request, headers and body; then 408. @default 60000 */
+  requestTimeoutMs: number;
+  /** Longest time to receive a request's headers; then 408. At most `requestTimeoutMs`. @default 10000 */
+  headersTimeoutMs: number;
   /** Bearer keys accepted on rerank routes; empty means no authentication. @default [] */
   apiKeys: string[];
   /** Require a key on health, readiness, info and metrics too. @default false */
@@ -139,6 +145,30 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
     int(1, 1_000_000),
   ),
   variable(
+    'MAX_JSON_DEPTH',
+    'maxJsonDepth',
+    '32',
+    'a whole number from 3 to 1000',
+    'Deepest nesting of objects and arrays in a request body; deeper ones get 400/422.',
+    int(3, 1000),
+  ),
+  variable(
+    'REQUEST_TIMEOUT_MS',
+    'requestTimeoutMs',
+    '60000',
+    'a whole number of milliseconds from 1000 to 3600000',
+    'Longest time to receive a whole request (headers and body); slower ones get 408.',
+    int(1000, 3_600_000),
+  ),
+  variable(
+    'HEADERS_TIMEOUT_MS',
+    'headersTimeoutMs',
+    '10000',
+    'a whole number of milliseconds from 1000 to 3600000, at most REQUEST_TIMEOUT_MS',
+    'Longest time to receive the headers of a request; slower ones get 408.',
+    int(1000, 3_600_000),
+  ),
+  variable(
     'API_KEYS',
     'apiKeys',
     '(unset)',
@@ -206,6 +236,17 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     const result = spec.schema.safeParse(raw || fallback);
     if (result.success) values[spec.key] = result.data;
     else problems.push(`${spec.variable}="${raw}" is not valid: use ${spec.accepts}`);
+  }
+  // Node refuses a headers timeout longer than the request timeout.
+  const { headersTimeoutMs, requestTimeoutMs } = values as Partial<ServerConfig>;
+  if (
+    headersTimeoutMs !== undefined &&
+    requestTimeoutMs !== undefined &&
+    headersTimeoutMs > requestTimeoutMs
+  ) {
+    problems.push(
+      `HEADERS_TIMEOUT_MS="${headersTimeoutMs}" is not valid: use at most REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
   }
   if (problems.length > 0) {
     const noun = problems.length === 1 ? 'variable is' : `${problems.length} variables are`;

@@ -5,12 +5,22 @@ import { ZodError } from 'zod';
 /** Which API's error body a client expects. */
 export type Flavour = 'native' | 'tei' | 'cohere';
 
+/** The flavour of errors outside the rerank routes (404, ops): Cohere under `/v1` and `/v2`, else native. */
+export function flavourOfPath(path: string): Flavour {
+  return /^\/v[12]\//.test(path) ? 'cohere' : 'native';
+}
+
 /** Codes the HTTP layer adds to the engine's `RerankerError` codes. */
 export type HttpErrorCode =
   | 'INVALID_JSON'
   | 'INVALID_INPUT'
+  | 'NESTING_TOO_DEEP'
+  | 'INVALID_ENCODING'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
+  | 'MALFORMED_REQUEST'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'TOO_MANY_DOCUMENTS'
   | 'INPUT_TOO_LONG'
   | 'EMPTY'
@@ -69,7 +79,7 @@ const BAD_INPUT = { native: 422, tei: 422, cohere: 400 };
 
 /**
  * The one place an error becomes an HTTP status and body: `RerankerError` codes, `HttpError`s,
- * body-parser failures and zod issues, in the error shape of each API flavour:
+ * zod issues and express's own client errors, in the error shape of each API flavour:
  * native `{ error: { code, message, field? }, detail }`, TEI `{ error, error_type }`,
  * Cohere/Jina `{ message, code, field? }`. Unknown errors become a 500 without details.
  */
@@ -140,8 +150,8 @@ function classify(error: unknown): Classified {
         };
     }
   }
-  const parser = bodyParserError(error);
-  if (parser) return parser;
+  const client = clientHttpError(error);
+  if (client) return client;
   return { status: all(500), code: 'INTERNAL', message: 'Internal server error.', teiType: 'Backend' };
 }
 
@@ -153,6 +163,7 @@ function fromHttpError(error: HttpError): Classified {
     case 'INPUT_TOO_LONG':
       return { ...base, status: { native: 413, cohere: 400, tei: 413 }, teiType: 'Validation' };
     case 'INVALID_INPUT':
+    case 'NESTING_TOO_DEEP':
       return { ...base, status: BAD_INPUT, teiType: 'Validation' };
     case 'EMPTY':
       return { ...base, status: all(400), teiType: 'Empty' };
@@ -184,35 +195,15 @@ function formatPath(path: readonly PropertyKey[]): string {
   );
 }
 
-/** body-parser's http-errors carry `type` and `status`; map the ones a client can cause. */
-function bodyParserError(error: unknown): Classified | undefined {
+/** express's own client errors (http-errors with a 4xx `status`, e.g. a malformed URL). */
+function clientHttpError(error: unknown): Classified | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { type, status } = error as { type?: unknown; status?: unknown };
-  if (typeof type !== 'string' || typeof status !== 'number') return undefined;
-  if (type === 'entity.parse.failed') {
-    return {
-      status: all(400),
-      code: 'INVALID_JSON',
-      message: `The body is not valid JSON: ${(error as Error).message}.`,
-      teiType: 'Validation',
-    };
-  }
-  if (type === 'entity.too.large') {
-    const limit = (error as { limit?: number }).limit;
-    return {
-      status: all(413),
-      code: 'PAYLOAD_TOO_LARGE',
-      message: `The body is larger than the limit${limit ? ` of ${limit} bytes` : ''}: send fewer or shorter documents, or raise BODY_LIMIT.`,
-      teiType: 'Validation',
-    };
-  }
-  if (status >= 400 && status < 500) {
-    return {
-      status: all(status === 415 ? 415 : 400),
-      code: status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_JSON',
-      message: `The body could not be read: ${(error as Error).message}. Send UTF-8 JSON.`,
-      teiType: 'Validation',
-    };
-  }
-  return undefined;
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  if (typeof status !== 'number' || status < 400 || status >= 500 || expose !== true) return undefined;
+  return {
+    status: all(status),
+    code: 'MALFORMED_REQUEST',
+    message: `The request could not be read: ${(error as Error).message}.`,
+    teiType: 'Validation',
+  };
 }

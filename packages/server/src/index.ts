@@ -17,6 +17,7 @@ export {
   type HttpErrorCode,
   toErrorResponse,
 } from './errors';
+export { createServer } from './http-server';
 export { createLogger, engineLogger } from './logger';
 export { type RequestCost, ServerMetrics } from './metrics/prometheus';
 export { type Phase, Service } from './service';

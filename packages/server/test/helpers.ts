@@ -6,6 +6,7 @@ import { referenceBackend, synthesizedModelDir } from '@reranker/testkit';
 import { type Logger as PinoLogger, pino } from 'pino';
 import { createApp, type RerankerApp } from '../src/app';
 import { type ServerConfig, serverConfig } from '../src/config';
+import { createServer } from '../src/http-server';
 import { ServerMetrics } from '../src/metrics/prometheus';
 
 export const QUERY = 'how do solar panels make electricity';
@@ -121,15 +122,16 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     backends: options.instrument ? metrics.instrument(backends) : backends,
     ...options.engine,
   });
+  const config = serverConfig({ warmupOnStart: false, ...options.config });
   const app = createApp({
     reranker,
-    config: serverConfig({ warmupOnStart: false, ...options.config }),
+    config,
     logger: options.logger ?? silentPino(),
     metrics,
   });
   await app.service.ready;
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(app, config).listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {
