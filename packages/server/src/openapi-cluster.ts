@@ -1,24 +1,21 @@
-import { arr, errorBodies, int, json, obj, type Schema, str } from './openapi-parts';
+import { errorResponses, OPS_UNAUTHORIZED } from './openapi-errors';
+import { arr, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
 
-const percentiles = obj({
-  p50: { type: ['number', 'null'] },
-  p95: { type: ['number', 'null'] },
-  p99: { type: ['number', 'null'] },
-});
+const ms = { anyOf: [num, nil] };
+const percentiles = obj({ p50: ms, p95: ms, p99: ms });
+const redisState = { enum: ['ok', 'degraded'] };
+
 /** The `distributed` block of /health (distributed mode only). */
 export const distributed = obj(
   {
     enabled: { const: true },
-    redis: { enum: ['ok', 'degraded'] },
-    servers: { type: ['integer', 'null'] },
-    global_limits: obj({
-      max_parallel: int,
-      rate_limit_rps: int,
-      redis: { enum: ['ok', 'degraded'] },
-    }),
+    redis: redisState,
+    servers: { anyOf: [int, nil], description: 'Live servers in the registry; null when Redis is down.' },
+    global_limits: obj({ max_parallel: int, rate_limit_rps: int, redis: redisState }),
   },
   ['enabled', 'redis', 'servers'],
 );
+
 const serverEntry = obj(
   {
     id: str,
@@ -33,45 +30,58 @@ const serverEntry = obj(
   },
   ['id', 'host', 'port', 'model', 'backend', 'device', 'started_at', 'load'],
 );
-const CLUSTER_ERRORS = {
-  '404': json(errorBodies.native, 'distributed mode is off (ENABLE_DISTRIBUTED)'),
-  '503': json(errorBodies.native, 'Redis does not answer (with Retry-After)'),
+
+/** The bodies of distributed mode's routes, as `components.schemas`. */
+export const clusterSchemas: Record<string, Schema> = {
+  Cluster: obj({ self: str, servers: arr(serverEntry) }),
+  ClusterMetrics: obj({
+    servers: int,
+    requests: int,
+    errors: int,
+    documents: int,
+    latency_ms: percentiles,
+    per_server: arr(
+      obj(
+        {
+          id: str,
+          host: str,
+          port: int,
+          requests: int,
+          errors: int,
+          documents: int,
+          latency_ms: percentiles,
+        },
+        ['id', 'requests', 'errors', 'documents', 'latency_ms'],
+      ),
+    ),
+  }),
 };
 
-type Plain = (summary: string, schema: Schema, extra?: Schema) => Schema;
+const CLUSTER_ERRORS = errorResponses({
+  ...OPS_UNAUTHORIZED,
+  '404': [['native'], 'distributed mode is off (ENABLE_DISTRIBUTED)'],
+  '503': [['native'], 'Redis does not answer'],
+});
+
+const operation = (operationId: string, summary: string, schema: string): Schema => ({
+  get: {
+    operationId,
+    tags: ['cluster'],
+    summary,
+    responses: { '200': json(ref(schema), 'ok'), ...CLUSTER_ERRORS },
+  },
+});
 
 /** The routes of distributed mode: GET /cluster and GET /metrics/cluster. */
-export function clusterPaths(plain: Plain): Record<string, Schema> {
-  return {
-    '/cluster': plain(
-      'Distributed mode: the live servers of the cluster, from the Redis registry',
-      obj({ self: str, servers: arr(serverEntry) }),
-      CLUSTER_ERRORS,
-    ),
-    '/metrics/cluster': plain(
-      'Distributed mode: counts summed over the live servers; latency percentiles (ms) from their merged histograms',
-      obj({
-        servers: int,
-        requests: int,
-        errors: int,
-        documents: int,
-        latency_ms: percentiles,
-        per_server: arr(
-          obj(
-            {
-              id: str,
-              host: str,
-              port: int,
-              requests: int,
-              errors: int,
-              documents: int,
-              latency_ms: percentiles,
-            },
-            ['id', 'requests', 'errors', 'documents', 'latency_ms'],
-          ),
-        ),
-      }),
-      CLUSTER_ERRORS,
-    ),
-  };
-}
+export const clusterPaths: Record<string, Schema> = {
+  '/cluster': operation(
+    'getCluster',
+    'Distributed mode: the live servers of the cluster, from the Redis registry',
+    'Cluster',
+  ),
+  '/metrics/cluster': operation(
+    'getClusterMetrics',
+    'Distributed mode: counts summed over the live servers; latency percentiles (ms) from their merged histograms',
+    'ClusterMetrics',
+  ),
+};
