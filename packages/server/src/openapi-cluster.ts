@@ -1,14 +1,14 @@
 import { errorResponses, OPS_UNAUTHORIZED } from './openapi-errors';
-import { arr, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
+import { arr, choice, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
 
 const ms = { anyOf: [num, nil] };
 const percentiles = obj({ p50: ms, p95: ms, p99: ms });
-const redisState = { enum: ['ok', 'degraded'] };
+const redisState = choice('ok', 'degraded');
 
 /** The `distributed` block of /health (distributed mode only). */
 export const distributed = obj(
   {
-    enabled: { const: true },
+    enabled: { type: 'boolean', const: true },
     redis: redisState,
     servers: { anyOf: [int, nil], description: 'Live servers in the registry; null when Redis is down.' },
     global_limits: obj({ max_parallel: int, rate_limit_rps: int, redis: redisState }),

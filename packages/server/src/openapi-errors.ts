@@ -1,5 +1,5 @@
 import type { Flavour } from './errors';
-import { closed, int, json, ref, type Schema, str } from './openapi-parts';
+import { choice, closed, int, json, ref, type Schema, str } from './openapi-parts';
 
 const code = {
   ...str,
@@ -26,9 +26,15 @@ export const errorSchemas: Record<string, Schema> = {
   TeiError: {
     ...closed({
       error: str,
-      error_type: {
-        enum: ['Validation', 'Tokenizer', 'Backend', 'Overloaded', 'Unhealthy', 'Empty', 'Unauthorized'],
-      },
+      error_type: choice(
+        'Validation',
+        'Tokenizer',
+        'Backend',
+        'Overloaded',
+        'Unhealthy',
+        'Empty',
+        'Unauthorized',
+      ),
     }),
     description: "Hugging Face TEI's error: `{ error, error_type }`.",
   },

@@ -1,6 +1,6 @@
 import { distributed } from './openapi-cluster';
 import { errorResponses, OPS_UNAUTHORIZED } from './openapi-errors';
-import { bool, int, json, nil, obj, ref, type Schema, str } from './openapi-parts';
+import { bool, choice, int, json, nil, obj, ref, type Schema, str } from './openapi-parts';
 
 const controller = obj({
   waiting: int,
@@ -14,7 +14,7 @@ const controller = obj({
 export const opsSchemas: Record<string, Schema> = {
   Health: obj(
     {
-      status: { enum: ['healthy', 'loading', 'unhealthy'] },
+      status: choice('healthy', 'loading', 'unhealthy'),
       reason: { ...str, description: 'Why unhealthy: "shutting down" or the load failure.' },
       controller: { anyOf: [controller, nil] },
       model: {
@@ -72,15 +72,15 @@ export const opsPaths: Record<string, Schema> = {
   '/healthz': getJson(
     'getLiveness',
     'Liveness: 200 while the process runs',
-    obj({ status: { const: 'alive' } }),
+    obj({ status: { type: 'string', const: 'alive' } }),
   ),
   '/readyz': getJson(
     'getReadiness',
     'Readiness: 200 once the model is loaded, 503 otherwise (and while draining)',
-    obj({ status: { const: 'ready' } }),
+    obj({ status: { type: 'string', const: 'ready' } }),
     {
       '503': json(
-        obj({ status: { enum: ['loading', 'warming', 'draining', 'failed'] } }),
+        obj({ status: choice('loading', 'warming', 'draining', 'failed') }),
         'not ready: loading, warming, draining or failed',
       ),
     },

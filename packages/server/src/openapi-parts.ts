@@ -21,6 +21,8 @@ export const closed = (properties: Schema, required?: string[]): Schema => ({
   additionalProperties: false,
 });
 export const arr = (items: Schema): Schema => ({ type: 'array', items });
+/** One of these strings. */
+export const choice = (...values: string[]): Schema => ({ type: 'string', enum: values });
 
 /**
  * `schema` or null. Written as `anyOf` rather than a type array (`["integer", "null"]`) because strict

@@ -1,6 +1,6 @@
 import type { Flavour } from './errors';
 import { type ErrorStatus, errorResponses } from './openapi-errors';
-import { arr, closed, fromZod, int, json, num, obj, ref, type Schema, str } from './openapi-parts';
+import { arr, choice, closed, fromZod, int, json, num, obj, ref, type Schema, str } from './openapi-parts';
 import { cohereRequest } from './routes/cohere';
 import { nativeRequest } from './routes/native';
 import { teiRequest } from './routes/tei';
@@ -72,7 +72,7 @@ export const rerankSchemas: Record<string, Schema> = {
         ),
       ),
       meta: closed({
-        api_version: closed({ version: { enum: ['1', '2'] } }),
+        api_version: closed({ version: choice('1', '2') }),
         billed_units: closed({ search_units: int }),
       }),
       usage: closed(

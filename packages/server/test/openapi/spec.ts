@@ -1,6 +1,10 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import type { Json } from '../helpers';
+import { createApp } from '../../src/app';
+import { serverConfig } from '../../src/config';
+import { type Json, silentPino } from '../helpers';
 
 /** An OpenAPI document as served (parsed JSON). */
 export type Doc = Json;
@@ -22,8 +26,18 @@ export function strictAjv(): Ajv2020 {
 export function compileFromDoc(ajv: Ajv2020, doc: Doc, schema: unknown): ValidateFunction {
   const rebase = (value: unknown) =>
     JSON.parse(JSON.stringify(value).replaceAll('"#/components/schemas/', '"#/$defs/'));
-  return ajv.compile({ ...rebase(schema), $defs: rebase(doc.components.schemas) });
+  const cache = compiled.get(doc) ?? new Map<string, ValidateFunction>();
+  compiled.set(doc, cache);
+  const key = JSON.stringify(schema);
+  const validate =
+    cache.get(key) ?? ajv.compile({ ...rebase(schema), $defs: rebase(doc.components.schemas) });
+  cache.set(key, validate);
+  return validate;
 }
+
+// Compiling is slow (ms per schema) and the tests validate many bodies against few schemas. Keyed by
+// document; each test file uses one ajv instance.
+const compiled = new WeakMap<Doc, Map<string, ValidateFunction>>();
 
 /** The operation of `method` on `path`, failing loudly when the document lacks it. */
 export function operation(doc: Doc, method: string, path: string): Json {
@@ -58,4 +72,28 @@ export function operations(doc: Doc): [string, string, Json][] {
       ([method, op]) => [method, path, op] as [string, string, Json],
     ),
   );
+}
+
+/**
+ * GET /openapi.json from a real app (its model never loads: the document does not need one), for the
+ * tests that check the document exactly as served.
+ */
+export async function servedDocument(): Promise<Doc> {
+  const app = createApp({
+    reranker: new Promise(() => {}),
+    config: serverConfig({ warmupOnStart: false }),
+    logger: silentPino(),
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  try {
+    const { port } = server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/openapi.json`);
+    if (response.status !== 200) throw new Error(`GET /openapi.json answered ${response.status}`);
+    return await response.json();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }
