@@ -31,7 +31,7 @@ export async function generateTypes(doc: Doc): Promise<string> {
   return biome.stdout;
 }
 
-if (process.argv[1]?.endsWith('types.ts')) {
+if (process.argv[1]?.endsWith(join('openapi', 'types.ts'))) {
   writeFileSync(TYPES_FILE, await generateTypes(openapiDocument()));
   console.log(`wrote ${TYPES_FILE}`);
 }
