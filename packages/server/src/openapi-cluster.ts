@@ -1,27 +1,27 @@
-import { arr, errorBodies, int, json, obj, type Schema, str } from './openapi-parts';
+import { errorResponses, OPS_UNAUTHORIZED } from './openapi-errors';
+import { arr, choice, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
 
-const percentiles = obj({
-  p50: { type: ['number', 'null'] },
-  p95: { type: ['number', 'null'] },
-  p99: { type: ['number', 'null'] },
-});
+const ms = { anyOf: [num, nil] };
+const percentiles = obj({ p50: ms, p95: ms, p99: ms });
+const redisState = choice('ok', 'degraded');
+
 /** The last background count of the shared cache's Redis entries (REDIS_SIZE_SAMPLE_MS). */
 export const sharedCache = obj({ keys: int, sampled_at: str }, ['keys', 'sampled_at']);
 /** The `distributed` block of /health (distributed mode only). */
 export const distributed = obj(
   {
-    enabled: { const: true },
-    redis: { enum: ['ok', 'degraded'] },
-    servers: { type: ['integer', 'null'] },
-    shared_cache: { oneOf: [sharedCache, { type: 'null' }] },
-    global_limits: obj({
-      max_parallel: int,
-      rate_limit_rps: int,
-      redis: { enum: ['ok', 'degraded'] },
-    }),
+    enabled: { type: 'boolean', const: true },
+    redis: redisState,
+    servers: { anyOf: [int, nil], description: 'Live servers in the registry; null when Redis is down.' },
+    shared_cache: {
+      anyOf: [sharedCache, nil],
+      description: 'Entries under the prefix, counted in the background; null before the first count.',
+    },
+    global_limits: obj({ max_parallel: int, rate_limit_rps: int, redis: redisState }),
   },
   ['enabled', 'redis', 'servers', 'shared_cache'],
 );
+
 const serverEntry = obj(
   {
     id: str,
@@ -36,45 +36,58 @@ const serverEntry = obj(
   },
   ['id', 'host', 'port', 'model', 'backend', 'device', 'started_at', 'load'],
 );
-const CLUSTER_ERRORS = {
-  '404': json(errorBodies.native, 'distributed mode is off (ENABLE_DISTRIBUTED)'),
-  '503': json(errorBodies.native, 'Redis does not answer (with Retry-After)'),
+
+/** The bodies of distributed mode's routes, as `components.schemas`. */
+export const clusterSchemas: Record<string, Schema> = {
+  Cluster: obj({ self: str, servers: arr(serverEntry) }),
+  ClusterMetrics: obj({
+    servers: int,
+    requests: int,
+    errors: int,
+    documents: int,
+    latency_ms: percentiles,
+    per_server: arr(
+      obj(
+        {
+          id: str,
+          host: str,
+          port: int,
+          requests: int,
+          errors: int,
+          documents: int,
+          latency_ms: percentiles,
+        },
+        ['id', 'requests', 'errors', 'documents', 'latency_ms'],
+      ),
+    ),
+  }),
 };
 
-type Plain = (summary: string, schema: Schema, extra?: Schema) => Schema;
+const CLUSTER_ERRORS = errorResponses({
+  ...OPS_UNAUTHORIZED,
+  '404': [['native'], 'distributed mode is off (ENABLE_DISTRIBUTED)'],
+  '503': [['native'], 'Redis does not answer'],
+});
+
+const operation = (operationId: string, summary: string, schema: string): Schema => ({
+  get: {
+    operationId,
+    tags: ['cluster'],
+    summary,
+    responses: { '200': json(ref(schema), 'ok'), ...CLUSTER_ERRORS },
+  },
+});
 
 /** The routes of distributed mode: GET /cluster and GET /metrics/cluster. */
-export function clusterPaths(plain: Plain): Record<string, Schema> {
-  return {
-    '/cluster': plain(
-      'Distributed mode: the live servers of the cluster, from the Redis registry',
-      obj({ self: str, servers: arr(serverEntry) }),
-      CLUSTER_ERRORS,
-    ),
-    '/metrics/cluster': plain(
-      'Distributed mode: counts summed over the live servers; latency percentiles (ms) from their merged histograms',
-      obj({
-        servers: int,
-        requests: int,
-        errors: int,
-        documents: int,
-        latency_ms: percentiles,
-        per_server: arr(
-          obj(
-            {
-              id: str,
-              host: str,
-              port: int,
-              requests: int,
-              errors: int,
-              documents: int,
-              latency_ms: percentiles,
-            },
-            ['id', 'requests', 'errors', 'documents', 'latency_ms'],
-          ),
-        ),
-      }),
-      CLUSTER_ERRORS,
-    ),
-  };
-}
+export const clusterPaths: Record<string, Schema> = {
+  '/cluster': operation(
+    'getCluster',
+    'Distributed mode: the live servers of the cluster, from the Redis registry',
+    'Cluster',
+  ),
+  '/metrics/cluster': operation(
+    'getClusterMetrics',
+    'Distributed mode: counts summed over the live servers; latency percentiles (ms) from their merged histograms',
+    'ClusterMetrics',
+  ),
+};

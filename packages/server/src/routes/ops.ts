@@ -163,6 +163,9 @@ async function info({ service, config, engine }: OpsDeps, res: Response): Promis
       max_queue: controller.max_queue,
       queue_timeout_ms: engine?.queueTimeoutMs ?? null,
       worker_timeout_ms: engine?.workerTimeoutMs ?? null,
+      max_json_depth: config.maxJsonDepth,
+      request_timeout_ms: config.requestTimeoutMs,
+      headers_timeout_ms: config.headersTimeoutMs,
     },
     cache: {
       enabled: info.cacheEnabled,
