@@ -23,12 +23,13 @@ import { BatchScheduler } from './scheduler';
 import { scoreFromLogits } from './scores';
 import { PairEncoder } from './tokenize/pair-encoder';
 
+/** What a request with no documents costs. */
+const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
+
 /**
  * Scores (query, document) pairs with a cross-encoder and returns documents best first. Create it with
  * `UnifiedReRanker.create` (or `createReranker` from `@reranker/node`).
  */
-const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
-
 export class UnifiedReRanker {
   private disposed = false;
 
