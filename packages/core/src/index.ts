@@ -22,7 +22,6 @@ export {
   type RerankerErrorOptions,
 } from './errors';
 export { checkClassifierGraph, type GraphSignature } from './graph-check';
-export type { ScoringUsage } from './inference';
 export type { RerankDocument, ScorePair } from './input';
 export { consoleLogger, type Logger, silentLogger } from './logger';
 export { MetricsRecorder, type MetricsSnapshot } from './metrics';
@@ -47,3 +46,4 @@ export {
   type PreparedQuery,
   type TruncationStrategy,
 } from './tokenize/pair-encoder';
+export type { ScoringUsage } from './usage';

@@ -1,8 +1,9 @@
 import type { CachedLogits } from './cache/contract';
 import type { ConcurrencyController } from './concurrency';
 import { RerankerError } from './errors';
-import type { PairScorer, ScoringUsage } from './inference';
+import type { PairScorer } from './inference';
 import type { MetricsRecorder } from './metrics';
+import type { ScoringUsage } from './usage';
 
 export interface RequestDeps {
   controller: ConcurrencyController;

@@ -4,7 +4,7 @@ import { createMemoryCache } from './cache/memory';
 import { createPairCache, type PairCache } from './cache/pair-cache';
 import { ConcurrencyController, type ControllerStats } from './concurrency';
 import { RerankerError } from './errors';
-import { PairScorer, type ScoringUsage } from './inference';
+import { PairScorer } from './inference';
 import {
   documentTexts,
   pairsToTexts,
@@ -22,6 +22,7 @@ import type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from '
 import { BatchScheduler } from './scheduler';
 import { scoreFromLogits } from './scores';
 import { PairEncoder } from './tokenize/pair-encoder';
+import type { ScoringUsage } from './usage';
 
 /** What a request with no documents costs. */
 const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };

@@ -3,10 +3,10 @@ import type { Backend } from './backend';
 import { type BatchLimits, batchFits, buildBatch, type TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
 import { errorMessage, RerankerError } from './errors';
-import type { ScoringUsage } from './inference';
 import type { Logger } from './logger';
 import type { MetricsRecorder } from './metrics';
 import { type RetryPolicy, withRetry } from './retry';
+import type { ScoringUsage } from './usage';
 
 export interface SchedulerDeps {
   backend: Backend;
