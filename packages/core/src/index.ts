@@ -1,14 +1,23 @@
+export { abortError, throwIfAborted } from './abort';
 export {
   type Backend,
   type BackendCandidate,
   type BackendFailure,
   type BackendLoadOptions,
   checkEncodedBatch,
+  checkLogits,
   type EncodedBatch,
   type ResolvedBackend,
   resolveBackend,
+  sessionInputs,
 } from './backend';
-export { type BatchLimits, type BatchPlan, planBatches } from './batching';
+export {
+  type BatchLimits,
+  type BatchPlan,
+  buildBatch,
+  planBatches,
+  type TokenizedPair,
+} from './batching';
 export type { CacheDriver, CachedLogits } from './cache/contract';
 export { type PairKeyContext, pairKeys, pairNamespace } from './cache/keys';
 export { createMemoryCache, type MemoryCacheOptions } from './cache/memory';

@@ -14,8 +14,11 @@ it('@reranker/core exports exactly its public API', () => {
     'PairEncoder',
     'RerankerError',
     'UnifiedReRanker',
+    'abortError',
+    'buildBatch',
     'checkClassifierGraph',
     'checkEncodedBatch',
+    'checkLogits',
     'consoleLogger',
     'createMemoryCache',
     'errorMessage',
@@ -26,8 +29,10 @@ it('@reranker/core exports exactly its public API', () => {
     'planBatches',
     'resolveBackend',
     'scoreFromLogits',
+    'sessionInputs',
     'sigmoid',
     'silentLogger',
+    'throwIfAborted',
   ]);
 });
 

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { type EncodedBatch, errorMessage, RerankerError } from '@reranker/core';
+import { abortError, type EncodedBatch, errorMessage, RerankerError, sessionInputs } from '@reranker/core';
 import type { CloseRequest, RunRequest, WorkerInit, WorkerReply } from './worker';
 
 export type ReadyInfo = Extract<WorkerReply, { type: 'ready' }>;
@@ -21,14 +21,6 @@ export function startWorker(init: WorkerInit): Worker {
   return new Worker(new URL('./onnx/worker.js', here), { workerData: init });
 }
 
-/** The error a batch rejects with when its signal fires: the signal's own RerankerError, else ABORTED. */
-export function abortError(signal: AbortSignal): RerankerError {
-  if (signal.reason instanceof RerankerError) return signal.reason;
-  return new RerankerError('ABORTED', 'The batch was aborted: its AbortSignal fired before it finished.', {
-    cause: signal.reason,
-  });
-}
-
 /** A worker that exits or fails to start before it is ready, as opposed to a model it cannot load. */
 export class WorkerStartError extends Error {}
 /** A worker that started but could not create its session. */
@@ -36,7 +28,7 @@ export class SessionLoadError extends Error {}
 
 interface Job {
   id: number;
-  batch: EncodedBatch;
+  request: RunRequest;
   signal?: AbortSignal;
   onAbort?: () => void;
   resolve(logits: Float32Array): void;
@@ -64,6 +56,8 @@ export class WorkerPool {
   private readonly slots: Slot[];
   private readonly queue: Job[] = [];
   private nextId = 0;
+  /** The model's inputs, as the first worker found them. */
+  private inputNames: readonly string[] = [];
   private crashNext = false;
   private disposing: Promise<void> | undefined;
   /** Workers replaced after a crash or a failed run. */
@@ -83,6 +77,7 @@ export class WorkerPool {
   async start(): Promise<ReadyInfo> {
     const [first, ...rest] = this.slots;
     const ready = await this.spawn(first!, this.init);
+    this.inputNames = ready.inputNames;
     this.init = { ...this.init, executionProviders: ready.executionProviders, fallbackToCpu: false };
     await Promise.all(rest.map((slot) => this.spawn(slot, this.init)));
     return ready;
@@ -97,7 +92,10 @@ export class WorkerPool {
     if (this.disposing) return Promise.reject(disposedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<Float32Array>((resolve, reject) => {
-      const job: Job = { id: ++this.nextId, batch, resolve, reject };
+      const id = ++this.nextId;
+      const inputs = sessionInputs(batch, this.inputNames); // a throw here rejects
+      const request: RunRequest = { type: 'run', id, dims: [batch.rows, batch.width], inputs };
+      const job: Job = { id, request, resolve, reject };
       if (signal) {
         job.signal = signal;
         job.onAbort = () => this.abort(job);
@@ -171,17 +169,8 @@ export class WorkerPool {
       const job = slot.state === 'idle' ? this.queue.shift() : undefined;
       if (!job) continue;
       Object.assign(slot, { state: 'busy', job });
-      const { rows, width, inputIds, attentionMask, tokenTypeIds } = job.batch;
-      const request: RunRequest = {
-        type: 'run',
-        id: job.id,
-        rows,
-        width,
-        inputIds,
-        attentionMask,
-        tokenTypeIds,
-      };
-      if (this.crashNext) [request.crash, this.crashNext] = [true, false];
+      const request: RunRequest = this.crashNext ? { ...job.request, crash: true } : job.request;
+      this.crashNext = false;
       slot.worker!.ref(); // a batch in flight does
       slot.worker!.postMessage(request);
     }
