@@ -87,13 +87,6 @@ export function resolveTopology(
   return { workers: count, threadsPerWorker: Math.max(1, Math.floor(cores / count)) };
 }
 
-const pools = new WeakMap<Backend, WorkerPool>();
-
-/** Test hook (not exported from the package): the next batch makes its worker die mid-run. */
-export function crashNextRun(backend: Backend): void {
-  pools.get(backend)?.crashNextRun();
-}
-
 /**
  * onnxruntime-node in worker threads: the event loop stays free while a batch runs. Aborting a
  * running batch rejects it at once, but its worker still finishes it before taking the next one
@@ -163,7 +156,7 @@ async function loadBackend(
     graphOptimizationLevel,
     allowSpinning: options.allowSpinning ?? true,
   };
-  const backend: Backend = {
+  return {
     name: 'onnxruntime-node',
     device: deviceOf(ready.executionProviders),
     concurrency: topology.workers,
@@ -175,8 +168,6 @@ async function loadBackend(
     dispose: () => pool.dispose(),
     describe: () => ({ ...facts, workerRestarts: pool.restarts }),
   };
-  pools.set(backend, pool);
-  return backend;
 }
 
 function modelFileOf(model: ModelFiles, dtype: Dtype): string {

@@ -5,20 +5,22 @@ import type { CloseRequest, RunRequest, WorkerInit, WorkerReply } from './worker
 export type ReadyInfo = Extract<WorkerReply, { type: 'ready' }>;
 
 /**
- * Starts the worker entry, from source or from the build. From source (vitest, tsx) this module's URL
- * ends in `.ts` and the worker boots through tsx's `tsImport`: on Node 20 `execArgv: ['--import', 'tsx']`
- * does not apply to a worker's entry module ("Unknown file extension .ts"). tsup bundles this module
- * into `dist/index.js` (or a chunk beside it) and builds the worker as `dist/onnx/worker.js`.
+ * Starts a worker thread running `entry`, by default this package's worker, from source or from the
+ * build. From source (vitest, tsx) this module's URL ends in `.ts` and the worker boots through tsx's
+ * `tsImport`: on Node 20 `execArgv: ['--import', 'tsx']` does not apply to a worker's entry module
+ * ("Unknown file extension .ts"). tsup bundles this module into `dist/index.js` (or a chunk beside it)
+ * and builds the worker as `dist/onnx/worker.js`.
  */
-export function startWorker(init: WorkerInit): Worker {
+export function startWorker(init: WorkerInit, entry?: URL): Worker {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = JSON.stringify(new URL('./worker.ts', here).href);
+  const script = entry ?? new URL(here.endsWith('.ts') ? './worker.ts' : './onnx/worker.js', here);
+  if (script.pathname.endsWith('.ts')) {
+    const href = JSON.stringify(script.href);
     const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const code = `import(${tsx}).then((api) => api.tsImport(${entry}, ${entry}))`;
+    const code = `import(${tsx}).then((api) => api.tsImport(${href}, ${href}))`;
     return new Worker(code, { eval: true, workerData: init });
   }
-  return new Worker(new URL('./onnx/worker.js', here), { workerData: init });
+  return new Worker(script, { workerData: init });
 }
 
 /** A worker that exits or fails to start before it is ready, as opposed to a model it cannot load. */
@@ -58,14 +60,15 @@ export class WorkerPool {
   private nextId = 0;
   /** The model's inputs, as the first worker found them. */
   private inputNames: readonly string[] = [];
-  private crashNext = false;
   private disposing: Promise<void> | undefined;
   /** Workers replaced after a crash or a failed run. */
   restarts = 0;
 
+  /** `entry`: the worker script to run instead of this package's (`startWorker`). */
   constructor(
     size: number,
     private init: WorkerInit,
+    private readonly entry?: URL,
   ) {
     this.slots = Array.from({ length: size }, () => ({ state: 'loading' as const }));
   }
@@ -127,13 +130,8 @@ export class WorkerPool {
     return this.disposing;
   }
 
-  /** Test hook: the next dispatched batch makes its worker die mid-run. */
-  crashNextRun(): void {
-    this.crashNext = true;
-  }
-
   private spawn(slot: Slot, init: WorkerInit): Promise<ReadyInfo> {
-    const worker = startWorker(init);
+    const worker = startWorker(init, this.entry);
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     Object.assign(slot, { worker, exited, state: 'loading', job: undefined, error: undefined });
     return new Promise<ReadyInfo>((resolve, reject) => {
@@ -169,10 +167,8 @@ export class WorkerPool {
       const job = slot.state === 'idle' ? this.queue.shift() : undefined;
       if (!job) continue;
       Object.assign(slot, { state: 'busy', job });
-      const request: RunRequest = this.crashNext ? { ...job.request, crash: true } : job.request;
-      this.crashNext = false;
       slot.worker!.ref(); // a batch in flight does
-      slot.worker!.postMessage(request);
+      slot.worker!.postMessage(job.request);
     }
     if (this.queue.length > 0 && this.slots.every((slot) => slot.state === 'broken')) {
       const reason = errorMessage(this.slots[0]!.error);

@@ -29,8 +29,6 @@ export interface RunRequest {
   dims: [number, number];
   /** The int64 arrays by the input names the model declares (core's `sessionInputs`). */
   inputs: Record<string, BigInt64Array>;
-  /** Test hook: die with an uncaught error instead of running, as a crashing worker would. */
-  crash?: boolean;
 }
 
 /**
@@ -125,7 +123,6 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
       void current.then(() => session.release()).finally(() => port.close());
       return;
     }
-    if (request.crash) throw new Error('simulated worker crash (test hook)');
     current = runBatch(session, request).then(
       (logits) => send({ type: 'result', id: request.id, logits }, [logits.buffer as ArrayBuffer]),
       (error: unknown) => send({ type: 'run-failed', id: request.id, message: messageOf(error) }),
