@@ -42,7 +42,7 @@ export {
   type ModelFiles,
   ONNX_FILE_BY_DTYPE,
 } from './model';
-export type { UnifiedReRankerOptions } from './options';
+export { DEFAULTS, type UnifiedReRankerOptions } from './options';
 export { UnifiedReRanker } from './reranker';
 export type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from './reranker-types';
 export { type PairScore, scoreFromLogits, sigmoid } from './scores';
