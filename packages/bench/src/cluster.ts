@@ -16,10 +16,9 @@ import {
 import { threadsPerServer } from './cluster-args';
 import { type Counters, clusterMetrics, serverCounters } from './cluster-counters';
 import { clusterWorkload } from './cluster-workload';
-import { postRerank } from './load';
-import { type Outcome, type Summary, summarize } from './load-report';
 import { type MachineInfo, machineInfo } from './machine';
 import { createProgress } from './progress';
+import { type Outcome, postRerank, type Summary, summarize } from './rerank-requests';
 
 export interface ClusterOptions {
   /** Server counts to measure, one run each, in order. @default [1, 3] */
