@@ -7,7 +7,7 @@ import { createReranker, onnxNodeBackend } from '@reranker/node';
 import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
 import { median } from './stats';
-import { buildWorkload, rawBatches } from './workload';
+import { buildWorkload, rawBatches, sessionFeeds } from './workload';
 
 export interface BreakdownOptions {
   preset: PresetName;
@@ -100,11 +100,7 @@ export async function runBreakdown(o: BreakdownOptions): Promise<BreakdownResult
     truncation: 'only_second',
     maxQueryTokens: 64,
   };
-  const feeds = rawBatches(workload, o.batchSize).map((b) => ({
-    input_ids: new ort.Tensor('int64', b.inputIds, [b.rows, b.width]),
-    attention_mask: new ort.Tensor('int64', b.attentionMask, [b.rows, b.width]),
-    token_type_ids: new ort.Tensor('int64', b.tokenTypeIds, [b.rows, b.width]),
-  }));
+  const feeds = rawBatches(workload, o.batchSize).map((b) => sessionFeeds(session, b));
   const m = {
     request: [] as number[],
     before: [] as number[],

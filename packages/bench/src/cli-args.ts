@@ -1,7 +1,8 @@
-// Argument parsers and output helpers shared by the commands of cli.ts, cli-table.ts and cli-load.ts.
+// Argument parsers and output helpers shared by the commands (the cli-<command>.ts files).
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DTYPES, type Dtype } from '@reranker/core';
+import { PRESET_NAMES, PRESETS, type PresetName } from '@reranker/testkit';
 import { InvalidArgumentError } from 'commander';
 
 export const positiveInt = (value: string): number => {
@@ -42,4 +43,28 @@ export async function writeOutput(file: string | undefined, text: string): Promi
   const path = userPath(file);
   await writeFile(path, text);
   process.stderr.write(`wrote ${path}\n`);
+}
+/** A parser of preset names that accepts only `names`. */
+export const presetArg =
+  (names: readonly PresetName[]) =>
+  (value: string): PresetName => {
+    if (!(names as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected ${names.join(', ')}`);
+    }
+    return value as PresetName;
+  };
+// The fixed-length workloads build documents from WordPiece vocabulary words, so only BERT layouts fit;
+// checked before anything is synthesized (an XLM-R preset can be gigabytes).
+const BERT_PRESETS = PRESET_NAMES.filter((name) => PRESETS[name].architecture === 'bert');
+/** `--preset` of the commands on synthesized BERT models (overhead, breakdown, compare, spinning). */
+export const BERT_PRESET_OPTION = [
+  '--preset <name>',
+  `synthetic model preset (BERT layouts): ${BERT_PRESETS.join(', ')}`,
+  presetArg(BERT_PRESETS),
+  'minilm-l6' as PresetName,
+] as const;
+/** Prints a command's markdown on stdout and, with `--json <file>`, writes its whole result there. */
+export async function printResult(markdown: string, result: unknown, json?: string): Promise<void> {
+  process.stdout.write(markdown);
+  await writeOutput(json, `${JSON.stringify(result, null, 2)}\n`);
 }

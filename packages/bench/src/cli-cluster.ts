@@ -1,15 +1,10 @@
-import { isPresetName, PRESET_NAMES, type PresetName } from '@reranker/testkit';
-import { Command, InvalidArgumentError } from 'commander';
-import { commanderArg, nonNegativeInt, positiveInt, userPath, writeOutput } from './cli-args';
+import { PRESET_NAMES, type PresetName } from '@reranker/testkit';
+import { Command } from 'commander';
+import { commanderArg, nonNegativeInt, positiveInt, presetArg, printResult, userPath } from './cli-args';
 import { type ClusterOptions, runCluster } from './cluster';
 import { parseServerCounts } from './cluster-args';
 import { clusterMarkdown } from './cluster-report';
 import { parseShare } from './cluster-workload';
-
-const preset = (value: string): PresetName => {
-  if (!isPresetName(value)) throw new InvalidArgumentError(`expected ${PRESET_NAMES.join(', ')}`);
-  return value;
-};
 
 /** `reranker-bench cluster`: 1 vs N real servers behind nginx on one Redis (see README). */
 export function clusterCommand(): Command {
@@ -27,7 +22,7 @@ export function clusterCommand(): Command {
     .option(
       '--preset <name>',
       `synthesized model (random weights): ${PRESET_NAMES.join(', ')}`,
-      preset,
+      presetArg(PRESET_NAMES),
       'minilm-l6' as PresetName,
     )
     .option('--model <folder>', 'a local model folder instead of the preset')
@@ -55,8 +50,7 @@ export function clusterCommand(): Command {
       const result = await runCluster(options, (l) => process.stderr.write(`${l}\n`), line).catch(
         (error: unknown) => command.error(`error: ${(error as Error).message}`),
       );
-      process.stdout.write(clusterMarkdown(result));
-      await writeOutput(json, `${JSON.stringify(result, null, 2)}\n`);
+      await printResult(clusterMarkdown(result), result, json);
       process.exitCode = result.rows.some((row) => row.summary.ok < row.summary.total) ? 1 : 0;
     });
 }

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { nonNegativeInt, positiveInt, writeOutput } from './cli-args';
+import { nonNegativeInt, positiveInt, printResult } from './cli-args';
 import { LOAD_MODES, type LoadMode, type LoadOptions, runLoad } from './load';
 import { loadMarkdown } from './load-report';
 
@@ -58,8 +58,7 @@ export function loadCommand(): Command {
           `stage concurrency ${stage.concurrency}: ${stage.summary.ok}/${stage.summary.total} ok\n`,
         ),
       ).catch((error: unknown) => command.error(`error: ${(error as Error).message}`));
-      process.stdout.write(loadMarkdown(result));
-      await writeOutput(json, `${JSON.stringify(result, null, 2)}\n`);
+      await printResult(loadMarkdown(result), result, json);
       process.exitCode = result.hardFailures > 0 || result.stoppedEarly ? 1 : 0;
     });
 }

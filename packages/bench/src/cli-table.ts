@@ -6,6 +6,7 @@ import {
   nonNegativeInt,
   positiveInt,
   positiveNumber,
+  printResult,
   userPath,
   writeOutput,
 } from './cli-args';
@@ -73,8 +74,7 @@ export function tableCommand(): Command {
         const options: TableOptions = { ...rest, model, presets: presets ?? (model ? [] : ['minilm-l6']) };
         const result = await runTable(options, (line) => process.stderr.write(`${line}\n`));
         result.commandLine = `pnpm -s bench ${process.argv.slice(2).join(' ')}`;
-        process.stdout.write(tableMarkdown(result));
-        await writeOutput(json, `${JSON.stringify(result, null, 2)}\n`);
+        await printResult(tableMarkdown(result), result, json);
         await writeOutput(chart, tableChartSvg(result));
       },
     );

@@ -1,7 +1,7 @@
 // The counters `reranker-bench cluster` reads from the servers: each one's /metrics and Prometheus
 // batch rows, and the cluster-wide /metrics/cluster.
 import type { ClusterMetrics } from '@reranker/node';
-import { poll, type ServerProcess } from './cluster-processes';
+import { poll, type ServerProcess } from '@reranker/testkit/processes';
 
 /** One server's lifetime counters. */
 export interface Counters {

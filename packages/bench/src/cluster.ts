@@ -3,23 +3,22 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { RerankerError } from '@reranker/core';
-import type { ClusterMetrics } from '@reranker/node';
+import { type ClusterMetrics, CONFIG_VARIABLES } from '@reranker/node';
+import { SERVER_VARIABLES } from '@reranker/server';
 import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
-import { threadsPerServer } from './cluster-args';
-import { type Counters, clusterMetrics, serverCounters } from './cluster-counters';
 import {
   deletePrefix,
   redisPing,
   type ServerProcess,
-  type Stoppable,
   startNginx,
-  startServer,
-} from './cluster-processes';
+  startServerProcess,
+} from '@reranker/testkit/processes';
+import { threadsPerServer } from './cluster-args';
+import { type Counters, clusterMetrics, serverCounters } from './cluster-counters';
 import { clusterWorkload } from './cluster-workload';
-import { postRerank } from './load';
-import { type Outcome, type Summary, summarize } from './load-report';
 import { type MachineInfo, machineInfo } from './machine';
 import { createProgress } from './progress';
+import { type Outcome, postRerank, type Summary, summarize } from './rerank-requests';
 
 export interface ClusterOptions {
   /** Server counts to measure, one run each, in order. @default [1, 3] */
@@ -85,6 +84,14 @@ export interface ClusterResult {
   docsPerSecondRatio: number | null;
 }
 
+// Every variable the server reads is ours: the caller's shell must not change what is measured.
+const SCRUBBED = [...SERVER_VARIABLES, ...CONFIG_VARIABLES].map((spec) => spec.variable);
+
+/** One server bin; info level for its "listening on" line, and a long run logs every request: keep the tail. */
+function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  return startServerProcess({ env: { LOG_LEVEL: 'info', ...env }, scrub: SCRUBBED, keepLogChars: 100_000 });
+}
+
 /** Every server count in turn; everything started is stopped (and the keys deleted) even on failure. */
 export async function runCluster(
   o: ClusterOptions,
@@ -129,7 +136,7 @@ async function measure(
 ): Promise<ClusterRow> {
   const prefix = `reranker-bench-cluster:${randomUUID()}:`;
   const threads = threadsPerServer(cores, count);
-  const started: Stoppable[] = [];
+  const started: { stop(): Promise<void> }[] = [];
   let stopping: Promise<unknown> | undefined;
   const cleanup = () => {
     stopping ??= Promise.allSettled(started.reverse().map((p) => p.stop())).then(() =>

@@ -6,7 +6,7 @@ import { type BatchLimits, RerankerError } from '@reranker/core';
 import { createReranker } from '@reranker/node';
 import { createApp, serverConfig } from '@reranker/server';
 import * as ort from 'onnxruntime-node';
-import { lengthSortedBatches, type MixedRequest, type MixedWorkload } from './mixed-workload';
+import { lengthSortedBatches, type MixedRequest, type MixedWorkload } from './compare-workload';
 import { sessionFeeds } from './workload';
 
 /** One way of scoring the compare workload's requests. */

@@ -12,9 +12,9 @@ import {
   recipeContender,
   serverContender,
 } from './compare-contenders';
+import { buildMixedWorkload, type MixedRequest } from './compare-workload';
 import { type CpuUse, measureCpu } from './cpu';
 import { type MachineInfo, machineInfo } from './machine';
-import { buildMixedWorkload, type MixedRequest } from './mixed-workload';
 import { createProgress, type Progress } from './progress';
 import { percentile } from './stats';
 

@@ -2,7 +2,7 @@
 // against a running server with a bounded number in flight.
 import { RerankerError } from '@reranker/core';
 import { seededRandom } from '@reranker/testkit';
-import { type Outcome, type Summary, summarize } from './load-report';
+import { type Outcome, postRerank, type Summary, summarize } from './rerank-requests';
 import { makePassage, makeQuery } from './text';
 
 /** The modes of the original performance_test.sh. */
@@ -73,44 +73,6 @@ export function loadTarget(base: string, allowRemote: boolean, optIn = 'pass --a
     );
   }
   return target;
-}
-
-/**
- * One POST of `body` to `target` (a /rerank URL); never throws: a failure is an `Outcome` with its reason.
- * `ok` means 200 with one result per document.
- */
-export async function postRerank(
-  target: URL,
-  body: { query: string; documents: string[] },
-  headers: Record<string, string>,
-  timeoutMs: number,
-): Promise<Outcome> {
-  const payload = JSON.stringify(body);
-  const t0 = performance.now();
-  try {
-    const response = await fetch(target, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: payload,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
-    const ms = performance.now() - t0;
-    let ok = false;
-    if (response.status === 200) {
-      try {
-        const results = (JSON.parse(text) as { results?: unknown }).results;
-        ok = Array.isArray(results) && results.length === body.documents.length;
-      } catch {}
-    }
-    const retryAfter = response.headers.has('retry-after');
-    const error = ok ? undefined : `HTTP ${response.status}: ${text.slice(0, 200)}`;
-    return { status: response.status, ok, ms, retryAfter, error };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    const error = `${(err as Error).name}: ${(err as Error).message}${cause ? ` (${cause})` : ''}`;
-    return { status: 0, ok: false, ms: performance.now() - t0, retryAfter: false, error };
-  }
 }
 
 /** 1, 2, 4, … up to and including `max`. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
 import { median } from './stats';
-import { buildWorkload, rawBatches } from './workload';
+import { buildWorkload, rawBatches, sessionFeeds } from './workload';
 
 export interface SpinningOptions {
   preset: PresetName;
@@ -37,12 +37,6 @@ export async function runSpinning(o: SpinningOptions): Promise<SpinningResult> {
   const dir = await synthesizedModelDir(o.preset);
   const workload = await buildWorkload(dir, o.batchSize, o.pairTokens);
   const batch = rawBatches(workload, o.batchSize)[0]!;
-  const dims = [batch.rows, batch.width];
-  const all: Record<string, BigInt64Array> = {
-    input_ids: batch.inputIds,
-    attention_mask: batch.attentionMask,
-    token_type_ids: batch.tokenTypeIds,
-  };
   const { allowSpinning } = o;
   const create = () =>
     ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), {
@@ -53,9 +47,7 @@ export async function runSpinning(o: SpinningOptions): Promise<SpinningResult> {
       extra: { session: { intra_op: { allow_spinning: allowSpinning } } },
     });
   const [a, b] = [await create(), await create()];
-  const feed = Object.fromEntries(
-    a.inputNames.map((name) => [name, new ort.Tensor('int64', all[name]!, dims)]),
-  );
+  const feed = sessionFeeds(a, batch);
   const time = async (s: ort.InferenceSession) => {
     const start = performance.now();
     await s.run(feed);

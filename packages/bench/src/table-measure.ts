@@ -1,8 +1,7 @@
-import { errorMessage, type ModelFiles, RerankerError } from '@reranker/core';
+import { type Dtype, errorMessage, type ModelFiles, RerankerError } from '@reranker/core';
 import { measureCpu } from './cpu';
 import type { Progress } from './progress';
 import { percentile } from './stats';
-import type { TableOptions, TableRow } from './table';
 import { openBackend, type TableBackend } from './table-backends';
 import type { TableWorkload } from './table-workload';
 
@@ -12,6 +11,40 @@ import type { TableWorkload } from './table-workload';
  * ten minutes. The row's note says how many requests its percentiles cover.
  */
 export const MIN_REQUESTS = 1;
+
+/** What measuring takes of the table's options (`TableOptions` extends it). */
+export interface MeasureOptions {
+  /** Rows per inference batch, one table row each. @default [8, 16, 32] */
+  batchSizes: number[];
+  /** ONNX file to run (fp32 `model.onnx`, fp16, q8). @default 'fp32' */
+  dtype: Dtype;
+  /** Timed requests per row; when set, `durationS` is ignored. */
+  requests?: number;
+  /** Without `requests`: timed requests per row until this many seconds, at least MIN_REQUESTS. @default 6 */
+  durationS: number;
+}
+
+export interface TableRow {
+  model: string;
+  backend: TableBackend;
+  batchSize: number;
+  /** `unavailable`: the backend cannot run on this host (see `reason`); `failed`: it threw while measured. */
+  status: 'measured' | 'unavailable' | 'failed';
+  reason?: string;
+  /** Documents of the timed requests / their wall time. */
+  docsPerSecond?: number;
+  /** Per-request latency percentiles over the timed requests, milliseconds. */
+  latencyMs?: { p50: number; p95: number };
+  requests?: number;
+  seconds?: number;
+  /** What really ran (`info().device`). */
+  device?: string;
+  /** The backend's own description (`info().backendDetails`: workers, threads, execution providers). */
+  details?: Record<string, unknown>;
+  /** This process's and every other process's share of the cores while the row was timed (see cpu.ts). */
+  cpuShare?: number;
+  othersShare?: number;
+}
 
 /** The rows of a backend that cannot run here: one per batch size, each with the reason. */
 export function unavailableRows(
@@ -31,7 +64,7 @@ export async function measureBackend(
   files: ModelFiles,
   location: string,
   workload: TableWorkload,
-  o: TableOptions,
+  o: MeasureOptions,
   progress: Progress,
 ): Promise<TableRow[]> {
   const rows: TableRow[] = [];
@@ -81,7 +114,7 @@ async function measureRow(
   open: Awaited<ReturnType<typeof openBackend>>,
   batchSize: number,
   workload: TableWorkload,
-  o: TableOptions,
+  o: MeasureOptions,
   onRequest: (index: number) => void,
 ) {
   const reranker = await open.engine(batchSize);

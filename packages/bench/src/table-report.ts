@@ -1,5 +1,6 @@
 import { CONTENDED_SHARE } from './overhead';
-import type { TableResult, TableRow } from './table';
+import type { TableResult } from './table';
+import type { TableRow } from './table-measure';
 
 /** A figure, or a dash in a row that has none. */
 const cell = (value: number | undefined, digits: number) =>

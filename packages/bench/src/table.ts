@@ -1,60 +1,36 @@
-import { consoleLogger, type Dtype, errorMessage, type ModelFiles } from '@reranker/core';
+import { consoleLogger, errorMessage, type ModelFiles } from '@reranker/core';
 import { loadConfig, openLocalModel, resolveModel } from '@reranker/node';
 import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
 import * as ortWeb from 'onnxruntime-web';
 import { type MachineInfo, machineInfo } from './machine';
 import { createProgress } from './progress';
 import { BACKEND_SETUP, type TableBackend, unavailableReason } from './table-backends';
-import { MIN_REQUESTS, measureBackend, unavailableRows } from './table-measure';
+import {
+  type MeasureOptions,
+  MIN_REQUESTS,
+  measureBackend,
+  type TableRow,
+  unavailableRows,
+} from './table-measure';
 import { buildTableWorkload, type TableWorkload } from './table-workload';
 
 export { MIN_REQUESTS, unavailableRows };
 
-export interface TableOptions {
+export interface TableOptions extends MeasureOptions {
   /** Synthesized presets to measure (random weights). @default ['minilm-l6'] unless `model` is given */
   presets: PresetName[];
   /** A hub id or folder to measure instead of presets. */
   model?: string;
   /** @default every backend: cpu, wasm, cuda, coreml, mlx */
   backends: TableBackend[];
-  /** Rows per inference batch, one table row each. @default [8, 16, 32] */
-  batchSizes: number[];
-  /** ONNX file to run (fp32 `model.onnx`, fp16, q8). @default 'fp32' */
-  dtype: Dtype;
   /** Documents per request. @default 32 */
   docs: number;
-  /** Timed requests per row; when set, `durationS` is ignored. */
-  requests?: number;
-  /** Without `requests`: timed requests per row until this many seconds, at least MIN_REQUESTS. @default 6 */
-  durationS: number;
   /** Seed of the workload texts. @default 1 */
   seed: number;
 }
 
 /** Shortest and longest (query, document) pair of the workload, in tokens. */
 export const PAIR_TOKENS = [128, 256] as const;
-
-export interface TableRow {
-  model: string;
-  backend: TableBackend;
-  batchSize: number;
-  /** `unavailable`: the backend cannot run on this host (see `reason`); `failed`: it threw while measured. */
-  status: 'measured' | 'unavailable' | 'failed';
-  reason?: string;
-  /** Documents of the timed requests / their wall time. */
-  docsPerSecond?: number;
-  /** Per-request latency percentiles over the timed requests, milliseconds. */
-  latencyMs?: { p50: number; p95: number };
-  requests?: number;
-  seconds?: number;
-  /** What really ran (`info().device`). */
-  device?: string;
-  /** The backend's own description (`info().backendDetails`: workers, threads, execution providers). */
-  details?: Record<string, unknown>;
-  /** This process's and every other process's share of the cores while the row was timed (see cpu.ts). */
-  cpuShare?: number;
-  othersShare?: number;
-}
 
 export interface TableModel {
   name: string;

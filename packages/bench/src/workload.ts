@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PairEncoder, RerankerError } from '@reranker/core';
+import { buildBatch, type EncodedBatch, PairEncoder, RerankerError, sessionInputs } from '@reranker/core';
 import * as ort from 'onnxruntime-node';
 
 /** What every contender scores: one query, many documents, each pair exactly `pairTokens` long. */
@@ -13,21 +13,6 @@ export interface Workload {
   /** The same pairs as the engine would encode them, for the raw contender. */
   pairs: { inputIds: number[]; tokenTypeIds: number[] }[];
   padTokenId: number;
-}
-
-/** One encoded pair, before padding. */
-export interface TokenizedRow {
-  inputIds: readonly number[];
-  tokenTypeIds: readonly number[];
-}
-
-/** A pre-padded int64 batch as `InferenceSession.run` takes it. */
-export interface RawBatch {
-  rows: number;
-  width: number;
-  inputIds: BigInt64Array;
-  attentionMask: BigInt64Array;
-  tokenTypeIds: BigInt64Array;
 }
 
 const QUERY = 'what is a reranker and how does it order the passages of a search';
@@ -57,7 +42,8 @@ export async function buildWorkload(
       `A ${pairTokens}-token pair leaves no room for a document after the query (${query.ids.length} tokens); raise the pair length.`,
     );
   }
-  const words = singleTokenWords(tokenizerJson, encoder);
+  // A prime count, so the strides below cycle through all of the words.
+  const words = singleTokenWords(tokenizerJson, encoder, 211);
   const docs: string[] = [];
   const pairs: Workload['pairs'] = [];
   for (let d = 0; d < documents; d++) {
@@ -78,14 +64,16 @@ export async function buildWorkload(
   return { query: QUERY, documents: docs, pairTokens, pairs, padTokenId: encoder.padTokenId };
 }
 
-/** Lower-case alphabetic vocabulary entries that tokenize to themselves alone (about 200 of them). */
-function singleTokenWords(tokenizerJson: unknown, encoder: PairEncoder): string[] {
-  const model = (tokenizerJson as { model?: { vocab?: unknown } }).model;
-  const vocab = model?.vocab;
+/**
+ * The first `count` lower-case alphabetic vocabulary entries (by id) that the tokenizer keeps as one
+ * token, so a text of n of them is n tokens. Fails unless at least 50 exist.
+ */
+export function singleTokenWords(tokenizerJson: unknown, encoder: PairEncoder, count: number): string[] {
+  const vocab = (tokenizerJson as { model?: { vocab?: unknown } }).model?.vocab;
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
     throw new RerankerError(
       'MODEL_LOAD_FAILED',
-      'The overhead workload needs a WordPiece tokenizer.json (model.vocab as an object); use a BERT preset.',
+      'The bench workloads need a WordPiece tokenizer.json (model.vocab as an object); use a BERT preset.',
     );
   }
   const candidates = Object.entries(vocab as Record<string, number>)
@@ -94,52 +82,32 @@ function singleTokenWords(tokenizerJson: unknown, encoder: PairEncoder): string[
     .map(([word]) => word);
   const words: string[] = [];
   for (const word of candidates) {
+    if (words.length === count) break;
     if (encoder.tokenize(word).length === 1) words.push(word);
-    if (words.length === 211) break; // a prime, so the strides above cycle through all of them
   }
   if (words.length < 50) {
     throw new RerankerError(
       'MODEL_LOAD_FAILED',
-      `Only ${words.length} single-token words found in the vocabulary; the workload needs at least 50.`,
+      `Only ${words.length} single-token words found in the vocabulary; the workloads need at least 50.`,
     );
   }
   return words;
 }
 
-/** Right-pads rows into one int64 batch with attention mask 0 on the padding, as the engine does. */
-export function padBatch(rows: readonly TokenizedRow[], padTokenId: number): RawBatch {
-  const width = Math.max(...rows.map((p) => p.inputIds.length));
-  const inputIds = new BigInt64Array(rows.length * width).fill(BigInt(padTokenId));
-  const attentionMask = new BigInt64Array(rows.length * width);
-  const tokenTypeIds = new BigInt64Array(rows.length * width);
-  rows.forEach((pair, row) => {
-    pair.inputIds.forEach((id, t) => {
-      inputIds[row * width + t] = BigInt(id);
-      attentionMask[row * width + t] = 1n;
-      tokenTypeIds[row * width + t] = BigInt(pair.tokenTypeIds[t]!);
-    });
-  });
-  return { rows: rows.length, width, inputIds, attentionMask, tokenTypeIds };
-}
-
-/** Pads pairs into `batchSize`-row int64 batches, as the engine's batching does for equal lengths. */
-export function rawBatches({ pairs, padTokenId }: Workload, batchSize: number): RawBatch[] {
-  const batches: RawBatch[] = [];
+/** Pads pairs into `batchSize`-row int64 batches in input order, with the engine's `buildBatch`. */
+export function rawBatches({ pairs, padTokenId }: Workload, batchSize: number): EncodedBatch[] {
+  const batches: EncodedBatch[] = [];
   for (let start = 0; start < pairs.length; start += batchSize) {
-    batches.push(padBatch(pairs.slice(start, start + batchSize), padTokenId));
+    const indices = pairs.slice(start, start + batchSize).map((_, i) => start + i);
+    const width = Math.max(...indices.map((i) => pairs[i]!.inputIds.length));
+    batches.push(buildBatch(pairs, { indices, width }, padTokenId));
   }
   return batches;
 }
 
-/** The session feeds of a batch: only the inputs the model declares (XLM-R has no token types). */
-export function sessionFeeds(session: ort.InferenceSession, batch: RawBatch): Record<string, ort.Tensor> {
+/** The session feeds of a batch: the inputs the model declares (core's `sessionInputs`) as tensors. */
+export function sessionFeeds(session: ort.InferenceSession, batch: EncodedBatch): Record<string, ort.Tensor> {
   const dims = [batch.rows, batch.width];
-  const all: Record<string, BigInt64Array> = {
-    input_ids: batch.inputIds,
-    attention_mask: batch.attentionMask,
-    token_type_ids: batch.tokenTypeIds,
-  };
-  return Object.fromEntries(
-    session.inputNames.map((name) => [name, new ort.Tensor('int64', all[name]!, dims)]),
-  );
+  const inputs = Object.entries(sessionInputs(batch, session.inputNames));
+  return Object.fromEntries(inputs.map(([name, data]) => [name, new ort.Tensor('int64', data, dims)]));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterResult, ClusterRow } from '../src/cluster';
 import { clusterMarkdown } from '../src/cluster-report';
-import { summarize } from '../src/load-report';
+import { summarize } from '../src/rerank-requests';
 
 const outcome = (ms: number, status = 200) => ({ status, ok: status === 200, ms, retryAfter: false });
 

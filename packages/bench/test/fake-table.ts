@@ -1,4 +1,5 @@
-import type { TableResult, TableRow } from '../src/table';
+import type { TableResult } from '../src/table';
+import type { TableRow } from '../src/table-measure';
 
 /** A measured row with figures made up for rendering tests. */
 export const measured = (

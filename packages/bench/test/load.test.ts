@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTarget, rampLevels, runLoad } from '../src/load';
-import { errorCounts, formatSummary, loadMarkdown, type Outcome, summarize } from '../src/load-report';
+import { errorCounts, formatSummary, loadMarkdown } from '../src/load-report';
+import { type Outcome, summarize } from '../src/rerank-requests';
 
 const outcome = (status: number, ok: boolean, ms: number, retryAfter = false): Outcome => ({
   status,

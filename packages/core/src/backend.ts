@@ -27,6 +27,55 @@ export function checkEncodedBatch(batch: EncodedBatch): void {
   }
 }
 
+/** The ONNX input each array of an `EncodedBatch` feeds (the names BERT and XLM-R exports declare). */
+export const BATCH_INPUTS = {
+  input_ids: 'inputIds',
+  attention_mask: 'attentionMask',
+  token_type_ids: 'tokenTypeIds',
+} as const;
+
+/**
+ * The batch's arrays under the input names an ONNX session declares, each to be shaped
+ * `[rows, width]`: only the declared ones (XLM-R exports have no token_type_ids). Throws
+ * MODEL_LOAD_FAILED for a name no array feeds (`checkClassifierGraph` turns such a graph away at load).
+ */
+export function sessionInputs(
+  batch: EncodedBatch,
+  inputNames: readonly string[],
+): Record<string, BigInt64Array> {
+  const inputs: Record<string, BigInt64Array> = {};
+  for (const name of inputNames) {
+    if (!Object.hasOwn(BATCH_INPUTS, name)) {
+      throw new RerankerError(
+        'MODEL_LOAD_FAILED',
+        `The model declares input ${name}, which an encoded batch cannot feed (it has ${Object.keys(BATCH_INPUTS).join(', ')}).`,
+      );
+    }
+    inputs[name] = batch[BATCH_INPUTS[name as keyof typeof BATCH_INPUTS]];
+  }
+  return inputs;
+}
+
+/**
+ * Returns `logits` if it holds one value per row and label, else throws BACKEND_FAILED: a backend's
+ * last check, and the scheduler's, so a model whose outputs and config.json disagree never gives
+ * shifted scores. `source` names what returned them, e.g. `onnxruntime-node (model.onnx)`.
+ */
+export function checkLogits(
+  logits: Float32Array,
+  rows: number,
+  numLabels: number,
+  source: string,
+): Float32Array {
+  if (logits.length !== rows * numLabels) {
+    throw new RerankerError(
+      'BACKEND_FAILED',
+      `${source} returned ${logits.length} logits for ${rows} rows × ${numLabels} labels (the labels config.json declares): the model and its config.json disagree.`,
+    );
+  }
+  return logits;
+}
+
 /** A loaded model on one runtime and device. */
 export interface Backend {
   /** Runtime name, e.g. `onnxruntime-node`. */

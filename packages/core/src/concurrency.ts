@@ -1,4 +1,5 @@
 import { RerankerError } from './errors';
+import { DEFAULTS } from './options';
 
 export interface ConcurrencyOptions {
   /** Requests that may run at once. @default 4 */
@@ -53,9 +54,11 @@ export class ConcurrencyController {
   #drained: Array<() => void> = [];
 
   constructor(options: ConcurrencyOptions = {}) {
-    this.#maxParallel = checkInteger('maxParallel', options.maxParallel ?? 4, 1, Number.MAX_SAFE_INTEGER);
-    this.#maxQueue = checkInteger('maxQueue', options.maxQueue ?? 10, 0, Number.MAX_SAFE_INTEGER);
-    this.#queueTimeoutMs = checkInteger('queueTimeoutMs', options.queueTimeoutMs ?? 30_000, 1, MAX_TIMER_MS);
+    const { maxParallel = DEFAULTS.maxParallel, maxQueue = DEFAULTS.maxQueue } = options;
+    const { queueTimeoutMs = DEFAULTS.queueTimeoutMs } = options;
+    this.#maxParallel = checkInteger('maxParallel', maxParallel, 1, Number.MAX_SAFE_INTEGER);
+    this.#maxQueue = checkInteger('maxQueue', maxQueue, 0, Number.MAX_SAFE_INTEGER);
+    this.#queueTimeoutMs = checkInteger('queueTimeoutMs', queueTimeoutMs, 1, MAX_TIMER_MS);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { BATCH_INPUTS } from './backend';
 import { RerankerError } from './errors';
 
 /** What an ONNX session declares, as far as the check needs it. */
@@ -9,7 +10,7 @@ export interface GraphSignature {
 }
 
 /** The inputs a backend feeds from an `EncodedBatch`. */
-const FEEDABLE = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
+const FEEDABLE = new Set(Object.keys(BATCH_INPUTS));
 
 /**
  * Throws MODEL_LOAD_FAILED unless the graph takes what backends feed and gives one logit per label:

@@ -1,14 +1,23 @@
+export { abortError, throwIfAborted } from './abort';
 export {
   type Backend,
   type BackendCandidate,
   type BackendFailure,
   type BackendLoadOptions,
   checkEncodedBatch,
+  checkLogits,
   type EncodedBatch,
   type ResolvedBackend,
   resolveBackend,
+  sessionInputs,
 } from './backend';
-export { type BatchLimits, type BatchPlan, planBatches } from './batching';
+export {
+  type BatchLimits,
+  type BatchPlan,
+  buildBatch,
+  planBatches,
+  type TokenizedPair,
+} from './batching';
 export type { CacheDriver, CachedLogits } from './cache/contract';
 export { type PairKeyContext, pairKeys, pairNamespace } from './cache/keys';
 export { createMemoryCache, type MemoryCacheOptions } from './cache/memory';
@@ -22,7 +31,6 @@ export {
   type RerankerErrorOptions,
 } from './errors';
 export { checkClassifierGraph, type GraphSignature } from './graph-check';
-export type { ScoringUsage } from './inference';
 export type { RerankDocument, ScorePair } from './input';
 export { consoleLogger, type Logger, silentLogger } from './logger';
 export { MetricsRecorder, type MetricsSnapshot } from './metrics';
@@ -34,7 +42,7 @@ export {
   type ModelFiles,
   ONNX_FILE_BY_DTYPE,
 } from './model';
-export type { UnifiedReRankerOptions } from './options';
+export { DEFAULTS, type UnifiedReRankerOptions } from './options';
 export { UnifiedReRanker } from './reranker';
 export type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from './reranker-types';
 export { type PairScore, scoreFromLogits, sigmoid } from './scores';
@@ -47,3 +55,4 @@ export {
   type PreparedQuery,
   type TruncationStrategy,
 } from './tokenize/pair-encoder';
+export type { ScoringUsage } from './usage';

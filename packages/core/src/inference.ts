@@ -7,6 +7,7 @@ import type { MetricsRecorder } from './metrics';
 import type { BatchScheduler } from './scheduler';
 import type { PairEncoder } from './tokenize/pair-encoder';
 import { encodePairsSliced } from './tokenize/sliced-encode';
+import type { ScoringUsage } from './usage';
 
 export interface PairScorerDeps {
   encoder: PairEncoder;
@@ -16,16 +17,6 @@ export interface PairScorerDeps {
   metrics: MetricsRecorder;
   /** Longest stretch of tokenization before yielding to the event loop (ms). @default TOKENIZE_SLICE_MS */
   tokenizeSliceMs?: number;
-}
-
-/** What a call to `logits` cost. */
-export interface ScoringUsage {
-  /** Pairs the model ran on (cache misses, not shared with another request). */
-  computedPairs: number;
-  /** Pairs answered by the cache. */
-  cachedPairs: number;
-  /** Tokens of the pairs the model ran on, special tokens included, padding excluded. */
-  tokens: number;
 }
 
 interface Job {

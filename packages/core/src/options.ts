@@ -59,7 +59,11 @@ export interface UnifiedReRankerOptions {
   logger?: Logger;
 }
 
-export const DEFAULTS = {
+/**
+ * The defaults of `UnifiedReRankerOptions`, the one place they are written: `@reranker/node`'s
+ * environment variables default to these too.
+ */
+export const DEFAULTS = Object.freeze({
   dtype: 'fp32',
   maxLength: 512,
   maxQueryTokens: 64,
@@ -68,13 +72,16 @@ export const DEFAULTS = {
   maxBatchTokens: 8192,
   maxPaddingRatio: 0.2,
   microBatchWindowMs: 5,
+  maxParallel: 4,
+  maxQueue: 10,
+  queueTimeoutMs: 30_000,
   workerTimeoutMs: 120_000,
   maxRetries: 3,
   retryBackoffMs: 100,
   cacheTtlMs: 300_000,
   cacheMaxEntries: 10_000,
   clearCacheIntervalMs: 3_600_000,
-} as const;
+} as const);
 
 /** Checks the numeric options the engine itself uses (the controller and cache check theirs). */
 export function validateOptions(options: UnifiedReRankerOptions): void {

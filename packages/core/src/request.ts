@@ -1,8 +1,9 @@
 import type { CachedLogits } from './cache/contract';
 import type { ConcurrencyController } from './concurrency';
 import { RerankerError } from './errors';
-import type { PairScorer, ScoringUsage } from './inference';
+import type { PairScorer } from './inference';
 import type { MetricsRecorder } from './metrics';
+import type { ScoringUsage } from './usage';
 
 export interface RequestDeps {
   controller: ConcurrencyController;
@@ -11,10 +12,7 @@ export interface RequestDeps {
   workerTimeoutMs: number;
 }
 
-/**
- * One request's life: wait for a slot (bounded queue), compute within the inference time limit,
- * record wait and process times and the outcome.
- */
+/** What a request got: the logits of its pairs, what they cost and where the time went. */
 export interface RequestOutcome {
   logits: CachedLogits[];
   usage: ScoringUsage;
@@ -22,6 +20,10 @@ export interface RequestOutcome {
   timings: { queueMs: number; inferenceMs: number };
 }
 
+/**
+ * One request's life: wait for a slot (bounded queue), compute within the inference time limit,
+ * record wait and process times and the outcome.
+ */
 export async function runRequest(
   deps: RequestDeps,
   queries: string[],

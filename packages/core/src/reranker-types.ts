@@ -1,6 +1,6 @@
-import type { ScoringUsage } from './inference';
 import type { RerankDocument } from './input';
 import type { Dtype } from './model';
+import type { ScoringUsage } from './usage';
 
 export interface RerankOptions {
   /** Keep the best `topK` results. @default all documents */

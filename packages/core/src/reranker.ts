@@ -4,7 +4,7 @@ import { createMemoryCache } from './cache/memory';
 import { createPairCache, type PairCache } from './cache/pair-cache';
 import { ConcurrencyController, type ControllerStats } from './concurrency';
 import { RerankerError } from './errors';
-import { PairScorer, type ScoringUsage } from './inference';
+import { PairScorer } from './inference';
 import {
   documentTexts,
   pairsToTexts,
@@ -22,13 +22,15 @@ import type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from '
 import { BatchScheduler } from './scheduler';
 import { scoreFromLogits } from './scores';
 import { PairEncoder } from './tokenize/pair-encoder';
+import type { ScoringUsage } from './usage';
+
+/** What a request with no documents costs. */
+const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
 
 /**
  * Scores (query, document) pairs with a cross-encoder and returns documents best first. Create it with
  * `UnifiedReRanker.create` (or `createReranker` from `@reranker/node`).
  */
-const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
-
 export class UnifiedReRanker {
   private disposed = false;
 

@@ -1,12 +1,12 @@
 import { abortError } from './abort';
-import type { Backend } from './backend';
+import { type Backend, checkLogits } from './backend';
 import { type BatchLimits, batchFits, buildBatch, type TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
 import { errorMessage, RerankerError } from './errors';
-import type { ScoringUsage } from './inference';
 import type { Logger } from './logger';
 import type { MetricsRecorder } from './metrics';
 import { type RetryPolicy, withRetry } from './retry';
+import type { ScoringUsage } from './usage';
 
 export interface SchedulerDeps {
   backend: Backend;
@@ -176,17 +176,12 @@ export class BatchScheduler {
     try {
       // No request's signal goes to the backend: the batch is shared, and one caller leaving must not
       // cancel the others' rows.
-      const logits = await withRetry(
+      const output = await withRetry(
         () => backend.run(buildBatch(pairs, { indices: rows, width }, padTokenId)),
         retry,
         { logger, what: `A batch of ${entries.length} pairs` },
       );
-      if (logits.length !== entries.length * numLabels) {
-        throw new RerankerError(
-          'BACKEND_FAILED',
-          `${backend.name} returned ${logits.length} logits for ${entries.length} rows × ${numLabels} labels.`,
-        );
-      }
+      const logits = checkLogits(output, entries.length, numLabels, backend.name);
       metrics.recordBatch(entries.length, entries.length * width);
       entries.forEach((entry, row) => {
         if (entry.settled) return;

@@ -7,6 +7,7 @@ import * as core from '../src/index';
 it('@reranker/core exports exactly its public API', () => {
   expect(Object.keys(core).sort()).toEqual([
     'ConcurrencyController',
+    'DEFAULTS',
     'DTYPES',
     'ERROR_CODES',
     'MetricsRecorder',
@@ -14,8 +15,11 @@ it('@reranker/core exports exactly its public API', () => {
     'PairEncoder',
     'RerankerError',
     'UnifiedReRanker',
+    'abortError',
+    'buildBatch',
     'checkClassifierGraph',
     'checkEncodedBatch',
+    'checkLogits',
     'consoleLogger',
     'createMemoryCache',
     'errorMessage',
@@ -26,8 +30,10 @@ it('@reranker/core exports exactly its public API', () => {
     'planBatches',
     'resolveBackend',
     'scoreFromLogits',
+    'sessionInputs',
     'sigmoid',
     'silentLogger',
+    'throwIfAborted',
   ]);
 });
 

@@ -159,6 +159,20 @@ describe('BatchScheduler', () => {
     expect(s.pending()).toBe(0);
     expect(runs).toBeLessThanOrEqual(3);
   });
+
+  it('a backend that returns a logit too few fails the batch, never shifting scores between rows', async () => {
+    const backend: Backend = {
+      name: 'short-by-one',
+      device: 'cpu',
+      run: async (batch) => new Float32Array(batch.rows - 1),
+      async dispose() {},
+    };
+    const failed = scheduler(backend).submit(pairs(1, 3), { usage: usage() });
+    await expect(Promise.all(failed)).rejects.toMatchObject({
+      code: 'BACKEND_FAILED',
+      message: expect.stringContaining('short-by-one returned 2 logits for 3 rows × 1 labels'),
+    });
+  });
 });
 
 describe('micro-batching does not change results', () => {

@@ -1,4 +1,4 @@
-import { isRerankerError, type RerankerError } from '@reranker/core';
+import { DEFAULTS, isRerankerError, type RerankerError } from '@reranker/core';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, defaultCacheDir, loadConfig } from '../src/config';
 
@@ -47,6 +47,33 @@ describe('loadConfig', () => {
     expect(config.workers).toBeUndefined();
     expect(config.threadsPerWorker).toBeUndefined();
     expect(config.cacheDir).toBe(defaultCacheDir({}));
+  });
+
+  it("defaults every variable that sets an engine option to core's default (one source)", () => {
+    const config = loadConfig({}) as unknown as Record<string, unknown>;
+    const shared = Object.keys(DEFAULTS).filter((key) => key in config);
+    expect(shared.sort()).toEqual(
+      [
+        'batchSize',
+        'cacheMaxEntries',
+        'cacheTtlMs',
+        'clearCacheIntervalMs',
+        'dtype',
+        'maxBatchTokens',
+        'maxLength',
+        'maxPaddingRatio',
+        'maxParallel',
+        'maxQueryTokens',
+        'maxQueue',
+        'maxRetries',
+        'microBatchWindowMs',
+        'queueTimeoutMs',
+        'truncation',
+        'workerTimeoutMs',
+      ].sort(),
+    );
+    for (const key of shared)
+      expect([key, config[key]]).toEqual([key, DEFAULTS[key as keyof typeof DEFAULTS]]);
   });
 
   it('parses every variable', () => {

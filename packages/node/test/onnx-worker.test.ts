@@ -1,9 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Backend, type EncodedBatch, RerankerError, silentLogger } from '@reranker/core';
+import {
+  type Backend,
+  type EncodedBatch,
+  ONNX_FILE_BY_DTYPE,
+  RerankerError,
+  silentLogger,
+} from '@reranker/core';
 import { synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crashNextRun, onnxNodeBackend } from '../src/onnx/backend';
+import { onnxNodeBackend } from '../src/onnx/backend';
+import { WorkerPool } from '../src/onnx/pool';
+import { POISON_TOKEN } from './helpers/crashing-worker';
+
+/** The real worker, except that a batch starting with POISON_TOKEN kills its thread. */
+const CRASHING_WORKER = new URL('./helpers/crashing-worker.ts', import.meta.url);
 
 // A batch that keeps a worker busy for well over 300 ms: minilm-l6 (MiniLM-L6 compute), 16 × 256 tokens.
 const LONG = { rows: 16, width: 256 };
@@ -29,13 +40,14 @@ function batchOf(rows: number, width: number, salt = 0): EncodedBatch {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('onnxNodeBackend worker threads (minilm-l6)', () => {
+  let dir: string;
   let backend: Backend;
   /** Logits of a small batch, computed before any worker was replaced. */
   let baseline: Float32Array;
   const small = () => batchOf(2, 32, 1);
 
   beforeAll(async () => {
-    const dir = await synthesizedModelDir('minilm-l6');
+    dir = await synthesizedModelDir('minilm-l6');
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
     const read = async (path: string) => new Uint8Array(await readFile(join(dir, path)));
     const model = { id: dir, source: `local:${dir}`, revision: 'local', localDir: dir, read };
@@ -77,13 +89,34 @@ describe('onnxNodeBackend worker threads (minilm-l6)', () => {
   });
 
   it('fails the in-flight batch with BACKEND_FAILED when its worker dies, then recovers', async () => {
-    const restarts = backend.describe!().workerRestarts as number;
-    crashNextRun(backend);
-    const error = await backend.run(batchOf(4, 64, 3)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RerankerError);
-    expect(error).toMatchObject({ code: 'BACKEND_FAILED', retryable: true });
-    expect(backend.describe!().workerRestarts).toBe(restarts + 1);
-    expect(Array.from(await backend.run(small()))).toEqual(Array.from(baseline));
+    const { threadsPerWorker } = backend.describe!() as { threadsPerWorker: number };
+    const pool = new WorkerPool(
+      1,
+      {
+        modelPath: join(dir, ONNX_FILE_BY_DTYPE.fp32),
+        executionProviders: ['cpu'],
+        fallbackToCpu: false,
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: threadsPerWorker,
+        allowSpinning: true,
+      },
+      CRASHING_WORKER,
+    );
+    try {
+      await pool.start();
+      expect(Array.from(await pool.run(small()))).toEqual(Array.from(baseline));
+      const poison = batchOf(4, 64, 3);
+      poison.inputIds[0] = POISON_TOKEN;
+      const error = await pool.run(poison).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RerankerError);
+      expect(error).toMatchObject({ code: 'BACKEND_FAILED', retryable: true });
+      expect((error as Error).message).toContain('worker thread died');
+      expect(pool.restarts).toBe(1);
+      // The replacement worker serves the next batch, with the same logits.
+      expect(Array.from(await pool.run(small()))).toEqual(Array.from(baseline));
+    } finally {
+      await pool.dispose();
+    }
   });
 
   // Last: it disposes the shared backend. terminate() during a native run would abort the process.

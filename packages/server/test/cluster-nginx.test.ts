@@ -1,11 +1,11 @@
 // deploy/nginx.conf in front of three real server processes (distributed mode, synthesized tiny model,
 // random weights) under steady load: one server killed with -9 mid-load costs no client a failed
 // request (nginx retries on the others), and the two survivors keep serving.
+import { type Nginx, startNginx } from '@reranker/testkit/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documents, getJson, type Load, poll, postJson, startLoad } from './cluster/http';
-import { type Nginx, startNginx } from './cluster/nginx';
 import { printLogsOnFailure, type ServerProcess, startServers, stopAll } from './cluster/processes';
-import { clearPrefix, freePort, SHARED_REDIS_URL, uniquePrefix } from './cluster/redis';
+import { clearPrefix, SHARED_REDIS_URL, uniquePrefix } from './cluster/redis';
 
 const PREFIX = uniquePrefix('nginx');
 const QUERY = 'how do solar panels make electricity';
@@ -23,10 +23,7 @@ describe('three servers behind deploy/nginx.conf', () => {
 
   beforeAll(async () => {
     servers = await startServers(3, { redisUrl: SHARED_REDIS_URL, keyPrefix: PREFIX });
-    nginx = await startNginx(
-      await freePort(),
-      servers.map((s) => s.port),
-    );
+    nginx = await startNginx(servers.map((s) => s.port));
   });
 
   afterAll(async () => {

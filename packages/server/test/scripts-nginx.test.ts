@@ -1,23 +1,13 @@
 // deploy/nginx.conf: nginx accepts it as a complete config, and in front of three stand-in servers
 // (two always overloaded, one healthy) it forwards /rerank and retries the 503s on the next server.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { freePort, NGINX, NGINX_CONFIG } from '@reranker/testkit/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CONFIG = path.join(ROOT, 'deploy/nginx.conf');
-// Debian installs nginx in /usr/sbin, which is not on every user's PATH.
-const NGINX =
-  [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin']
-    .filter((dir) => dir !== '')
-    .map((dir) => path.join(dir, 'nginx'))
-    .find((file) => existsSync(file)) ?? 'nginx';
 
 interface Backend {
   server: Server;
@@ -64,14 +54,6 @@ function run(cmd: string, args: string[]): Promise<{ code: number; output: strin
   });
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 /** Replaces `from` in the config, insisting it occurs exactly once, so a changed config fails loudly. */
 function replaceOnce(text: string, from: string, to: string): string {
   const count = text.split(from).length - 1;
@@ -111,7 +93,7 @@ describe('deploy/nginx.conf', () => {
     const started = await Promise.all([503, 200, 503].map(startBackend));
     [overloadedA, healthy, overloadedB] = [started[0]!, started[1]!, started[2]!];
     port = await freePort();
-    let config = await readFile(CONFIG, 'utf8');
+    let config = await readFile(NGINX_CONFIG, 'utf8');
     config = replaceOnce(config, 'listen 8080;', `listen 127.0.0.1:${port};`);
     config = replaceOnce(config, '127.0.0.1:8000 ', `127.0.0.1:${overloadedA.port} `);
     config = replaceOnce(config, '127.0.0.1:8001 ', `127.0.0.1:${healthy.port} `);
@@ -152,7 +134,15 @@ describe('deploy/nginx.conf', () => {
     ready();
     const testPrefix = await mkdtemp(path.join(tmpdir(), 'reranker-nginx-t-'));
     try {
-      const { code, output } = await run(NGINX, ['-t', '-c', CONFIG, '-p', `${testPrefix}/`, '-e', 'stderr']);
+      const { code, output } = await run(NGINX, [
+        '-t',
+        '-c',
+        NGINX_CONFIG,
+        '-p',
+        `${testPrefix}/`,
+        '-e',
+        'stderr',
+      ]);
       expect(output).toContain('test is successful');
       expect(code).toBe(0);
     } finally {

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-web';
 import { abortError, raceAbort } from '../abort';
-import { checkEncodedBatch, type EncodedBatch } from '../backend';
+import { checkEncodedBatch, checkLogits, type EncodedBatch, sessionInputs } from '../backend';
 import { errorMessage, RerankerError } from '../errors';
 import { checkClassifierGraph } from '../graph-check';
 
@@ -60,16 +60,11 @@ export class SerialSession {
 
   private async runNow(batch: EncodedBatch): Promise<Float32Array> {
     const dims = [batch.rows, batch.width];
-    const all: Record<string, BigInt64Array> = {
-      input_ids: batch.inputIds,
-      attention_mask: batch.attentionMask,
-      token_type_ids: batch.tokenTypeIds,
-    };
+    const inputs = sessionInputs(batch, this.session.inputNames);
     let logits: Float32Array;
     try {
-      // Feed only what the graph declares: XLM-R exports have no token_type_ids input.
       const feeds: Record<string, ort.Tensor> = {};
-      for (const name of this.session.inputNames) feeds[name] = new ort.Tensor('int64', all[name]!, dims);
+      for (const [name, data] of Object.entries(inputs)) feeds[name] = new ort.Tensor('int64', data, dims);
       const outputs = await this.session.run(feeds);
       const tensor = outputs.logits;
       if (!tensor) throw new Error('the model returned no logits output');
@@ -83,12 +78,6 @@ export class SerialSession {
         { cause: error },
       );
     }
-    if (logits.length !== batch.rows * this.numLabels) {
-      throw new RerankerError(
-        'BACKEND_FAILED',
-        `The model returned ${logits.length} logits for ${batch.rows} rows × ${this.numLabels} labels: config.json and the ONNX file disagree.`,
-      );
-    }
-    return logits;
+    return checkLogits(logits, batch.rows, this.numLabels, this.label);
   }
 }

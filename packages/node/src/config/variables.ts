@@ -1,4 +1,4 @@
-import { DTYPES } from '@reranker/core';
+import { DEFAULTS, DTYPES } from '@reranker/core';
 import { defaultCacheDir } from './cache-dir';
 import {
   boolean,
@@ -31,6 +31,8 @@ export interface VariableSpec<K extends Key> {
 }
 
 const DAY = 86_400;
+/** A default of core's in milliseconds, as the seconds a `secondsAsMs` variable takes. */
+const seconds = (ms: number) => String(ms / 1000);
 
 /** One entry per config key (the mapped type makes a missing or duplicated key a compile error). */
 export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
@@ -54,25 +56,25 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
   maxLength: {
     variable: 'RERANKER_MAX_LENGTH',
     kind: integer(8, 65_536),
-    default: '512',
+    default: String(DEFAULTS.maxLength),
     description: 'Tokens per (query, passage) pair, special tokens included; longer pairs are cut.',
   },
   maxQueryTokens: {
     variable: 'RERANKER_MAX_QUERY_TOKENS',
     kind: integer(1, 65_536),
-    default: '64',
+    default: String(DEFAULTS.maxQueryTokens),
     description: 'Tokens the query keeps before the passage is cut (must be below RERANKER_MAX_LENGTH).',
   },
   truncation: {
     variable: 'RERANKER_TRUNCATION',
     kind: oneOf(TRUNCATIONS),
-    default: 'only_second',
+    default: DEFAULTS.truncation,
     description: 'How over-long pairs are cut: only the passage, or the longer of the two first.',
   },
   dtype: {
     variable: 'RERANKER_DTYPE',
     kind: oneOf(DTYPES as readonly ['fp32', 'fp16', 'q8']),
-    default: 'fp32',
+    default: DEFAULTS.dtype,
     description:
       'Precision of the ONNX file: fp32 (onnx/model.onnx), fp16 or q8 (onnx/model_quantized.onnx).',
   },
@@ -97,37 +99,37 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
   maxParallel: {
     variable: 'MAX_PARALLEL_REQUESTS',
     kind: integer(1, 1024),
-    default: '4',
+    default: String(DEFAULTS.maxParallel),
     description: 'Rerank requests processed at once.',
   },
   maxQueue: {
     variable: 'MAX_QUEUE_SIZE',
     kind: integer(0, 1_000_000),
-    default: '10',
+    default: String(DEFAULTS.maxQueue),
     description: 'Requests allowed to wait for a free slot; 0 rejects when all slots are busy.',
   },
   queueTimeoutMs: {
     variable: 'QUEUE_TIMEOUT_SECONDS',
     kind: secondsAsMs(DAY),
-    default: '30',
+    default: seconds(DEFAULTS.queueTimeoutMs),
     description: 'Seconds a request may wait in the queue before it fails.',
   },
   batchSize: {
     variable: 'BATCH_SIZE',
     kind: integer(1, 4096),
-    default: '16',
+    default: String(DEFAULTS.batchSize),
     description: 'Pairs per model run.',
   },
   maxBatchTokens: {
     variable: 'MAX_BATCH_TOKENS',
     kind: integer(8, 16_777_216),
-    default: '8192',
+    default: String(DEFAULTS.maxBatchTokens),
     description: 'Padded tokens per model run (pairs × width); must be at least RERANKER_MAX_LENGTH.',
   },
   maxPaddingRatio: {
     variable: 'MAX_PADDING_RATIO',
     kind: decimal(0, 100),
-    default: '0.2',
+    default: String(DEFAULTS.maxPaddingRatio),
     description:
       'Most padding a model run may carry, as a share of its real tokens; a longer pair goes to the next run.',
   },
@@ -140,19 +142,19 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
   microBatchWindowMs: {
     variable: 'MICRO_BATCH_WINDOW_MS',
     kind: integer(0, 10_000),
-    default: '5',
+    default: String(DEFAULTS.microBatchWindowMs),
     description: 'Milliseconds a free worker waits for more pairs while another worker is busy.',
   },
   workerTimeoutMs: {
     variable: 'WORKER_TIMEOUT',
     kind: secondsAsMs(DAY),
-    default: '120',
+    default: seconds(DEFAULTS.workerTimeoutMs),
     description: 'Seconds one model run may take before it is abandoned.',
   },
   maxRetries: {
     variable: 'MAX_RETRIES',
     kind: integer(0, 100),
-    default: '3',
+    default: String(DEFAULTS.maxRetries),
     description: 'Retries of a failed model run; 0 disables retrying.',
   },
   cacheEnabled: {
@@ -164,19 +166,19 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
   cacheTtlMs: {
     variable: 'CACHE_TTL_SECONDS',
     kind: secondsAsMs(365 * DAY),
-    default: '300',
+    default: seconds(DEFAULTS.cacheTtlMs),
     description: 'Seconds a cached score lives.',
   },
   cacheMaxEntries: {
     variable: 'CACHE_MAX_ENTRIES',
     kind: integer(1, 100_000_000),
-    default: '10000',
+    default: String(DEFAULTS.cacheMaxEntries),
     description: 'Cached scores kept at most (least recently used go first).',
   },
   clearCacheIntervalMs: {
     variable: 'CLEAR_CACHE_INTERVAL',
     kind: secondsAsMs(365 * DAY),
-    default: '3600',
+    default: seconds(DEFAULTS.clearCacheIntervalMs),
     description:
       'Seconds between purges of expired scores from the memory cache (TTL still applies between purges).',
   },

@@ -7,15 +7,17 @@ import {
   type BackendLoadOptions,
   checkClassifierGraph,
   checkEncodedBatch,
+  checkLogits,
   DTYPES,
   type Dtype,
   labelCount,
   type ModelFiles,
   ONNX_FILE_BY_DTYPE,
   RerankerError,
+  throwIfAborted,
 } from '@reranker/core';
 import { DEVICE_PREFERENCES, type DevicePreference } from '../config/types';
-import { abortError, type ReadyInfo, SessionLoadError, WorkerPool } from './pool';
+import { type ReadyInfo, SessionLoadError, WorkerPool } from './pool';
 import { deviceOf, planProviders } from './providers';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -85,13 +87,6 @@ export function resolveTopology(
   return { workers: count, threadsPerWorker: Math.max(1, Math.floor(cores / count)) };
 }
 
-const pools = new WeakMap<Backend, WorkerPool>();
-
-/** Test hook (not exported from the package): the next batch makes its worker die mid-run. */
-export function crashNextRun(backend: Backend): void {
-  pools.get(backend)?.crashNextRun();
-}
-
 /**
  * onnxruntime-node in worker threads: the event loop stays free while a batch runs. Aborting a
  * running batch rejects it at once, but its worker still finishes it before taking the next one
@@ -112,7 +107,7 @@ async function loadBackend(
   requestedDevice: DevicePreference,
   { model, config, dtype, logger, signal }: BackendLoadOptions,
 ): Promise<Backend> {
-  if (signal?.aborted) throw abortError(signal);
+  throwIfAborted(signal);
   const modelFile = modelFileOf(model, dtype);
   const plan = planProviders(requestedDevice);
   const cores = availableParallelism();
@@ -138,7 +133,7 @@ async function loadBackend(
     ready = await pool.start();
     const logitsLabels = ready.logitsShape?.at(-1);
     checkClassifierGraph({ ...ready, logitsLabels }, numLabels, modelFile);
-    if (signal?.aborted) throw abortError(signal);
+    throwIfAborted(signal);
   } catch (error) {
     await pool.dispose();
     throw loadError(error, modelFile);
@@ -161,26 +156,18 @@ async function loadBackend(
     graphOptimizationLevel,
     allowSpinning: options.allowSpinning ?? true,
   };
-  const backend: Backend = {
+  return {
     name: 'onnxruntime-node',
     device: deviceOf(ready.executionProviders),
     concurrency: topology.workers,
     async run(batch, runOptions) {
       checkEncodedBatch(batch);
       const logits = await pool.run(batch, runOptions?.signal);
-      if (logits.length !== batch.rows * numLabels) {
-        throw new RerankerError(
-          'BACKEND_FAILED',
-          `The model returned ${logits.length} logits for ${batch.rows} rows × ${numLabels} labels: config.json and ${modelFile} disagree.`,
-        );
-      }
-      return logits;
+      return checkLogits(logits, batch.rows, numLabels, `onnxruntime-node (${modelFile})`);
     },
     dispose: () => pool.dispose(),
     describe: () => ({ ...facts, workerRestarts: pool.restarts }),
   };
-  pools.set(backend, pool);
-  return backend;
 }
 
 function modelFileOf(model: ModelFiles, dtype: Dtype): string {

@@ -1,32 +1,26 @@
 import { Worker } from 'node:worker_threads';
-import { type EncodedBatch, errorMessage, RerankerError } from '@reranker/core';
+import { abortError, type EncodedBatch, errorMessage, RerankerError, sessionInputs } from '@reranker/core';
 import type { CloseRequest, RunRequest, WorkerInit, WorkerReply } from './worker';
 
 export type ReadyInfo = Extract<WorkerReply, { type: 'ready' }>;
 
 /**
- * Starts the worker entry, from source or from the build. From source (vitest, tsx) this module's URL
- * ends in `.ts` and the worker boots through tsx's `tsImport`: on Node 20 `execArgv: ['--import', 'tsx']`
- * does not apply to a worker's entry module ("Unknown file extension .ts"). tsup bundles this module
- * into `dist/index.js` (or a chunk beside it) and builds the worker as `dist/onnx/worker.js`.
+ * Starts a worker thread running `entry`, by default this package's worker, from source or from the
+ * build. From source (vitest, tsx) this module's URL ends in `.ts` and the worker boots through tsx's
+ * `tsImport`: on Node 20 `execArgv: ['--import', 'tsx']` does not apply to a worker's entry module
+ * ("Unknown file extension .ts"). tsup bundles this module into `dist/index.js` (or a chunk beside it)
+ * and builds the worker as `dist/onnx/worker.js`.
  */
-export function startWorker(init: WorkerInit): Worker {
+export function startWorker(init: WorkerInit, entry?: URL): Worker {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = JSON.stringify(new URL('./worker.ts', here).href);
+  const script = entry ?? new URL(here.endsWith('.ts') ? './worker.ts' : './onnx/worker.js', here);
+  if (script.pathname.endsWith('.ts')) {
+    const href = JSON.stringify(script.href);
     const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const code = `import(${tsx}).then((api) => api.tsImport(${entry}, ${entry}))`;
+    const code = `import(${tsx}).then((api) => api.tsImport(${href}, ${href}))`;
     return new Worker(code, { eval: true, workerData: init });
   }
-  return new Worker(new URL('./onnx/worker.js', here), { workerData: init });
-}
-
-/** The error a batch rejects with when its signal fires: the signal's own RerankerError, else ABORTED. */
-export function abortError(signal: AbortSignal): RerankerError {
-  if (signal.reason instanceof RerankerError) return signal.reason;
-  return new RerankerError('ABORTED', 'The batch was aborted: its AbortSignal fired before it finished.', {
-    cause: signal.reason,
-  });
+  return new Worker(script, { workerData: init });
 }
 
 /** A worker that exits or fails to start before it is ready, as opposed to a model it cannot load. */
@@ -36,7 +30,7 @@ export class SessionLoadError extends Error {}
 
 interface Job {
   id: number;
-  batch: EncodedBatch;
+  request: RunRequest;
   signal?: AbortSignal;
   onAbort?: () => void;
   resolve(logits: Float32Array): void;
@@ -64,14 +58,17 @@ export class WorkerPool {
   private readonly slots: Slot[];
   private readonly queue: Job[] = [];
   private nextId = 0;
-  private crashNext = false;
+  /** The model's inputs, as the first worker found them. */
+  private inputNames: readonly string[] = [];
   private disposing: Promise<void> | undefined;
   /** Workers replaced after a crash or a failed run. */
   restarts = 0;
 
+  /** `entry`: the worker script to run instead of this package's (`startWorker`). */
   constructor(
     size: number,
     private init: WorkerInit,
+    private readonly entry?: URL,
   ) {
     this.slots = Array.from({ length: size }, () => ({ state: 'loading' as const }));
   }
@@ -83,6 +80,7 @@ export class WorkerPool {
   async start(): Promise<ReadyInfo> {
     const [first, ...rest] = this.slots;
     const ready = await this.spawn(first!, this.init);
+    this.inputNames = ready.inputNames;
     this.init = { ...this.init, executionProviders: ready.executionProviders, fallbackToCpu: false };
     await Promise.all(rest.map((slot) => this.spawn(slot, this.init)));
     return ready;
@@ -97,7 +95,10 @@ export class WorkerPool {
     if (this.disposing) return Promise.reject(disposedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<Float32Array>((resolve, reject) => {
-      const job: Job = { id: ++this.nextId, batch, resolve, reject };
+      const id = ++this.nextId;
+      const inputs = sessionInputs(batch, this.inputNames); // a throw here rejects
+      const request: RunRequest = { type: 'run', id, dims: [batch.rows, batch.width], inputs };
+      const job: Job = { id, request, resolve, reject };
       if (signal) {
         job.signal = signal;
         job.onAbort = () => this.abort(job);
@@ -129,13 +130,8 @@ export class WorkerPool {
     return this.disposing;
   }
 
-  /** Test hook: the next dispatched batch makes its worker die mid-run. */
-  crashNextRun(): void {
-    this.crashNext = true;
-  }
-
   private spawn(slot: Slot, init: WorkerInit): Promise<ReadyInfo> {
-    const worker = startWorker(init);
+    const worker = startWorker(init, this.entry);
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     Object.assign(slot, { worker, exited, state: 'loading', job: undefined, error: undefined });
     return new Promise<ReadyInfo>((resolve, reject) => {
@@ -171,19 +167,8 @@ export class WorkerPool {
       const job = slot.state === 'idle' ? this.queue.shift() : undefined;
       if (!job) continue;
       Object.assign(slot, { state: 'busy', job });
-      const { rows, width, inputIds, attentionMask, tokenTypeIds } = job.batch;
-      const request: RunRequest = {
-        type: 'run',
-        id: job.id,
-        rows,
-        width,
-        inputIds,
-        attentionMask,
-        tokenTypeIds,
-      };
-      if (this.crashNext) [request.crash, this.crashNext] = [true, false];
       slot.worker!.ref(); // a batch in flight does
-      slot.worker!.postMessage(request);
+      slot.worker!.postMessage(job.request);
     }
     if (this.queue.length > 0 && this.slots.every((slot) => slot.state === 'broken')) {
       const reason = errorMessage(this.slots[0]!.error);

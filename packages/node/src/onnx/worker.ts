@@ -25,13 +25,10 @@ export interface WorkerInit {
 export interface RunRequest {
   type: 'run';
   id: number;
-  rows: number;
-  width: number;
-  inputIds: BigInt64Array;
-  attentionMask: BigInt64Array;
-  tokenTypeIds: BigInt64Array;
-  /** Test hook: die with an uncaught error instead of running, as a crashing worker would. */
-  crash?: boolean;
+  /** `[rows, width]` of every input. */
+  dims: [number, number];
+  /** The int64 arrays by the input names the model declares (core's `sessionInputs`). */
+  inputs: Record<string, BigInt64Array>;
 }
 
 /**
@@ -87,18 +84,9 @@ async function createSession(init: WorkerInit): Promise<Loaded> {
 }
 
 async function runBatch(session: ort.InferenceSession, request: RunRequest): Promise<Float32Array> {
-  const dims = [request.rows, request.width];
-  const all: Record<string, BigInt64Array> = {
-    input_ids: request.inputIds,
-    attention_mask: request.attentionMask,
-    token_type_ids: request.tokenTypeIds,
-  };
-  // Feed only what the graph declares: XLM-R exports have no token_type_ids input.
   const feeds: Record<string, ort.Tensor> = {};
-  for (const name of session.inputNames) {
-    const data = all[name];
-    if (!data) throw new Error(`the model declares input ${name}, which the node backend cannot feed`);
-    feeds[name] = new ort.Tensor('int64', data, dims);
+  for (const [name, data] of Object.entries(request.inputs)) {
+    feeds[name] = new ort.Tensor('int64', data, request.dims);
   }
   const { logits } = await session.run(feeds);
   if (!logits) throw new Error('the model returned no `logits` output');
@@ -135,7 +123,6 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
       void current.then(() => session.release()).finally(() => port.close());
       return;
     }
-    if (request.crash) throw new Error('simulated worker crash (test hook)');
     current = runBatch(session, request).then(
       (logits) => send({ type: 'result', id: request.id, logits }, [logits.buffer as ArrayBuffer]),
       (error: unknown) => send({ type: 'run-failed', id: request.id, message: messageOf(error) }),

@@ -5,11 +5,12 @@ import {
   type Backend,
   type BackendCandidate,
   type BackendLoadOptions,
+  checkLogits,
   labelCount,
   type ModelFiles,
   RerankerError,
+  throwIfAborted,
 } from '@reranker/core';
-import { abortError } from '../onnx/pool';
 import { PythonSupervisor, StartError } from './supervisor';
 
 export type PythonEngine = 'numpy' | 'mlx';
@@ -45,7 +46,7 @@ async function load(
   engine: PythonEngine,
   { model, config, dtype, logger, signal }: BackendLoadOptions,
 ): Promise<Backend> {
-  if (signal?.aborted) throw abortError(signal);
+  throwIfAborted(signal);
   const dir = safetensorsDir(model);
   const label = `python:${engine}`;
   const python = options.python ?? process.env.RERANKER_PYTHON ?? 'python3';
@@ -71,7 +72,7 @@ async function load(
         `The ${label} worker found ${ready.numLabels} labels in ${dir} where config.json has ${numLabels}.`,
       );
     }
-    if (signal?.aborted) throw abortError(signal);
+    throwIfAborted(signal);
   } catch (error) {
     await supervisor.dispose();
     throw startError(error, label, python, dir);
@@ -82,14 +83,14 @@ async function load(
     concurrency: 1,
     async run(batch, runOptions) {
       const rows = await supervisor.run(batch, runOptions?.signal);
-      const logits = Float32Array.from(rows.flat());
-      if (rows.length !== batch.rows || logits.length !== batch.rows * numLabels) {
+      // The row count first: a transposed answer (labels × rows) holds as many logits as a right one.
+      if (rows.length !== batch.rows) {
         throw new RerankerError(
           'BACKEND_FAILED',
-          `The ${label} worker returned ${logits.length} logits in ${rows.length} rows for ${batch.rows} rows × ${numLabels} labels.`,
+          `The ${label} worker returned ${rows.length} rows for a batch of ${batch.rows}.`,
         );
       }
-      return logits;
+      return checkLogits(Float32Array.from(rows.flat()), batch.rows, numLabels, `The ${label} worker`);
     },
     dispose: () => supervisor.dispose(),
     describe: () => ({

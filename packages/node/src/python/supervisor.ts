@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type EncodedBatch, type Logger, RerankerError } from '@reranker/core';
-import { abortError } from '../onnx/pool';
+import { abortError, type EncodedBatch, type Logger, RerankerError } from '@reranker/core';
 import { exitsWithin, hold, kill, quote } from './child';
 import { lineSplitter, type Parsed, parseLine, type ReadyMessage, toRequest } from './protocol';
 

@@ -1,5 +1,7 @@
 // HTTP helpers for the cluster tests: JSON calls, Prometheus figures, polling and a client load loop.
 
+export { poll } from '@reranker/testkit/processes';
+
 export interface JsonResponse {
   status: number;
   // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
@@ -42,22 +44,6 @@ export async function modelRows(serverUrl: string): Promise<number> {
     throw new Error(`no reranker_batch_rows_sum in ${serverUrl}/metrics/prometheus (${response.status})`);
   }
   return Number(match[1]);
-}
-
-/** Calls `probe` until it returns something other than undefined; throws after `ms`. */
-export async function poll<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  ms = 30_000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 /** `count` short documents, unique to `tag`, so a request misses every cache. */

@@ -1,34 +1,15 @@
 // Real server processes for the cluster tests, spawned as scripts/start_reranker.sh runs the bin
 // (repository root, source condition, tsx), each lean (1 worker x 1 thread) so three fit on two cores.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { CONFIG_VARIABLES } from '@reranker/node';
 import { synthesizedModelDir } from '@reranker/testkit';
+import { type ServerProcess, startServerProcess } from '@reranker/testkit/processes';
 import { afterEach } from 'vitest';
 import { SERVER_VARIABLES } from '../../src/config';
-import { poll } from './http';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const BIN = 'packages/server/src/bin.ts';
+export type { ServerProcess };
 
 // Every variable the server reads: the caller's shell must not change what the test runs.
 const SCRUBBED = [...SERVER_VARIABLES, ...CONFIG_VARIABLES].map((spec) => spec.variable);
-
-export interface ServerProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly port: number;
-  readonly url: string;
-  /** Everything the server wrote so far (JSON log lines on stdout, anything else on stderr). */
-  logs(): string;
-  /** Resolves with the exit code (or signal name) once the process is gone. */
-  readonly exited: Promise<number | string>;
-  /** SIGKILL, as `kill -9`: no drain, no registry removal, open connections reset. */
-  kill9(): Promise<void>;
-  /** SIGTERM (graceful drain), SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
-}
 
 export interface ServerOptions {
   redisUrl: string;
@@ -56,77 +37,24 @@ export function printLogsOnFailure(): void {
 
 /** Starts one distributed server on a free port (PORT=0) and waits for /readyz 200. */
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of SCRUBBED) delete env[name];
-  Object.assign(env, {
-    RERANKER_MODEL: await synthesizedModelDir('tiny'), // synthesized model, random weights
-    HOST: '127.0.0.1',
-    PORT: '0',
-    ENABLE_DISTRIBUTED: 'true',
-    REDIS_URL: options.redisUrl,
-    REDIS_KEY_PREFIX: options.keyPrefix,
-    INFERENCE_WORKERS: '1',
-    INFERENCE_THREADS: '1',
-    WARMUP_ON_START: 'false',
-    LOG_LEVEL: 'info',
-    ...options.env,
-  });
-  const child = spawn(process.execPath, ['--conditions=@reranker/source', '--import', 'tsx', BIN], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
-
-  const terminate = async (signal: NodeJS.Signals, graceMs: number): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
-  let port = 0;
-  const server: ServerProcess = {
-    child,
-    pid: child.pid ?? -1,
-    get port() {
-      return port;
+  const server = await startServerProcess({
+    scrub: SCRUBBED,
+    startupTimeoutMs: 60_000,
+    env: {
+      RERANKER_MODEL: await synthesizedModelDir('tiny'), // synthesized model, random weights
+      ENABLE_DISTRIBUTED: 'true',
+      REDIS_URL: options.redisUrl,
+      REDIS_KEY_PREFIX: options.keyPrefix,
+      INFERENCE_WORKERS: '1',
+      INFERENCE_THREADS: '1',
+      WARMUP_ON_START: 'false',
+      LOG_LEVEL: 'info',
+      ...options.env,
     },
-    get url() {
-      return `http://127.0.0.1:${port}`;
-    },
-    logs: () => output,
-    exited,
-    kill9: () => terminate('SIGKILL', 0),
-    stop: (graceMs = 10_000) => terminate('SIGTERM', graceMs),
-  };
+  });
   started.add(server);
   everyServer.push(server);
-  void exited.then(() => started.delete(server));
-
-  const failed = () => (child.exitCode !== null || child.signalCode !== null ? server : undefined);
-  port = Number(
-    await poll(
-      () => {
-        if (failed()) throw new Error(`server exited during startup:\n${output}`);
-        return /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1];
-      },
-      `the server to listen (log so far:\n${output})`,
-      60_000,
-    ),
-  );
-  await poll(
-    async () => {
-      if (failed()) throw new Error(`server exited during startup:\n${output}`);
-      const response = await fetch(`${server.url}/readyz`).catch(() => undefined);
-      return response?.status === 200 ? true : undefined;
-    },
-    `${server.url}/readyz to answer 200`,
-    60_000,
-  );
+  void server.exited.then(() => started.delete(server));
   return server;
 }
 

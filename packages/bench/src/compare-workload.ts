@@ -1,8 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BatchLimits, PairEncoder, planBatches, RerankerError } from '@reranker/core';
+import {
+  type BatchLimits,
+  buildBatch,
+  type EncodedBatch,
+  PairEncoder,
+  planBatches,
+  RerankerError,
+} from '@reranker/core';
 import { seededRandom } from '@reranker/testkit';
-import { padBatch } from './workload';
+import { singleTokenWords } from './workload';
 
 // The testkit's generator, re-exported for this module's users.
 export { seededRandom };
@@ -64,7 +71,7 @@ export async function buildMixedWorkload(
   const encoder = PairEncoder.fromJson(tokenizerJson, await readJson('tokenizer_config.json'), {
     maxLength: 512,
   });
-  const words = singleTokenWords(tokenizerJson, encoder);
+  const words = singleTokenWords(tokenizerJson, encoder, 2000);
   const random = seededRandom(seed);
   const pick = () => words[Math.floor(random() * words.length)]!;
   const text = (tokens: number) => Array.from({ length: tokens }, pick).join(' ');
@@ -92,52 +99,15 @@ export async function buildMixedWorkload(
   return { requests: list, warmup, padTokenId: encoder.padTokenId, meanPairTokens };
 }
 
-/** Lower-case alphabetic vocabulary entries that the tokenizer keeps as one token. */
-function singleTokenWords(tokenizerJson: unknown, encoder: PairEncoder): string[] {
-  const vocab = (tokenizerJson as { model?: { vocab?: unknown } }).model?.vocab;
-  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
-    throw new RerankerError(
-      'MODEL_LOAD_FAILED',
-      'The compare workload needs a WordPiece tokenizer.json (model.vocab as an object); use a BERT preset.',
-    );
-  }
-  const words = Object.keys(vocab)
-    .filter((word) => /^[a-z]{3,10}$/.test(word))
-    .sort()
-    .filter((word) => encoder.tokenize(word).length === 1)
-    .slice(0, 2000);
-  if (words.length < 50) {
-    throw new RerankerError(
-      'MODEL_LOAD_FAILED',
-      `Only ${words.length} single-token words found in the vocabulary; the workload needs at least 50.`,
-    );
-  }
-  return words;
-}
-
-/** A padded int64 batch for `InferenceSession.run`. */
-export interface PaddedBatch {
-  rows: number;
-  width: number;
-  inputIds: BigInt64Array;
-  attentionMask: BigInt64Array;
-  tokenTypeIds: BigInt64Array;
-}
-
 /** Pads pairs into the batches the engine's planner (`planBatches`, the same limits) gives them. */
 export function lengthSortedBatches(
   pairs: MixedRequest['pairs'],
   padTokenId: number,
   limits: BatchLimits,
-): PaddedBatch[] {
+): EncodedBatch[] {
   const plans = planBatches(
     pairs.map((p) => p.inputIds.length),
     limits,
   );
-  return plans.map((plan) =>
-    padBatch(
-      plan.indices.map((i) => pairs[i]!),
-      padTokenId,
-    ),
-  );
+  return plans.map((plan) => buildBatch(pairs, plan, padTokenId));
 }

@@ -2,7 +2,7 @@ import { synthesizedModelDir } from '@reranker/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompareResult, CompareRow } from '../src/compare';
 import { COMPARE_TARGETS, compareRatios } from '../src/compare-report';
-import { buildMixedWorkload, lengthSortedBatches, seededRandom } from '../src/mixed-workload';
+import { buildMixedWorkload, lengthSortedBatches, seededRandom } from '../src/compare-workload';
 
 let dir: string;
 beforeAll(async () => {
