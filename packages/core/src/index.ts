@@ -9,7 +9,7 @@ export {
   resolveBackend,
 } from './backend';
 export { type BatchLimits, type BatchPlan, planBatches } from './batching';
-export type { CacheDriver, CachedLogits } from './cache/contract';
+export type { CacheClaims, CacheDriver, CachedLogits } from './cache/contract';
 export { type PairKeyContext, pairKeys, pairNamespace } from './cache/keys';
 export { createMemoryCache, type MemoryCacheOptions } from './cache/memory';
 export { ConcurrencyController, type ConcurrencyOptions, type ControllerStats } from './concurrency';

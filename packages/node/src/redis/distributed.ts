@@ -1,6 +1,6 @@
-import { type CacheDriver, createMemoryCache, type Logger } from '@reranker/core';
+import { createMemoryCache, type Logger } from '@reranker/core';
 import type { RerankerConfig } from '../config';
-import { createRedisCache } from './redis-cache';
+import { createRedisCache, type StoreDriver } from './redis-cache';
 import { registerDistributed } from './status';
 import { createTieredCache } from './tiered-cache';
 
@@ -16,7 +16,7 @@ type DistributedConfig = Pick<
 export function distributedCache(
   config: DistributedConfig,
   logger: Logger,
-): { cache: Required<CacheDriver>; register(reranker: object): void } {
+): { cache: StoreDriver; register(reranker: object): void } {
   const redis = createRedisCache({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
