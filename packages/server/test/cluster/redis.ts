@@ -30,6 +30,11 @@ function redisCli(port: number, args: string[]): Promise<string> {
   });
 }
 
+/** How many keys match `pattern` (a Redis glob), e.g. the claims under a prefix. */
+export async function countKeys(port: number, pattern: string): Promise<number> {
+  return (await redisCli(port, ['--scan', '--pattern', pattern])).split('\n').filter(Boolean).length;
+}
+
 /** Deletes every key under `prefix` (cache entries, claims, registry entries). */
 export async function clearPrefix(port: number, prefix: string): Promise<void> {
   const keys = (await redisCli(port, ['--scan', '--pattern', `${prefix}*`])).split('\n').filter(Boolean);
