@@ -123,6 +123,24 @@ describe('redis cache driver', () => {
     }
   });
 
+  it('deduplication: a pair written since the read is not claimed again but read by the wait', async () => {
+    const shared = prefix();
+    const first = createRedisCache({ url: URL, keyPrefix: shared, dedupe: true });
+    const late = createRedisCache({ url: URL, keyPrefix: shared, dedupe: true });
+    try {
+      expect(await late.getMany(['k'])).toEqual([undefined]);
+      // Between the late server's read and its claim, the first server writes the pair and releases it.
+      expect(await first.claim!(['k'])).toEqual([true]);
+      await first.setMany([['k', [0.5]]]);
+      await first.release!(['k']);
+      expect(await late.claim!(['k'])).toEqual([false]);
+      expect(await admin.exists(`${shared}~claim:k`)).toBe(0);
+      expect(await late.wait!(['k'])).toEqual([[0.5]]);
+    } finally {
+      await Promise.all([first.dispose(), late.dispose()]);
+    }
+  });
+
   it('deduplication: a claim whose owner never writes nor releases is waited out after waitMs', async () => {
     const shared = prefix();
     const dead = createRedisCache({ url: URL, keyPrefix: shared, dedupe: true });

@@ -12,7 +12,8 @@ export interface CacheClaims {
   /**
    * Claims each key for this driver instance: `true` where the claim is this instance's (new, or
    * already held by it: two requests of one process never wait for each other), `false` where another
-   * holder claimed the key first and will write it.
+   * holder claimed the key first and will write it, or where the value arrived since the caller's read
+   * (a driver may check, closing that race); the caller then `wait`s for it.
    */
   claim(keys: readonly string[]): Promise<boolean[]>;
   /**

@@ -23,6 +23,22 @@ export interface ClaimKeys {
   claim(key: string): string;
 }
 
+// Per pair (KEYS: value, claim, value, claim, …): 2 when its value is already there (written after this
+// server's read: nothing to claim, the wait reads it), else SET claim NX PX GET: 0 when the claim is
+// this driver's (new or already its own), 1 when another holder's. One script, so a holder cannot
+// write and release between the check and the claim, and two servers' claims never interleave (else
+// each could wait on pairs the other claimed).
+const CLAIM = `local replies = {}
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    replies[#replies + 1] = 2
+  else
+    local owner = redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2], 'NX', 'GET')
+    replies[#replies + 1] = (owner == false or owner == ARGV[1]) and 0 or 1
+  end
+end
+return replies`;
+
 // Deletes each claim only while it still holds this driver's token: a claim that expired and was taken
 // by another server stays theirs. A script, because GET then DEL from the client could interleave.
 const RELEASE = `for i, key in ipairs(KEYS) do
@@ -31,11 +47,10 @@ end
 return 0`;
 
 /**
- * Cross-server claims on missing pairs (`CacheClaims` of core). A claim is `SET claim token NX PX GET`
- * (all of a request's claims in one MULTI/EXEC round trip): a pair nobody claimed, or that this driver
- * claimed (core shares in-flight pairs inside a process), is the caller's; a pair another server
- * claimed is polled for until its value appears, its claim ends, `waitMs` runs out or the caller's
- * signal aborts.
+ * Cross-server claims on missing pairs (`CacheClaims` of core), all of a request's in one script (one
+ * round trip): a pair nobody claimed, or that this driver claimed (core shares in-flight pairs inside a
+ * process), is the caller's; a pair another server claimed, or wrote since the caller read, is polled
+ * for until its value appears, its claim ends, `waitMs` runs out or the caller's signal aborts.
  */
 export function createClaims(
   client: Redis,
@@ -53,16 +68,11 @@ export function createClaims(
   return {
     async claim(missing) {
       if (missing.length === 0) return [];
-      // One transaction, not a pipeline: two servers' claims on shared pairs never interleave, so the
-      // first claims them all and the other only waits (interleaved claims let each wait on the other).
-      const transaction = client.multi();
-      for (const key of missing) transaction.set(keys.claim(key), token, 'PX', lockTtlMs, 'NX', 'GET');
-      const replies = (await call(() => transaction.exec())) ?? [];
-      return missing.map((_, index) => {
-        const [error, owner] = replies[index] ?? [null, null];
-        if (error) throw error;
-        return owner === null || owner === token;
-      });
+      const pairs = missing.flatMap((key) => [keys.value(key), keys.claim(key)]);
+      const replies = (await call(() =>
+        client.eval(CLAIM, pairs.length, ...pairs, token, lockTtlMs),
+      )) as number[];
+      return missing.map((_, index) => replies[index] === 0);
     },
 
     async wait(claimed, signal) {
