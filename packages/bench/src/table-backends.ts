@@ -69,7 +69,7 @@ export async function unavailableReason(backend: TableBackend): Promise<string |
     const info = await reranker.info();
     if (backend === 'mlx') {
       if (info.backend.startsWith('python:mlx')) return undefined;
-      // "MLX not available, falling back to onnxruntime (<reason>)"
+      // "MLX not available, falling back to onnxruntime-node (<reason>)"
       const warning = logger.warnings.find((w) => w.startsWith('MLX not available'));
       return warning?.match(/\((.*)\)$/)?.[1] ?? warning ?? `MLX was not selected (${info.backend} was)`;
     }

@@ -18,7 +18,7 @@ export {
   planBatches,
   type TokenizedPair,
 } from './batching';
-export type { CacheDriver, CachedLogits } from './cache/contract';
+export type { CacheClaims, CacheDriver, CachedLogits } from './cache/contract';
 export { type PairKeyContext, pairKeys, pairNamespace } from './cache/keys';
 export { createMemoryCache, type MemoryCacheOptions } from './cache/memory';
 export { ConcurrencyController, type ConcurrencyOptions, type ControllerStats } from './concurrency';

@@ -25,6 +25,15 @@ interface Job {
   key: string;
 }
 
+/** One call to `logits`: its pairs, their keys, and what is known so far. */
+interface Request {
+  queries: readonly string[];
+  documents: readonly string[];
+  keys: readonly string[];
+  results: (CachedLogits | undefined)[];
+  usage: ScoringUsage;
+}
+
 /**
  * Turns (query, document) pairs into logits: per-pair cache lookups, sharing of identical pairs that
  * are already being computed (by this request or another), length-sorted batching on the backend, and
@@ -45,41 +54,83 @@ export class PairScorer {
     const cache = options.useCache ? this.deps.cache : undefined;
     // Without a cache the keys only match identical in-flight pairs: a cheap exact key beats hashing.
     const keys = cache ? await this.keysFor(queries, documents) : localKeys(queries, documents);
-    const results: (CachedLogits | undefined)[] = new Array(keys.length);
-    if (cache) {
-      const cached = await cache.getMany(keys);
-      let hits = 0;
-      cached.forEach((value, i) => {
-        if (value) {
-          results[i] = value;
-          hits++;
-        }
-      });
+    const request: Request = { queries, documents, keys, results: new Array(keys.length), usage };
+    const { signal } = options;
+    if (!cache) {
+      await this.computeAt(request, [...keys.keys()], signal);
+      return { logits: request.results as CachedLogits[], usage };
+    }
+
+    await this.throughCache(request, cache, signal);
+    return { logits: request.results as CachedLogits[], usage };
+  }
+
+  /**
+   * Fills `request.results` with the cache's hits, then claims the misses: the pairs this caller holds
+   * are computed while those another server claimed are awaited (with the request's signal), and what
+   * was computed is written, then released.
+   */
+  private async throughCache(request: Request, cache: PairCache, signal?: AbortSignal): Promise<void> {
+    const { keys, results } = request;
+    (await cache.getMany(keys)).forEach((value, i) => {
+      if (value) results[i] = value;
+    });
+    const missing = [...keys.keys()].filter((i) => results[i] === undefined);
+    const missingKeys = [...new Set(missing.map((i) => keys[i]!))];
+    const owned = await cache.claim(missingKeys);
+    const claimed = missingKeys.filter((_, i) => owned[i]);
+    const theirs = missingKeys.filter((_, i) => !owned[i]);
+    const awaited = new Set(theirs);
+    // Ends the wait with the request, and also when computing our own pairs fails first.
+    const waitEnd = follow(signal);
+    let released = false;
+    try {
+      const mine = missing.filter((i) => !awaited.has(keys[i]!));
+      const [, waited] = await Promise.all([
+        this.computeAt(request, mine, signal),
+        theirs.length > 0 ? cache.wait(theirs, waitEnd.signal) : [],
+      ]);
+      const arrived = new Map(theirs.map((key, i) => [key, waited[i]]));
+      for (const i of missing) if (awaited.has(keys[i]!)) results[i] = arrived.get(keys[i]!);
+      // Pairs whose claim ended without a value (failed, expired, waited out) are computed here.
+      const leftovers = missing.filter((i) => results[i] === undefined);
+      const hits = keys.length - mine.length - leftovers.length;
       this.deps.metrics.recordCache(hits, keys.length - hits);
-      usage.cachedPairs = hits;
-    }
+      request.usage.cachedPairs = hits;
+      await this.computeAt(request, leftovers, signal);
 
-    const pending = keys.map((_, i) => i).filter((i) => results[i] === undefined);
-    const jobs = pending.map((i) => ({ query: queries[i]!, document: documents[i]!, key: keys[i]! }));
-    // A pair borrowed from another request that then fails (its caller aborted, say) is computed here.
-    const retry = await this.settle(jobs, results, pending, options.signal, true, usage);
-    if (retry.length > 0) {
-      const again = retry.map((i) => pending[i]!);
-      await this.settle(
-        retry.map((i) => jobs[i]!),
-        results,
-        again,
-        options.signal,
-        false,
-        usage,
-      );
-    }
-
-    if (cache) {
-      const fresh = pending.map((i) => [keys[i]!, results[i]!] as const);
+      const fresh = [...mine, ...leftovers].map((i) => [keys[i]!, results[i]!] as const);
       if (fresh.length > 0) await cache.setMany(fresh);
+      // After the write, so a server waiting for these pairs finds them rather than a vanished claim.
+      await cache.release(claimed);
+      released = true;
+    } finally {
+      waitEnd.abort();
+      // A failed or aborted request lets the others compute its pairs now, not when the claims expire.
+      if (!released) void cache.release(claimed);
     }
-    return { logits: results as CachedLogits[], usage };
+  }
+
+  /** Computes (or borrows) the pairs at `positions`, retrying once without borrowing what failed elsewhere. */
+  private async computeAt(
+    request: Request,
+    positions: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (positions.length === 0) return;
+    const { queries, documents, keys, results, usage } = request;
+    const jobs = positions.map((i) => ({ query: queries[i]!, document: documents[i]!, key: keys[i]! }));
+    // A pair borrowed from another request that then fails (its caller aborted, say) is computed here.
+    const retry = await this.settle(jobs, results, positions, signal, true, usage);
+    if (retry.length === 0) return;
+    await this.settle(
+      retry.map((i) => jobs[i]!),
+      results,
+      retry.map((i) => positions[i]!),
+      signal,
+      false,
+      usage,
+    );
   }
 
   /** Computes or borrows each job; returns the positions (in `jobs`) whose borrowed result failed. */
@@ -184,4 +235,17 @@ export class PairScorer {
 /** Exact in-process keys (query length-prefixed, so ("ab", "c") and ("a", "bc") differ). */
 function localKeys(queries: readonly string[], documents: readonly string[]): string[] {
   return queries.map((query, i) => `local:${query.length}:${query}${documents[i]}`);
+}
+
+/** A controller that aborts when `signal` does, or when aborted itself (which also drops the listener). */
+function follow(signal: AbortSignal | undefined): AbortController {
+  const controller = new AbortController();
+  if (!signal) return controller;
+  const forward = () => controller.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  controller.signal.addEventListener('abort', () => signal.removeEventListener('abort', forward), {
+    once: true,
+  });
+  return controller;
 }

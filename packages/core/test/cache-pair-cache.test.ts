@@ -210,3 +210,62 @@ describe('createPairCache', () => {
     expect(isRerankerError(error, 'INVALID_CONFIG')).toBe(true);
   });
 });
+
+describe('createPairCache claims', () => {
+  it("without the capability every pair is the caller's and nothing is awaited", async () => {
+    const cache = createPairCache(basicDriver().driver, { logger: spyLogger() });
+    expect(await cache.claim(['a', 'b'])).toEqual([true, true]);
+    expect(await cache.wait(['a'])).toEqual([undefined]);
+    await expect(cache.release(['a'])).resolves.toBeUndefined();
+    await expect(cache.wait(['a'], AbortSignal.abort())).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('refuses a driver with only part of the capability', () => {
+    const { driver } = basicDriver();
+    const partial = { ...driver, claim: async (keys: readonly string[]) => keys.map(() => true) };
+    expect(() => createPairCache(partial, { logger: spyLogger() })).toThrow(
+      /claim, wait and release go together/,
+    );
+  });
+
+  it('a failing or malformed capability means compute it here, warned once per streak', async () => {
+    const logger = spyLogger();
+    const { driver } = basicDriver();
+    const broken = {
+      ...driver,
+      claim: vi.fn(async () => {
+        throw new Error('claims down');
+      }),
+      wait: vi.fn(async () => [[1], 'not logits', [Number.NaN]] as unknown as CachedLogits[]),
+      release: vi.fn(async () => {
+        throw new Error('claims down');
+      }),
+    };
+    const cache = createPairCache(broken, { logger });
+    expect(await cache.claim(['a', 'b'])).toEqual([true, true]);
+    expect(await cache.claim(['a'])).toEqual([true]);
+    expect(await cache.wait(['a', 'b', 'c'])).toEqual([[1], undefined, undefined]);
+    await expect(cache.release(['a'])).resolves.toBeUndefined();
+    const warnings = logger.warn.mock.calls.map((call) => String(call[1]));
+    expect(warnings.filter((w) => w.startsWith('cache claim failed'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.startsWith('cache release failed'))).toHaveLength(1);
+    expect(warnings.some((w) => w.includes('not arrays of finite numbers'))).toBe(true);
+  });
+
+  it('wait rejects as soon as the signal aborts, even when the driver ignores it', async () => {
+    const { driver } = basicDriver();
+    const stuck = {
+      ...driver,
+      claim: async (keys: readonly string[]) => keys.map(() => false),
+      wait: () => new Promise<(CachedLogits | undefined)[]>(() => {}),
+      release: async () => {},
+    };
+    const logger = spyLogger();
+    const cache = createPairCache(stuck, { logger });
+    const controller = new AbortController();
+    const waited = cache.wait(['a'], controller.signal);
+    setTimeout(() => controller.abort(), 20);
+    await expect(waited).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(logger.warn).not.toHaveBeenCalled();
+  });
+});

@@ -16,7 +16,7 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   env?: Record<string, string | undefined>;
   /** Where warnings and download progress go. @default warnings to the console */
   logger?: Logger;
-  /** Backends to try in order. @default [pythonBackend({ engine: 'mlx' }) when USE_MLX allows and MLX is installed, onnxNodeBackend({ device, workers, threadsPerWorker })] */
+  /** Backends to try in order. @default `defaultBackends(config, logger)`: the MLX worker when USE_MLX allows and MLX is installed, then onnxruntime-node (or the NumPy worker with `backend: 'numpy'`) */
   backends?: BackendCandidate[];
   /**
    * Pair cache driver, or false to disable.

@@ -5,6 +5,8 @@ export {
   DEVICE_PREFERENCES,
   type DevicePreference,
   defaultCacheDir,
+  ENGINE_CHOICES,
+  type EngineChoice,
   loadConfig,
   type RerankerConfig,
   TRUNCATIONS,
@@ -22,6 +24,7 @@ export {
   type PythonEngine,
   pythonBackend,
 } from './python/backend';
+export { defaultBackends, type Platform } from './python/selection';
 export type { DistributedHealth } from './redis/circuit';
 export {
   aggregateCluster,

@@ -6,6 +6,7 @@ it('@reranker/node exports exactly its public API', () => {
   expect(Object.keys(node).sort()).toEqual([
     'CONFIG_VARIABLES',
     'DEVICE_PREFERENCES',
+    'ENGINE_CHOICES',
     'LATENCY_BOUNDS_MS',
     'RequestTotals',
     'TRUNCATIONS',
@@ -15,6 +16,7 @@ it('@reranker/node exports exactly its public API', () => {
     'createReranker',
     'createServerRegistry',
     'createTieredCache',
+    'defaultBackends',
     'defaultCacheDir',
     'distributedStatus',
     'hubCacheFolder',

@@ -73,11 +73,25 @@ describe('default backends', () => {
     ]);
     expect(strict.warnings).toHaveLength(1);
     expect(strict.warnings[0]).toMatch(
-      /^MLX not available, falling back to onnxruntime \(.*No module named 'mlx'/,
+      /^MLX not available, falling back to onnxruntime-node \(.*No module named 'mlx'/,
     );
     const auto = recording();
     expect(await names({ RERANKER_PYTHON: withoutMlx }, MAC, auto)).toEqual(['onnxruntime-node']);
     expect(await names({ USE_MLX: 'auto' }, LINUX, auto)).toEqual(['onnxruntime-node']);
     expect(auto.warnings).toEqual([]);
+  });
+
+  it('RERANKER_BACKEND=numpy puts the NumPy worker where onnxruntime was, with no further fallback', async () => {
+    expect(await names({ RERANKER_BACKEND: 'numpy' }, LINUX)).toEqual(['python:numpy']);
+    expect(await names({ RERANKER_BACKEND: 'numpy', RERANKER_PYTHON: withMlx }, MAC)).toEqual([
+      'python:mlx',
+      'python:numpy',
+    ]);
+    const strict = recording();
+    expect(await names({ RERANKER_BACKEND: 'numpy', USE_MLX: 'true' }, LINUX, strict)).toEqual([
+      'python:numpy',
+    ]);
+    expect(strict.warnings).toHaveLength(1);
+    expect(strict.warnings[0]).toMatch(/^MLX not available, falling back to python:numpy \(MLX needs macOS/);
   });
 });

@@ -24,8 +24,24 @@ testCacheDriver('memory+redis', () =>
   createTieredCache(createMemoryCache(), createRedisCache({ url: URL, keyPrefix: prefix() })),
 );
 
-testCacheDriver('redis with deduplication', () =>
-  createRedisCache({ url: URL, keyPrefix: prefix(), dedupe: true }),
+// Claims need two holders on one store: `peer` opens a second driver on the factory's latest prefix.
+let latest = '';
+const deduplicating = (keyPrefix: string) => createRedisCache({ url: URL, keyPrefix, dedupe: true });
+testCacheDriver(
+  'redis with deduplication',
+  () => {
+    latest = prefix();
+    return deduplicating(latest);
+  },
+  { peer: () => deduplicating(latest) },
+);
+testCacheDriver(
+  'memory+redis with deduplication',
+  () => {
+    latest = prefix();
+    return createTieredCache(createMemoryCache(), deduplicating(latest));
+  },
+  { peer: () => createTieredCache(createMemoryCache(), deduplicating(latest)) },
 );
 
 describe('redis cache driver', () => {
@@ -78,40 +94,65 @@ describe('redis cache driver', () => {
     }
   });
 
-  it('deduplication: a pair claimed by another server is read when it arrives', async () => {
+  it('deduplication: reads never claim; a claimed pair is waited for and read when it arrives', async () => {
     const shared = prefix();
     const first = createRedisCache({ url: URL, keyPrefix: shared, dedupe: true });
     const second = createRedisCache({ url: URL, keyPrefix: shared, dedupe: { waitMs: 60_000, pollMs: 5 } });
     try {
-      // The first server claims the missing pair; a second read in the same process does not wait.
       expect(await first.getMany(['k'])).toEqual([undefined]);
-      expect(await first.getMany(['k'])).toEqual([undefined]);
+      expect(await admin.exists(`${shared}~claim:k`)).toBe(0);
+      // The first server claims the missing pair; a second claim in the same process is its own too.
+      expect(await first.claim!(['k'])).toEqual([true]);
+      expect(await first.claim!(['k'])).toEqual([true]);
+      expect(await second.claim!(['k'])).toEqual([false]);
       let answered = false;
-      const waiting = second.getMany(['k']).finally(() => {
+      const waiting = second.wait!(['k']).finally(() => {
         answered = true;
       });
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(answered).toBe(false);
       await first.setMany([['k', [0.25]]]);
       expect(await waiting).toEqual([[0.25]]);
-      // The claim went with the write, and claims are not entries.
-      expect(await admin.exists(`${shared}~claim:k`)).toBe(0);
+      // Claims are not entries, and release removes the claim.
+      expect(await admin.exists(`${shared}~claim:k`)).toBe(1);
       expect(await first.size()).toBe(1);
+      await first.release!(['k']);
+      expect(await admin.exists(`${shared}~claim:k`)).toBe(0);
     } finally {
       await Promise.all([first.dispose(), second.dispose()]);
     }
   });
 
-  it('deduplication: a claim whose owner never writes is taken over after waitMs', async () => {
+  it('deduplication: a pair written since the read is not claimed again but read by the wait', async () => {
+    const shared = prefix();
+    const first = createRedisCache({ url: URL, keyPrefix: shared, dedupe: true });
+    const late = createRedisCache({ url: URL, keyPrefix: shared, dedupe: true });
+    try {
+      expect(await late.getMany(['k'])).toEqual([undefined]);
+      // Between the late server's read and its claim, the first server writes the pair and releases it.
+      expect(await first.claim!(['k'])).toEqual([true]);
+      await first.setMany([['k', [0.5]]]);
+      await first.release!(['k']);
+      expect(await late.claim!(['k'])).toEqual([false]);
+      expect(await admin.exists(`${shared}~claim:k`)).toBe(0);
+      expect(await late.wait!(['k'])).toEqual([[0.5]]);
+    } finally {
+      await Promise.all([first.dispose(), late.dispose()]);
+    }
+  });
+
+  it('deduplication: a claim whose owner never writes nor releases is waited out after waitMs', async () => {
     const shared = prefix();
     const dead = createRedisCache({ url: URL, keyPrefix: shared, dedupe: true });
-    const survivor = createRedisCache({ url: URL, keyPrefix: shared, dedupe: { waitMs: 100, pollMs: 10 } });
+    const survivor = createRedisCache({ url: URL, keyPrefix: shared, dedupe: { waitMs: 300, pollMs: 10 } });
     try {
-      expect(await dead.getMany(['k'])).toEqual([undefined]);
+      expect(await dead.claim!(['k'])).toEqual([true]);
       await dead.dispose();
       expect(await admin.exists(`${shared}~claim:k`)).toBe(1);
       // The survivor waits its bound, then gets a miss: it computes the pair itself.
-      expect(await survivor.getMany(['k'])).toEqual([undefined]);
+      const started = Date.now();
+      expect(await survivor.wait!(['k'])).toEqual([undefined]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     } finally {
       await survivor.dispose();
     }

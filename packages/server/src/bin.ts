@@ -5,8 +5,8 @@ import {
   createGlobalLimits,
   createReranker,
   createServerRegistry,
+  defaultBackends,
   loadConfig,
-  onnxNodeBackend,
 } from '@reranker/node';
 import { createApp } from './app';
 import { parseCommandLine } from './cli';
@@ -37,17 +37,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const metrics = new ServerMetrics();
-  const reranker = createReranker({
-    env,
-    logger: engineLogger(logger),
-    backends: metrics.instrument([
-      onnxNodeBackend({
-        device: engine.device,
-        workers: engine.workers,
-        threadsPerWorker: engine.threadsPerWorker,
-      }),
-    ]),
-  });
+  // The library's own selection (USE_MLX, RERANKER_PYTHON, RERANKER_BACKEND), wrapped for the metrics.
+  const reranker = defaultBackends(engine, engineLogger(logger)).then((backends) =>
+    createReranker({ env, logger: engineLogger(logger), backends: metrics.instrument(backends) }),
+  );
   let port = config.port;
   // In distributed mode the server announces itself in Redis, for GET /cluster and the /health count.
   const registry = engine.distributed

@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_VARIABLES } from '@reranker/node';
-import { synthesizedModelDir } from '@reranker/testkit';
+import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SERVER_VARIABLES } from '../src/config';
 import { get, post } from './helpers';
@@ -15,11 +18,16 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
+// The engine variables the bin reads: the caller's shell must not change what a test runs.
+const SCRUBBED = CONFIG_VARIABLES.map((spec) => spec.variable);
+
 /** Runs the bin as the start script does (from the repo root, source condition, tsx). */
 function run(args: string[], env: Record<string, string> = {}) {
+  const inherited = { ...process.env };
+  for (const name of SCRUBBED) delete inherited[name];
   const child = spawn(process.execPath, ['--conditions=@reranker/source', '--import', 'tsx', BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -103,4 +111,73 @@ describe('reranker-server bin', () => {
     // New connections are refused once draining began.
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
+
+  // USE_MLX=true on Linux must warn once and fall back; RERANKER_BACKEND=numpy makes the fallback the
+  // Python worker on NumPy, run by the RERANKER_PYTHON given (a wrapper that leaves a mark).
+  for (const via of ['environment', 'flags'] as const) {
+    it(`honours USE_MLX, RERANKER_PYTHON and RERANKER_BACKEND given as ${via}`, async () => {
+      const scratch = await mkdtemp(join(tmpdir(), 'reranker-bin-python-'));
+      try {
+        const mark = join(scratch, 'ran');
+        const python = join(scratch, 'python');
+        await writeFile(python, `#!/bin/sh\necho "$@" >> '${mark}'\nexec /usr/bin/python3 "$@"\n`);
+        await chmod(python, 0o755);
+        const model = await synthesizedModelDir('tiny');
+        const selection = { USE_MLX: 'true', RERANKER_PYTHON: python, RERANKER_BACKEND: 'numpy' };
+        const cli =
+          via === 'environment'
+            ? run(['--port', '0', '--model', model], { ...selection, ENABLE_PREDICTION_CACHE: 'false' })
+            : run(
+                [
+                  '--port',
+                  '0',
+                  '--model',
+                  model,
+                  '--use-mlx',
+                  'true',
+                  '--python',
+                  python,
+                  '--backend',
+                  'numpy',
+                ],
+                { ENABLE_PREDICTION_CACHE: 'false' },
+              );
+        const port = await until(
+          () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stdout())?.[1],
+          'listening',
+        );
+        const url = `http://127.0.0.1:${port}`;
+        await until(
+          async () => ((await get(`${url}/health`)).status === 200 ? true : undefined),
+          `/health 200 (log: ${cli.stdout()}${cli.stderr()})`,
+          60_000,
+        );
+
+        const warnings = cli
+          .stdout()
+          .split('\n')
+          .filter((line) => line.includes('MLX not available'));
+        expect(warnings).toHaveLength(1);
+        expect(JSON.parse(warnings[0]!)).toMatchObject({
+          level: 40,
+          msg: expect.stringMatching(/^MLX not available, falling back to python:numpy \(MLX needs macOS/),
+        });
+        expect((await get(`${url}/info`)).body).toMatchObject({ backend: 'python:numpy', device: 'cpu' });
+        expect((await get(`${url}/health`)).body.model.backend).toBe('python:numpy');
+        expect(await readFile(mark, 'utf8')).toContain('--engine numpy');
+
+        // The NumPy worker's scores are the reference model's.
+        const documents = ['Solar panels turn light into current.', 'Bananas are yellow.', 'Wind turbines.'];
+        const response = await post(`${url}/rerank`, { query: 'solar power', documents });
+        expect(response.status).toBe(200);
+        const scores = [...response.body.results]
+          .sort((a: { index: number }, b: { index: number }) => a.index - b.index)
+          .map((r: { score: number }) => r.score);
+        const expected = await referencePairScores(model, 'solar power', documents);
+        expect(maxAbsDiff(scores, expected)).toBeLessThan(1e-4);
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }, 90_000);
+  }
 });

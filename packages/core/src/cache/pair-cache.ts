@@ -1,3 +1,4 @@
+import { raceAbort, throwIfAborted } from '../abort';
 import { errorMessage, RerankerError } from '../errors';
 import type { Logger } from '../logger';
 import type { CacheDriver, CachedLogits } from './contract';
@@ -12,6 +13,18 @@ export interface PairCache {
   clear(): Promise<void>;
   /** Entries held, or `undefined` when the driver cannot tell (or failed to). */
   size(): Promise<number | undefined>;
+  /**
+   * The driver's `claim` (see `CacheClaims`): `true` where this caller computes the pair. Never throws:
+   * without the capability, or when it fails, every pair is the caller's.
+   */
+  claim(keys: readonly string[]): Promise<boolean[]>;
+  /**
+   * The driver's `wait`, values checked as `getMany` checks them; all misses without the capability or
+   * when it fails. Rejects (with the request's error) as soon as `signal` aborts, whatever the driver does.
+   */
+  wait(keys: readonly string[], signal?: AbortSignal): Promise<(CachedLogits | undefined)[]>;
+  /** The driver's `release`. Never throws; nothing to do without the capability. */
+  release(keys: readonly string[]): Promise<void>;
   /** Disposes the driver (once) and turns every later call into a miss or a no-op. Never throws. */
   dispose(): Promise<void>;
   readonly driverName: string;
@@ -24,7 +37,7 @@ export interface PairCacheOptions {
   ttlMs?: number;
 }
 
-type Operation = 'read' | 'write' | 'clear' | 'size' | 'dispose';
+type Operation = 'read' | 'write' | 'clear' | 'size' | 'dispose' | 'claim' | 'wait' | 'release';
 
 export function createPairCache(driver: CacheDriver, options: PairCacheOptions): PairCache {
   const { logger, ttlMs } = options;
@@ -36,6 +49,7 @@ export function createPairCache(driver: CacheDriver, options: PairCacheOptions):
     );
   }
   const name = driver.name;
+  const claims = hasClaims(driver);
   // Operations in a failure streak: a broken store is reported when it breaks and when it recovers,
   // not on every request in between.
   const failing = new Set<Operation>();
@@ -85,6 +99,28 @@ export function createPairCache(driver: CacheDriver, options: PairCacheOptions):
     if (rejected) throw rejected.reason;
   };
 
+  /** The values usable as logits, in the order of `keys`; anything else is a miss (logged when corrupt). */
+  const accept = (keys: readonly string[], raw: readonly unknown[]): (CachedLogits | undefined)[] => {
+    let corrupt = 0;
+    let sample: string | undefined;
+    const values = keys.map((key, index) => {
+      const value = raw[index];
+      // null is a common "missing" in stores; treat it as a plain miss.
+      if (value === undefined || value === null) return undefined;
+      if (isLogits(value)) return value;
+      corrupt += 1;
+      sample ??= key;
+      return undefined;
+    });
+    if (corrupt > 0) {
+      logger.warn(
+        { cache: name, corrupt, sampleKey: sample },
+        'cache returned values that are not arrays of finite numbers; treated as misses and recomputed',
+      );
+    }
+    return values;
+  };
+
   return {
     driverName: name,
 
@@ -94,24 +130,7 @@ export function createPairCache(driver: CacheDriver, options: PairCacheOptions):
       const { values: raw, ok, error } = await readRaw(keys);
       if (ok) succeeded('read');
       else failed('read', error);
-      let corrupt = 0;
-      let sample: string | undefined;
-      const values = keys.map((key, index) => {
-        const value = raw[index];
-        // null is a common "missing" in stores; treat it as a plain miss.
-        if (value === undefined || value === null) return undefined;
-        if (isLogits(value)) return value;
-        corrupt += 1;
-        sample ??= key;
-        return undefined;
-      });
-      if (corrupt > 0) {
-        logger.warn(
-          { cache: name, corrupt, sampleKey: sample },
-          'cache returned values that are not arrays of finite numbers; treated as misses and recomputed',
-        );
-      }
-      return values;
+      return accept(keys, raw);
     },
 
     async setMany(entries) {
@@ -153,6 +172,55 @@ export function createPairCache(driver: CacheDriver, options: PairCacheOptions):
       }
     },
 
+    async claim(keys) {
+      if (!claims || disposing || keys.length === 0) return keys.map(() => true);
+      try {
+        const owned: unknown = await call(() => driver.claim!(keys));
+        if (!Array.isArray(owned) || owned.length !== keys.length) {
+          throw new Error(`claim returned ${describe(owned)} for ${keys.length} keys`);
+        }
+        succeeded('claim');
+        return owned.map((mine) => mine !== false);
+      } catch (error) {
+        failed('claim', error);
+        return keys.map(() => true);
+      }
+    },
+
+    async wait(keys, signal) {
+      throwIfAborted(signal);
+      if (!claims || disposing || keys.length === 0) return keys.map(() => undefined);
+      // Raced here too, so a driver that ignores the signal still cannot hold a request that has ended.
+      const waited = await raceAbort(
+        call(() => driver.wait!(keys, signal)).then(
+          (values: unknown) => {
+            if (Array.isArray(values) && values.length === keys.length) {
+              succeeded('wait');
+              return values;
+            }
+            failed('wait', `wait returned ${describe(values)} for ${keys.length} keys`);
+            return [];
+          },
+          (error: unknown) => {
+            if (!signal?.aborted) failed('wait', error);
+            return [];
+          },
+        ),
+        signal,
+      );
+      return accept(keys, waited);
+    },
+
+    async release(keys) {
+      if (!claims || disposing || keys.length === 0) return;
+      try {
+        await call(() => driver.release!(keys));
+        succeeded('release');
+      } catch (error) {
+        failed('release', error);
+      }
+    },
+
     dispose() {
       disposing ??= (async () => {
         try {
@@ -182,4 +250,15 @@ async function call<T>(method: () => Promise<T> | T): Promise<T> {
 
 function describe(value: unknown): string {
   return Array.isArray(value) ? `an array of ${value.length}` : typeof value;
+}
+
+/** Whether the driver has the claims capability (a part of it is a mistake worth stopping on). */
+function hasClaims(driver: CacheDriver): boolean {
+  const present = [driver.claim, driver.wait, driver.release].filter((m) => typeof m === 'function').length;
+  if (present === 0 || present === 3) return present === 3;
+  throw new RerankerError(
+    'INVALID_CONFIG',
+    `Cache driver "${driver.name}" has only part of the claims capability: claim, wait and release go together.`,
+    { details: { field: 'cache' } },
+  );
 }

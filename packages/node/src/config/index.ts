@@ -3,6 +3,8 @@ export { type ConfigIssue, loadConfig } from './load';
 export {
   DEVICE_PREFERENCES,
   type DevicePreference,
+  ENGINE_CHOICES,
+  type EngineChoice,
   type RerankerConfig,
   TRUNCATIONS,
   type Truncation,

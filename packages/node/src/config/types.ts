@@ -14,6 +14,10 @@ export const DEVICE_PREFERENCES = [
   'cpu',
 ] as const satisfies readonly DevicePreference[];
 
+/** The engine that runs the model when MLX does not: onnxruntime-node, or the Python worker on NumPy (CPU). */
+export type EngineChoice = 'onnx' | 'numpy';
+export const ENGINE_CHOICES = ['onnx', 'numpy'] as const satisfies readonly EngineChoice[];
+
 /** The service's settings, read from environment variables by `loadConfig` (see `CONFIG_VARIABLES`). */
 export interface RerankerConfig {
   /** Hub id (`owner/name`) or a folder path. @default 'Xenova/ms-marco-MiniLM-L-6-v2' */
@@ -34,8 +38,10 @@ export interface RerankerConfig {
   device: DevicePreference;
   /** Use MLX on Apple silicon: `auto` uses it when available. @default 'auto' */
   useMlx: boolean | 'auto';
-  /** Python interpreter of the MLX worker (`RERANKER_PYTHON`). @default 'python3' */
+  /** Python interpreter of the Python worker, MLX or NumPy (`RERANKER_PYTHON`). @default 'python3' */
   python: string;
+  /** Engine when MLX is not used (`RERANKER_BACKEND`): `onnx`, or `numpy` (the Python worker on CPU). @default 'onnx' */
+  backend: EngineChoice;
   /** Rerank requests run at once. @default 4 */
   maxParallel: number;
   /** Requests allowed to wait for a slot; 0 rejects as soon as all slots are busy. @default 10 */

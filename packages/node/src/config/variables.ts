@@ -12,7 +12,7 @@ import {
   text,
   type ValueKind,
 } from './kinds';
-import { DEVICE_PREFERENCES, type RerankerConfig, TRUNCATIONS } from './types';
+import { DEVICE_PREFERENCES, ENGINE_CHOICES, type RerankerConfig, TRUNCATIONS } from './types';
 
 type Env = Record<string, string | undefined>;
 type Key = keyof RerankerConfig;
@@ -94,7 +94,14 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     variable: 'RERANKER_PYTHON',
     kind: text('a Python interpreter command or path'),
     default: 'python3',
-    description: 'Python interpreter that runs the MLX worker (needs mlx and numpy installed).',
+    description: 'Python interpreter of the MLX and NumPy workers (needs numpy, and mlx for MLX).',
+  },
+  backend: {
+    variable: 'RERANKER_BACKEND',
+    kind: oneOf(ENGINE_CHOICES),
+    default: 'onnx',
+    description:
+      'Engine when MLX is not used: onnx (onnxruntime-node) or numpy (the Python worker, CPU only).',
   },
   maxParallel: {
     variable: 'MAX_PARALLEL_REQUESTS',

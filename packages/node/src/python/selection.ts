@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import type { BackendCandidate, Logger } from '@reranker/core';
 import type { RerankerConfig } from '../config';
 import { onnxNodeBackend } from '../onnx/backend';
-import { pythonBackend } from './backend';
+import { type PythonEngine, pythonBackend } from './backend';
 
 export interface Platform {
   platform: string;
@@ -29,31 +29,41 @@ export async function mlxUnavailableReason(
 }
 
 /**
- * The backends createReranker tries: the MLX worker first when USE_MLX allows and MLX is there, then
- * onnxruntime-node. USE_MLX=true without MLX warns once; auto falls back quietly (debug log).
+ * The backends `createReranker` tries when given none, in order: the MLX worker first when USE_MLX
+ * allows and MLX is there, then the engine `backend` names (`onnx`: onnxruntime-node; `numpy`: the
+ * Python worker on CPU, with no further fallback, since it was asked for by name). USE_MLX=true without
+ * MLX warns once, naming the fallback; auto falls back quietly (debug log). `reranker-server` builds its
+ * backends with this too, to wrap them for its metrics.
+ *
+ * @param host the platform to decide for (tests); @default this process's platform and arch
+ * @example
+ * const config = loadConfig();
+ * const backends = await defaultBackends(config, consoleLogger);
+ * const reranker = await createReranker({ ...config, backends: backends.map(withMyMetrics) });
  */
 export async function defaultBackends(
-  config: RerankerConfig,
+  config: Pick<
+    RerankerConfig,
+    'useMlx' | 'python' | 'backend' | 'device' | 'workers' | 'threadsPerWorker' | 'workerTimeoutMs'
+  >,
   logger: Logger,
   host?: Platform,
 ): Promise<BackendCandidate[]> {
-  const onnx = onnxNodeBackend({
-    device: config.device,
-    workers: config.workers,
-    threadsPerWorker: config.threadsPerWorker,
-  });
-  if (config.useMlx === false) return [onnx];
+  // WORKER_TIMEOUT also bounds one Python worker batch: core does not pass its request signal to a shared batch.
+  const python = (engine: PythonEngine) =>
+    pythonBackend({ engine, python: config.python, requestTimeoutMs: Math.ceil(config.workerTimeoutMs) });
+  const fallback =
+    config.backend === 'numpy'
+      ? python('numpy')
+      : onnxNodeBackend({
+          device: config.device,
+          workers: config.workers,
+          threadsPerWorker: config.threadsPerWorker,
+        });
+  if (config.useMlx === false) return [fallback];
   const reason = await mlxUnavailableReason(config.python, host);
-  if (reason === undefined) {
-    // WORKER_TIMEOUT also bounds one worker batch: core does not pass its request signal to a shared batch.
-    const mlx = pythonBackend({
-      engine: 'mlx',
-      python: config.python,
-      requestTimeoutMs: Math.ceil(config.workerTimeoutMs),
-    });
-    return [mlx, onnx];
-  }
-  if (config.useMlx === true) logger.warn(`MLX not available, falling back to onnxruntime (${reason})`);
-  else logger.debug({ reason }, 'USE_MLX=auto: MLX not available, using onnxruntime');
-  return [onnx];
+  if (reason === undefined) return [python('mlx'), fallback];
+  if (config.useMlx === true) logger.warn(`MLX not available, falling back to ${fallback.name} (${reason})`);
+  else logger.debug({ reason }, `USE_MLX=auto: MLX not available, using ${fallback.name}`);
+  return [fallback];
 }

@@ -1,6 +1,6 @@
-import { type CacheDriver, createMemoryCache, type Logger } from '@reranker/core';
+import { createMemoryCache, type Logger } from '@reranker/core';
 import type { RerankerConfig } from '../config';
-import { createRedisCache } from './redis-cache';
+import { createRedisCache, type StoreDriver } from './redis-cache';
 import { startSizeSampler } from './size-sampler';
 import { registerDistributed } from './status';
 import { createTieredCache } from './tiered-cache';
@@ -23,7 +23,7 @@ type DistributedConfig = Pick<
 export function distributedCache(
   config: DistributedConfig,
   logger: Logger,
-): { cache: Required<CacheDriver>; register(reranker: object): void } {
+): { cache: StoreDriver; register(reranker: object): void } {
   const redis = createRedisCache({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,

@@ -1,4 +1,5 @@
 import {
+  type CacheClaims,
   type CacheDriver,
   type CachedLogits,
   errorMessage,
@@ -8,7 +9,7 @@ import {
 } from '@reranker/core';
 import { Redis } from 'ioredis';
 import { CircuitBreaker, type DistributedHealth } from './circuit';
-import { CLAIM_MARK, createDeduper, type DedupeOptions } from './dedupe';
+import { CLAIM_MARK, createClaims, type DedupeOptions } from './dedupe';
 
 export interface RedisCacheOptions {
   /** Where to connect, when no `client` is given. @default 'redis://127.0.0.1:6379' */
@@ -31,15 +32,19 @@ export interface RedisCacheOptions {
   /** Time in local mode before one call probes Redis again. @default 5000 */
   cooldownMs?: number;
   /**
-   * Cross-server deduplication: a miss is claimed before it is computed, and a pair another server
-   * claimed is waited for (see `DedupeOptions`). `true` uses the defaults.
+   * Cross-server deduplication: the driver gets core's claims capability (`claim`, `wait`, `release`),
+   * so a miss is claimed before it is computed and a pair another server claimed is waited for (see
+   * `DedupeOptions`). `true` uses the defaults.
    * @default false
    */
   dedupe?: boolean | DedupeOptions;
 }
 
-/** A cache driver on Redis, with its health for /health. */
-export interface RedisCacheDriver extends Required<CacheDriver> {
+/** Every method of a cache driver; the claims capability only where it was asked for. */
+export type StoreDriver = Required<Omit<CacheDriver, keyof CacheClaims>> & Partial<CacheClaims>;
+
+/** A cache driver on Redis, with its health for /health; `claim`, `wait` and `release` with `dedupe`. */
+export interface RedisCacheDriver extends StoreDriver {
   /** `degraded` while the circuit is open (Redis down or slow): every call then fails at once. */
   status(): DistributedHealth;
 }
@@ -80,9 +85,14 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCacheDri
     return breaker.run(() => withTimeout(operation(), timeoutMs).catch(asRerankerError));
   };
   const full = (key: string): string => keyPrefix + key;
-  const claimKey = (fullKey: string): string => keyPrefix + CLAIM_MARK + fullKey.slice(keyPrefix.length);
-  const deduper = options.dedupe
-    ? createDeduper(client, call, options.dedupe === true ? {} : options.dedupe)
+  const claims = options.dedupe
+    ? createClaims(
+        client,
+        call,
+        { value: full, claim: (key) => keyPrefix + CLAIM_MARK + key },
+        decode,
+        options.dedupe === true ? {} : options.dedupe,
+      )
     : undefined;
   const ttlOf = (ttlMs: number | undefined): number => checkNumber('ttlMs', ttlMs ?? defaultTtlMs, 0);
 
@@ -114,13 +124,7 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCacheDri
     },
     async getMany(keys) {
       if (keys.length === 0) return [];
-      const fullKeys = keys.map(full);
-      const values = await call(() => client.mget(fullKeys));
-      const missing = [...new Set(fullKeys.filter((_, index) => values[index] === null))];
-      if (deduper && missing.length > 0) {
-        const found = await deduper.await(missing, claimKey);
-        return fullKeys.map((key, index) => decode(values[index] ?? found.get(key) ?? null));
-      }
+      const values = await call(() => client.mget(keys.map(full)));
       return values.map(decode);
     },
     async setMany(entries, ttlMs) {
@@ -130,8 +134,6 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCacheDri
       for (const [key, value] of entries) {
         if (ttl > 0) pipeline.set(full(key), encode(value), 'PX', ttl);
         else pipeline.set(full(key), encode(value));
-        // The pair exists now: waiting servers read it, so its claim can go.
-        if (deduper) pipeline.unlink(claimKey(full(key)));
       }
       const results = await call(() => pipeline.exec());
       const failure = results?.find(([error]) => error)?.[0];
@@ -153,6 +155,7 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCacheDri
       });
       return seen.size;
     },
+    ...claims,
     async dispose() {
       if (disposed) return;
       disposed = true;

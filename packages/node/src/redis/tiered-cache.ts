@@ -1,4 +1,11 @@
-import { type CacheDriver, type CachedLogits, type Logger, silentLogger } from '@reranker/core';
+import {
+  type CacheClaims,
+  type CacheDriver,
+  type CachedLogits,
+  type Logger,
+  silentLogger,
+} from '@reranker/core';
+import type { StoreDriver } from './redis-cache';
 
 export interface TieredCacheOptions {
   /** Where failures of the shared tier are reported (at debug: the shared driver reports outages itself). */
@@ -13,13 +20,15 @@ type Entry = readonly [string, CachedLogits];
  * shared tier never fails a call: memory keeps answering, so a server runs on its own while Redis is down.
  * Entries copied from the shared tier live for the memory tier's default TTL (scores never change for a
  * key, so a longer local life is harmless); `clear` empties this server's memory and the shared store,
- * not the other servers' memory; `size` counts the memory tier only (O(1), see there).
+ * not the other servers' memory; `size` counts the memory tier only (O(1), see there). Claims (`claim`,
+ * `wait`, `release`) are the shared tier's, when it has them; what a wait brings is copied into memory
+ * like a shared hit.
  */
 export function createTieredCache(
   memory: CacheDriver,
   shared: CacheDriver,
   options: TieredCacheOptions = {},
-): Required<CacheDriver> {
+): StoreDriver {
   const logger = options.logger ?? silentLogger;
   /** The shared tier's answer, or `fallback` when it fails. */
   const tryShared = async <T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> => {
@@ -55,7 +64,25 @@ export function createTieredCache(
     await tryShared('write', () => writeMany(shared, entries, ttlMs), undefined);
   };
 
+  const claiming: Partial<CacheClaims> =
+    shared.claim && shared.wait && shared.release
+      ? {
+          claim: (keys) => shared.claim!(keys),
+          async wait(keys, signal) {
+            const values = await shared.wait!(keys, signal);
+            const arrived = keys.flatMap((key, index) => {
+              const value = values[index];
+              return isLogits(value) ? [[key, value] as const] : [];
+            });
+            await writeMany(memory, arrived);
+            return values;
+          },
+          release: (keys) => shared.release!(keys),
+        }
+      : {};
+
   return {
+    ...claiming,
     name: `${memory.name}+${shared.name}`,
     async get(key) {
       return (await getMany([key]))[0];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { declareClaimTests } from './cache-claims-suite';
 
 /** What a cache stores for a pair (structurally the same as `CachedLogits` in @reranker/core). */
 export type CachedLogitsLike = readonly number[];
@@ -17,11 +18,19 @@ export interface CacheDriverLike {
   clear?(): Promise<void>;
   size?(): Promise<number>;
   dispose?(): Promise<void>;
+  claim?(keys: readonly string[]): Promise<boolean[]>;
+  wait?(keys: readonly string[], signal?: AbortSignal): Promise<(CachedLogitsLike | undefined)[]>;
+  release?(keys: readonly string[]): Promise<void>;
 }
 
 export interface CacheSuiteOptions {
   /** Whether the driver honours `ttlMs` (runs the expiry test, which waits about a second). @default true */
   supportsTtl?: boolean;
+  /**
+   * A second driver on the store the latest `factory()` call made, as another server would open it:
+   * required for a driver with claims (`claim`, `wait`, `release`), whose tests need two holders.
+   */
+  peer?: () => CacheDriverLike | Promise<CacheDriverLike>;
 }
 
 /** Values a cache must return bit for bit: signs, denormals, extremes and digits beyond float32. */
@@ -36,14 +45,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * Declares the tests every cache driver must pass. Each test builds a fresh driver with `factory`
  * (which must give an empty cache) and disposes it afterwards; optional capabilities are tested
- * only when the driver has them.
+ * only when the driver has them (claims: when `options.peer` is given).
  */
 export function testCacheDriver(
   name: string,
   factory: () => CacheDriverLike | Promise<CacheDriverLike>,
   options: CacheSuiteOptions = {},
 ): void {
-  const { supportsTtl = true } = options;
+  const { supportsTtl = true, peer } = options;
 
   /** Runs `body` on a fresh driver, disposing it even when the test fails. */
   const withDriver = (body: (driver: CacheDriverLike) => Promise<void>) => async () => {
@@ -210,6 +219,31 @@ export function testCacheDriver(
           expect(await driver.get(key('long'))).toEqual(C);
         }),
       );
+    }
+
+    it('has the claims capability whole or not at all', async () => {
+      const driver = await factory();
+      try {
+        const present = [driver.claim, driver.wait, driver.release].map((m) => typeof m === 'function');
+        expect(present).toEqual([present[0], present[0], present[0]]);
+        // The claim tests are declared when `peer` is given: a driver with claims must give one.
+        expect(present[0], 'options.peer is given exactly for a driver with claims').toBe(peer !== undefined);
+      } finally {
+        await driver.dispose?.();
+      }
+    });
+
+    // Declared only for drivers with claims, so a driver without them shows no skipped test.
+    if (peer) {
+      declareClaimTests((body) => async () => {
+        const driver = await factory();
+        const other = await peer();
+        try {
+          await body(driver, other);
+        } finally {
+          await Promise.all([driver.dispose?.(), other.dispose?.()]);
+        }
+      });
     }
 
     it('dispose is idempotent', async () => {
