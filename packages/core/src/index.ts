@@ -36,8 +36,15 @@ export {
 } from './model';
 export type { UnifiedReRankerOptions } from './options';
 export { UnifiedReRanker } from './reranker';
-export type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from './reranker-types';
+export type {
+  DetailedRerank,
+  RerankerInfo,
+  RerankOptions,
+  RerankResult,
+  RerankSlot,
+} from './reranker-types';
 export { type PairScore, scoreFromLogits, sigmoid } from './scores';
+export { runSliced, type SliceClock, type SlicedOptions } from './tokenize/sliced-encode';
 export {
   type EncodedPair,
   type LeadingTokens,

@@ -25,6 +25,7 @@ it('@reranker/core exports exactly its public API', () => {
     'pairNamespace',
     'planBatches',
     'resolveBackend',
+    'runSliced',
     'scoreFromLogits',
     'sigmoid',
     'silentLogger',
