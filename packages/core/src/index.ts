@@ -44,7 +44,6 @@ export type {
   RerankSlot,
 } from './reranker-types';
 export { type PairScore, scoreFromLogits, sigmoid } from './scores';
-export { runSliced, type SliceClock, type SlicedOptions } from './tokenize/sliced-encode';
 export {
   type EncodedPair,
   type LeadingTokens,
@@ -54,3 +53,4 @@ export {
   type PreparedQuery,
   type TruncationStrategy,
 } from './tokenize/pair-encoder';
+export { runSliced, type SliceClock, type SlicedOptions } from './tokenize/sliced-encode';

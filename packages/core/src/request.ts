@@ -38,26 +38,26 @@ export async function runRequest(
   let startedAt: number | undefined;
   try {
     const compute = async ({ waitedMs }: TaskContext) => {
-        waitMs = waitedMs;
-        startedAt = performance.now();
-        const timeout = new AbortController();
-        const timer = setTimeout(
-          () =>
-            timeout.abort(
-              new RerankerError(
-                'TIMEOUT',
-                `Inference took longer than workerTimeoutMs (${deps.workerTimeoutMs} ms) for ${documents.length} pairs; raise WORKER_TIMEOUT or send fewer documents.`,
-              ),
+      waitMs = waitedMs;
+      startedAt = performance.now();
+      const timeout = new AbortController();
+      const timer = setTimeout(
+        () =>
+          timeout.abort(
+            new RerankerError(
+              'TIMEOUT',
+              `Inference took longer than workerTimeoutMs (${deps.workerTimeoutMs} ms) for ${documents.length} pairs; raise WORKER_TIMEOUT or send fewer documents.`,
             ),
-          deps.workerTimeoutMs,
-        );
-        try {
-          const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
-          return await deps.scorer.logits(queries, documents, { signal, useCache: options.useCache });
-        } finally {
-          clearTimeout(timer);
-        }
-      };
+          ),
+        deps.workerTimeoutMs,
+      );
+      try {
+        const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+        return await deps.scorer.logits(queries, documents, { signal, useCache: options.useCache });
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     const scored = options.slot
       ? await compute(options.slot)
       : await deps.controller.run(compute, { signal: options.signal });

@@ -18,13 +18,7 @@ import { MetricsRecorder, type MetricsSnapshot } from './metrics';
 import { effectiveMaxLength, loadModelAssets } from './model-assets';
 import { DEFAULTS, type UnifiedReRankerOptions, validateOptions } from './options';
 import { runInSlot, runRequest } from './request';
-import type {
-  DetailedRerank,
-  RerankerInfo,
-  RerankOptions,
-  RerankResult,
-  RerankSlot,
-} from './reranker-types';
+import type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult, RerankSlot } from './reranker-types';
 import { BatchScheduler } from './scheduler';
 import { scoreFromLogits } from './scores';
 import { PairEncoder } from './tokenize/pair-encoder';

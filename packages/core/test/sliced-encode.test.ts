@@ -103,7 +103,18 @@ describe('runSliced', () => {
     const encoding = encodePairsSliced(spy, jobs.slice(0, 5), { sliceMs: 0 });
     expect(await planning).toBe('planned');
     expect(await encoding).toHaveLength(5);
-    expect(order).toEqual(['plan', 'encode', 'plan', 'encode', 'plan', 'encode', 'plan', 'encode', 'plan', 'encode']);
+    expect(order).toEqual([
+      'plan',
+      'encode',
+      'plan',
+      'encode',
+      'plan',
+      'encode',
+      'plan',
+      'encode',
+      'plan',
+      'encode',
+    ]);
   });
 
   it('stops at the next turn when aborted, and gives the lane back', async () => {
