@@ -3,6 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { onnxNodeBackend } from '@reranker/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Json, QUERY, startServer, type TestServer } from './helpers';
+import { referenceRelevance } from './reference-scores';
 
 // Long documents on /v1 and /v2 are chunked in slices, inside the request's slot: /health keeps
 // answering while they are planned, and a burst of them is refused with 503 when the queue is full.
@@ -138,9 +139,12 @@ describe('chunking under load', () => {
     expect(Math.min(...times), 'no ping failed').toBeGreaterThanOrEqual(0);
     // The issue's target is p99 < 50 ms (measured by the benchmarks); here coarse bounds with room
     // for a loaded 2-core machine. Planned at once, as before, these requests held /health > 2.5 s.
+    // A single ping can still be late when the OS does not schedule the pinger: the loop's own
+    // delay is the server's stall.
+    expect(percentile(times, 50), summary).toBeLessThan(50);
     expect(percentile(times, 99), summary).toBeLessThan(250);
-    expect(Math.max(...times), summary).toBeLessThan(500);
-    expect(loop.max / 1e6, summary).toBeLessThan(500);
+    expect(loop.max / 1e6, summary).toBeLessThan(400);
+    expect(Math.max(...times), summary).toBeLessThan(1000);
   }, 120_000);
 
   it('a burst of large requests over a full queue gets 503 with Retry-After, before any planning', async () => {
@@ -189,4 +193,38 @@ describe('chunking under load', () => {
     expect(statuses.filter((status) => status === 200)).toHaveLength(3);
     expect(charsCounted).toBeLessThan(300_000);
   }, 120_000);
+
+  it('TEI truncation of a 1.9 MB text reads only what the window needs', async () => {
+    t = await startServer({ config: { bodyLimitBytes: 4 * 1024 * 1024 } });
+    const server = t;
+    let charsCounted = 0;
+    const countTokens = server.reranker.countTokens.bind(server.reranker);
+    // Counting with atMost reads only a prefix (core's countTokens); count what the rest reads.
+    server.reranker.countTokens = (text, options) => {
+      if (options?.atMost === undefined) charsCounted += text.length;
+      return countTokens(text, options);
+    };
+    const long = text(1_900_000, 7);
+    const refused = await send(
+      `${server.url}/rerank`,
+      encode({ query: QUERY, texts: [long], truncate: false }),
+    );
+    expect(refused.status).toBe(413);
+    expect(refused.body).toEqual({
+      error: expect.stringContaining('Given: more than 512'),
+      error_type: 'Validation',
+    });
+    const left = await send(
+      `${server.url}/rerank`,
+      encode({ query: QUERY, texts: [long], truncation_direction: 'left' }),
+    );
+    expect(left.status).toBe(200);
+    // Scored on the text's last words (one token each), as the reference pass scores them.
+    const budget =
+      512 - server.reranker.countTokens(QUERY) - (await server.reranker.info()).pairSpecialTokens;
+    const tail = long.trim().split(' ').slice(-budget).join(' ');
+    const [expected] = await referenceRelevance(QUERY, [tail]);
+    expect(left.body[0].score).toBeCloseTo(expected!, 6);
+    expect(charsCounted).toBeLessThan(200_000);
+  });
 });

@@ -23,9 +23,14 @@ const snake = (results: { index: number; relevance_score: number }[]) =>
   results.map((r) => ({ index: r.index, relevanceScore: r.relevance_score }));
 
 describe('@langchain/cohere CohereRerank over cohere-ai', () => {
+  // @langchain/cohere 1.0.5 types `client` as its own cohere-ai 7 client; 8.x has the same rerank().
+  const client = () =>
+    new CohereClient({ token: 'unused', environment: t.url, maxRetries: 0 }) as unknown as NonNullable<
+      ConstructorParameters<typeof CohereRerank>[0]
+    >['client'];
   const reranker = () =>
     new CohereRerank({
-      client: new CohereClient({ token: 'unused', environment: t.url, maxRetries: 0 }),
+      client: client(),
       model: 'rerank-english-v3.0',
       topN: 3,
     });
