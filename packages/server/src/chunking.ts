@@ -138,35 +138,46 @@ async function chunkDocument(doc: string, options: ChunkOptions, clock: SliceClo
 }
 
 /**
- * The end of `text` that fits in `budget` tokens, cut at whitespace (TEI's
+ * The end of each text that fits in `budget` tokens, cut at whitespace (TEI's
  * `truncation_direction: "left"`: the engine itself always keeps the beginning). A last word longer
  * than the budget is kept (the engine cuts it), its last `longWordChars(budget)` characters at most.
- * Reads the text from its end, word by word, in slices on the tokenization lane.
+ * Reads each text from its end, word by word, in slices on the tokenization lane.
  */
-export function keepTail(
-  text: string,
+export function keepTails(
+  texts: readonly string[],
   budget: number,
   count: TokenCounter,
   signal?: AbortSignal,
-): Promise<string> {
+): Promise<string[]> {
   return runSliced(
     async (clock) => {
-      const kept: string[] = [];
-      let tokens = 0;
-      let whole = true;
-      for (const word of lastWords(text, longWordChars(budget))) {
-        const next = count(word.text);
-        if (tokens + next > budget && kept.length > 0) {
-          whole = false;
-          break;
-        }
-        if (word.cut) whole = false;
-        kept.push(word.text);
-        tokens += next;
-        if (clock.due()) await clock.yieldTurn();
-      }
-      return whole ? text : kept.reverse().join('').trim();
+      const tails: string[] = [];
+      for (const text of texts) tails.push(await keepTail(text, budget, count, clock));
+      return tails;
     },
     { signal },
   );
+}
+
+async function keepTail(
+  text: string,
+  budget: number,
+  count: TokenCounter,
+  clock: SliceClock,
+): Promise<string> {
+  const kept: string[] = [];
+  let tokens = 0;
+  let whole = true;
+  for (const word of lastWords(text, longWordChars(budget))) {
+    const next = count(word.text);
+    if (tokens + next > budget && kept.length > 0) {
+      whole = false;
+      break;
+    }
+    if (word.cut) whole = false;
+    kept.push(word.text);
+    tokens += next;
+    if (clock.due()) await clock.yieldTurn();
+  }
+  return whole ? text : kept.reverse().join('').trim();
 }

@@ -1,6 +1,6 @@
 import { isRerankerError } from '@reranker/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keepTail, planChunks } from '../src/chunking';
+import { keepTails, planChunks } from '../src/chunking';
 import { lastWords, longWordChars, words as splitWords } from '../src/words';
 import { post, QUERY, startServer, type TestServer } from './helpers';
 
@@ -108,10 +108,9 @@ describe('words', () => {
   });
 });
 
-describe('keepTail', () => {
+describe('keepTails', () => {
   it('keeps the last words that fit', async () => {
-    expect(await keepTail('a b c d e', 2, words)).toBe('d e');
-    expect(await keepTail(' a b ', 5, words)).toBe(' a b ');
+    expect(await keepTails(['a b c d e', ' a b '], 2, words)).toEqual(['d e', ' a b ']);
   });
 
   it('reads a long text from its end only', async () => {
@@ -120,7 +119,7 @@ describe('keepTail', () => {
       counted.push(text);
       return words(text);
     };
-    expect(await keepTail(seq(100_000), 3, spy)).toBe(seq(3, 99_997));
+    expect(await keepTails([seq(100_000)], 3, spy)).toEqual([seq(3, 99_997)]);
     expect(counted.length).toBe(4);
   });
 });

@@ -1,7 +1,7 @@
 import { runSliced, type UnifiedReRanker } from '@reranker/core';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { keepTail, passageBudget, type TokenWindow } from '../chunking';
+import { keepTails, passageBudget, type TokenWindow } from '../chunking';
 import { HttpError } from '../errors';
 import { checkDocumentCount, type RerankDeps, scoreForRequest, windowOf } from '../execute';
 import { requestObject } from './request-object';
@@ -38,7 +38,7 @@ export async function teiRerank(deps: RerankDeps, req: Request, res: Response): 
     body.truncate === false
       ? (signal: AbortSignal) => refuseTooLong(reranker, body, window, signal)
       : body.truncation_direction === 'left'
-        ? (signal: AbortSignal) => keepTails(reranker, body, window, signal)
+        ? (signal: AbortSignal) => keepTailsOf(reranker, body, window, signal)
         : body.texts;
   const { results } = await scoreForRequest(deps, res, reranker, body.query, texts);
   res.json(
@@ -84,15 +84,12 @@ function refuseTooLong(
 }
 
 /** `truncation_direction: "left"`: each text's end that fits next to the query. */
-async function keepTails(
+function keepTailsOf(
   reranker: UnifiedReRanker,
   body: TeiRequest,
   window: TokenWindow,
   signal: AbortSignal,
 ): Promise<string[]> {
   const budget = passageBudget(window, reranker.countTokens(body.query, { atMost: window.maxQueryTokens }));
-  const count = (text: string) => reranker.countTokens(text);
-  const tails: string[] = [];
-  for (const text of body.texts) tails.push(await keepTail(text, budget, count, signal));
-  return tails;
+  return keepTails(body.texts, budget, (text) => reranker.countTokens(text), signal);
 }
