@@ -44,7 +44,13 @@ export {
 } from './model';
 export { DEFAULTS, type UnifiedReRankerOptions } from './options';
 export { UnifiedReRanker } from './reranker';
-export type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from './reranker-types';
+export type {
+  DetailedRerank,
+  RerankerInfo,
+  RerankOptions,
+  RerankResult,
+  RerankSlot,
+} from './reranker-types';
 export { type PairScore, scoreFromLogits, sigmoid } from './scores';
 export {
   type EncodedPair,
@@ -55,4 +61,5 @@ export {
   type PreparedQuery,
   type TruncationStrategy,
 } from './tokenize/pair-encoder';
+export { runSliced, type SliceClock, type SlicedOptions } from './tokenize/sliced-encode';
 export type { ScoringUsage } from './usage';

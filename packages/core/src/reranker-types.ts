@@ -31,6 +31,21 @@ export interface DetailedRerank<D = RerankDocument> {
   timings: { queueMs: number; inferenceMs: number };
 }
 
+/** A request slot held by `UnifiedReRanker.withSlot`, valid until its task settles. */
+export interface RerankSlot {
+  /** Milliseconds the request waited for this slot (0 when one was free). */
+  readonly waitedMs: number;
+  /**
+   * As `UnifiedReRanker.rerankDetailed`, in this slot (no second turn in the queue); `timings.queueMs`
+   * is the slot's wait.
+   */
+  rerankDetailed<D extends RerankDocument>(
+    query: string,
+    documents: readonly D[],
+    options?: RerankOptions,
+  ): Promise<DetailedRerank<D>>;
+}
+
 export interface RerankerInfo {
   backend: string;
   device: string;

@@ -2,7 +2,7 @@ import { type Backend, type BackendFailure, resolveBackend } from './backend';
 import { buildBatch } from './batching';
 import { createMemoryCache } from './cache/memory';
 import { createPairCache, type PairCache } from './cache/pair-cache';
-import { ConcurrencyController, type ControllerStats } from './concurrency';
+import { ConcurrencyController, type ControllerStats, type TaskContext } from './concurrency';
 import { RerankerError } from './errors';
 import { PairScorer } from './inference';
 import {
@@ -17,8 +17,8 @@ import { consoleLogger } from './logger';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics';
 import { effectiveMaxLength, loadModelAssets } from './model-assets';
 import { DEFAULTS, type UnifiedReRankerOptions, validateOptions } from './options';
-import { runRequest } from './request';
-import type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult } from './reranker-types';
+import { runInSlot, runRequest } from './request';
+import type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult, RerankSlot } from './reranker-types';
 import { BatchScheduler } from './scheduler';
 import { scoreFromLogits } from './scores';
 import { PairEncoder } from './tokenize/pair-encoder';
@@ -132,10 +132,56 @@ export class UnifiedReRanker {
   }
 
   /** As `rerank`, with what the request cost: pairs computed and cached, tokens, queue and inference time. */
-  async rerankDetailed<D extends RerankDocument>(
+  rerankDetailed<D extends RerankDocument>(
     query: string,
     documents: readonly D[],
     options: RerankOptions = {},
+  ): Promise<DetailedRerank<D>> {
+    return this.rerankIn(undefined, query, documents, options);
+  }
+
+  /**
+   * Runs `task` holding one of this reranker's request slots, so work a request does before scoring
+   * (splitting long documents into chunks, say) counts against `maxParallel` and `maxQueue` and waits
+   * its turn like scoring. The slot is taken as `rerank` takes one: first come first served, refused
+   * with `QUEUE_FULL`, `QUEUE_TIMEOUT` or `ABORTED` (then `task` never runs). `slot.rerankDetailed`
+   * scores inside it without queueing again; the slot is released when `task` settles and refuses to
+   * score after that.
+   */
+  withSlot<T>(task: (slot: RerankSlot) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    this.assertOpen();
+    return runInSlot(
+      { controller: this.controller, metrics: this.metrics },
+      async (context) => {
+        let held = true;
+        const rerankIn = this.rerankIn.bind(this);
+        const slot: RerankSlot = {
+          waitedMs: context.waitedMs,
+          rerankDetailed(query, documents, rerankOptions = {}) {
+            if (held) return rerankIn(context, query, documents, rerankOptions);
+            return Promise.reject(
+              new RerankerError(
+                'INVALID_INPUT',
+                'This slot was released when its withSlot task ended; score inside the task.',
+              ),
+            );
+          },
+        };
+        try {
+          return await task(slot);
+        } finally {
+          held = false;
+        }
+      },
+      options.signal,
+    );
+  }
+
+  private async rerankIn<D extends RerankDocument>(
+    slot: TaskContext | undefined,
+    query: string,
+    documents: readonly D[],
+    options: RerankOptions,
   ): Promise<DetailedRerank<D>> {
     this.assertOpen();
     validateQuery(query);
@@ -146,6 +192,7 @@ export class UnifiedReRanker {
       texts.map(() => query),
       texts,
       options,
+      slot,
     );
     const results = logits.map((l, index): RerankResult<D> => {
       const { score, relevanceScore } = scoreFromLogits(l);
@@ -169,12 +216,22 @@ export class UnifiedReRanker {
     return logits.map((l) => scoreFromLogits(l).score);
   }
 
-  /** Tokens of a text without special tokens, as the model's tokenizer counts them (for chunking and limits). */
-  countTokens(text: string): number {
-    return this.encoder.tokenize(text).length;
+  /**
+   * Tokens of a text without special tokens, as the model's tokenizer counts them (for chunking and
+   * limits). With `atMost`, counting stops there: the result is the count when it is lower, else
+   * `atMost`, and a long text whose tokenizer allows it is tokenized only as far as needed.
+   * @param options.atMost @default Infinity
+   */
+  countTokens(text: string, options: { atMost?: number } = {}): number {
+    const { atMost } = options;
+    if (atMost === undefined) return this.encoder.tokenize(text).length;
+    if (!Number.isInteger(atMost) || atMost < 0) {
+      throw new RerankerError('INVALID_INPUT', `atMost must be a whole number of at least 0, got ${atMost}.`);
+    }
+    return Math.min(this.encoder.leadingTokens(text, atMost).ids.length, atMost);
   }
 
-  private request(queries: string[], documents: string[], options: RerankOptions) {
+  private request(queries: string[], documents: string[], options: RerankOptions, slot?: TaskContext) {
     return runRequest(
       {
         controller: this.controller,
@@ -184,7 +241,7 @@ export class UnifiedReRanker {
       },
       queries,
       documents,
-      { signal: options.signal, useCache: options.useCache ?? true },
+      { signal: options.signal, useCache: options.useCache ?? true, slot },
     );
   }
 

@@ -29,6 +29,7 @@ it('@reranker/core exports exactly its public API', () => {
     'pairNamespace',
     'planBatches',
     'resolveBackend',
+    'runSliced',
     'scoreFromLogits',
     'sessionInputs',
     'sigmoid',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isRerankerError } from '../src/errors';
 import type { PairEncoder } from '../src/tokenize/pair-encoder';
-import { encodePairsSliced } from '../src/tokenize/sliced-encode';
+import { encodePairsSliced, runSliced } from '../src/tokenize/sliced-encode';
 import { tinyEncoder } from './pair-fixtures';
 
 const jobs = Array.from({ length: 40 }, (_, i) => ({
@@ -76,5 +76,62 @@ describe('encodePairsSliced', () => {
     }).catch((e: unknown) => e);
     expect(isRerankerError(error) && error.code).toBe('ABORTED');
     expect(calls()).toBeLessThan(jobs.length);
+  });
+});
+
+describe('runSliced', () => {
+  it('shares the lane with encodePairsSliced: turns alternate, one slice each', async () => {
+    const encoder = await tinyEncoder('tiny', { maxLength: 128 });
+    const order: string[] = [];
+    const spy: Pick<PairEncoder, 'prepareQuery' | 'encodePair'> = {
+      prepareQuery: (query) => encoder.prepareQuery(query),
+      encodePair: (query, document) => {
+        order.push('encode');
+        return encoder.encodePair(query, document);
+      },
+    };
+    const planning = runSliced(
+      async (clock) => {
+        for (let step = 0; step < 5; step++) {
+          order.push('plan');
+          if (clock.due()) await clock.yieldTurn();
+        }
+        return 'planned';
+      },
+      { sliceMs: 0 },
+    );
+    const encoding = encodePairsSliced(spy, jobs.slice(0, 5), { sliceMs: 0 });
+    expect(await planning).toBe('planned');
+    expect(await encoding).toHaveLength(5);
+    expect(order).toEqual([
+      'plan',
+      'encode',
+      'plan',
+      'encode',
+      'plan',
+      'encode',
+      'plan',
+      'encode',
+      'plan',
+      'encode',
+    ]);
+  });
+
+  it('stops at the next turn when aborted, and gives the lane back', async () => {
+    const controller = new AbortController();
+    let steps = 0;
+    const error = await runSliced(
+      async (clock) => {
+        for (;;) {
+          steps++;
+          if (steps === 3) controller.abort();
+          if (clock.due()) await clock.yieldTurn();
+        }
+      },
+      { sliceMs: 0, signal: controller.signal },
+    ).catch((e: unknown) => e);
+    expect(isRerankerError(error) && error.code).toBe('ABORTED');
+    expect(steps).toBe(3);
+    expect(await runSliced(() => 'next')).toBe('next');
   });
 });

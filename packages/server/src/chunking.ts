@@ -1,3 +1,6 @@
+import { runSliced, type SliceClock } from '@reranker/core';
+import { lastWords, longWordChars, words } from './words';
+
 /** Counts a text's tokens as the model's tokenizer does, without special tokens. */
 export type TokenCounter = (text: string) => number;
 
@@ -20,11 +23,15 @@ export function passageBudget(window: TokenWindow, queryTokens: number): number 
 export interface ChunkOptions {
   /** Tokens per chunk: what fits next to the query in one model window. */
   budget: number;
-  /** Chunks kept per document (the rest of a long document is not scored). */
+  /** Chunks kept per document (the rest of a long document is not read). */
   maxChunks: number;
   /** Tokens kept per document before chunking (Cohere v2's `max_tokens_per_doc`). @default Infinity */
   maxTokens?: number;
+  /** Planning stops once more texts than this are planned (the caller refuses the request). @default Infinity */
+  maxTexts?: number;
   count: TokenCounter;
+  /** Stops planning at its next slice. */
+  signal?: AbortSignal;
 }
 
 export interface ChunkPlan {
@@ -34,84 +41,143 @@ export interface ChunkPlan {
   owner: number[];
 }
 
+/** Characters of words counted in one call: amortizes the tokenizer's cost per call. */
+const PIECE_CHARS = 256;
+
 /**
  * Splits documents longer than one window into chunks of at most `budget` tokens at whitespace
  * boundaries (Cohere's `max_chunks_per_doc` / `max_tokens_per_doc`): a document's score is then its
  * best chunk's. Documents that fit are passed unchanged, so they score exactly as `rerank` scores them.
- * Token counts of words are summed, which WordPiece and Metaspace tokenizers make exact at spaces;
- * a single word longer than the budget becomes its own chunk and the engine cuts it.
+ *
+ * Runs on the engine's tokenization lane in slices (the event loop keeps serving meanwhile), reads a
+ * document only as far as its chunks reach, and tokenizes each piece of text once: words are counted
+ * a few hundred characters at a time, word by word only where a chunk ends. Token counts of words are
+ * summed, which WordPiece and Metaspace tokenizers make exact at spaces. A single word longer than
+ * the budget becomes its own chunk and the engine cuts it; one longer than `longWordChars(budget)`
+ * characters is cut there first (the model could not see past its first window anyway).
  */
-export function planChunks(documents: readonly string[], options: ChunkOptions): ChunkPlan {
-  const count = memoize(options.count);
-  const maxTokens = options.maxTokens ?? Number.POSITIVE_INFINITY;
-  const plan: ChunkPlan = { texts: [], owner: [] };
-  documents.forEach((doc, index) => {
-    const chunks =
-      count(doc) <= Math.min(options.budget, maxTokens) ? [doc] : split(doc, options, maxTokens, count);
-    for (const chunk of chunks.length > 0 ? chunks : [doc]) {
-      plan.texts.push(chunk);
-      plan.owner.push(index);
-    }
-  });
-  return plan;
+export function planChunks(documents: readonly string[], options: ChunkOptions): Promise<ChunkPlan> {
+  const maxTexts = options.maxTexts ?? Number.POSITIVE_INFINITY;
+  return runSliced(
+    async (clock) => {
+      const plan: ChunkPlan = { texts: [], owner: [] };
+      for (let index = 0; index < documents.length && plan.texts.length <= maxTexts; index++) {
+        for (const chunk of await chunkDocument(documents[index]!, options, clock)) {
+          plan.texts.push(chunk);
+          plan.owner.push(index);
+        }
+      }
+      return plan;
+    },
+    { signal: options.signal },
+  );
 }
 
-function split(doc: string, options: ChunkOptions, maxTokens: number, count: TokenCounter): string[] {
+async function chunkDocument(doc: string, options: ChunkOptions, clock: SliceClock): Promise<string[]> {
+  const { budget, maxChunks, count } = options;
+  const maxTokens = options.maxTokens ?? Number.POSITIVE_INFINITY;
   const chunks: string[] = [];
   let current = '';
   let currentTokens = 0;
   let total = 0;
-  for (const segment of segments(doc)) {
-    const tokens = count(segment);
-    if (total + tokens > maxTokens && total > 0) break;
-    total += tokens;
-    if (currentTokens + tokens > options.budget && current !== '') {
-      chunks.push(current.trim());
-      if (chunks.length >= options.maxChunks) return chunks;
-      current = '';
-      currentTokens = 0;
+  let whole = true;
+  const finish = () => {
+    if (current.trim() !== '') chunks.push(current.trim());
+    current = '';
+    currentTokens = 0;
+  };
+  /** Adds one word; false once the document is done (maxTokens or maxChunks reached). */
+  const addWord = (word: string, tokens: number): boolean => {
+    if (total + tokens > maxTokens && total > 0) {
+      finish();
+      return false;
     }
-    current += segment;
+    total += tokens;
+    if (currentTokens + tokens > budget && current !== '') {
+      finish();
+      if (chunks.length >= maxChunks) return false;
+    }
+    current += word;
     currentTokens += tokens;
+    return true;
+  };
+  /** Adds a piece of words at once when it fits in the current chunk, else word by word. */
+  const addPiece = async (piece: readonly string[]): Promise<boolean> => {
+    const text = piece.join('');
+    const tokens = count(text);
+    if (clock.due()) await clock.yieldTurn();
+    if (currentTokens + tokens <= budget && total + tokens <= maxTokens) {
+      current += text;
+      currentTokens += tokens;
+      total += tokens;
+      return true;
+    }
+    whole = false;
+    for (const word of piece) {
+      if (!addWord(word, count(word))) return false;
+      if (clock.due()) await clock.yieldTurn();
+    }
+    return true;
+  };
+
+  let piece: string[] = [];
+  let pieceChars = 0;
+  for (const word of words(doc, longWordChars(budget))) {
+    if (word.cut) whole = false;
+    piece.push(word.text);
+    pieceChars += word.text.length;
+    if (pieceChars < PIECE_CHARS) continue;
+    if (!(await addPiece(piece))) return chunks;
+    piece = [];
+    pieceChars = 0;
   }
-  if (current.trim() !== '' && chunks.length < options.maxChunks) chunks.push(current.trim());
-  return chunks;
+  if (piece.length > 0 && !(await addPiece(piece))) return chunks;
+  if (whole) return [doc];
+  finish();
+  return chunks.length > 0 ? chunks : [''];
 }
 
 /**
- * The end of `text` that fits in `budget` tokens, cut at whitespace (TEI's
- * `truncation_direction: "left"`: the engine itself always keeps the beginning).
+ * The end of each text that fits in `budget` tokens, cut at whitespace (TEI's
+ * `truncation_direction: "left"`: the engine itself always keeps the beginning). A last word longer
+ * than the budget is kept (the engine cuts it), its last `longWordChars(budget)` characters at most.
+ * Reads each text from its end, word by word, in slices on the tokenization lane.
  */
-export function keepTail(text: string, budget: number, counter: TokenCounter): string {
-  const count = memoize(counter);
-  if (count(text) <= budget) return text;
-  const parts = segments(text);
+export function keepTails(
+  texts: readonly string[],
+  budget: number,
+  count: TokenCounter,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  return runSliced(
+    async (clock) => {
+      const tails: string[] = [];
+      for (const text of texts) tails.push(await keepTail(text, budget, count, clock));
+      return tails;
+    },
+    { signal },
+  );
+}
+
+async function keepTail(
+  text: string,
+  budget: number,
+  count: TokenCounter,
+  clock: SliceClock,
+): Promise<string> {
+  const kept: string[] = [];
   let tokens = 0;
-  let start = parts.length;
-  while (start > 0) {
-    const next = count(parts[start - 1]!);
-    if (tokens + next > budget) break;
-    tokens += next;
-    start--;
-  }
-  // A last word longer than the budget: keep it, the engine cuts it (from its end).
-  if (start === parts.length) start = parts.length - 1;
-  return parts.slice(start).join('').trim();
-}
-
-/** Words with the whitespace that follows them (leading whitespace joins the first word). */
-function segments(text: string): string[] {
-  return text.match(/\s*\S+\s*/g) ?? [];
-}
-
-function memoize(count: TokenCounter): TokenCounter {
-  const seen = new Map<string, number>();
-  return (text) => {
-    let tokens = seen.get(text);
-    if (tokens === undefined) {
-      tokens = count(text);
-      seen.set(text, tokens);
+  let whole = true;
+  for (const word of lastWords(text, longWordChars(budget))) {
+    const next = count(word.text);
+    if (tokens + next > budget && kept.length > 0) {
+      whole = false;
+      break;
     }
-    return tokens;
-  };
+    if (word.cut) whole = false;
+    kept.push(word.text);
+    tokens += next;
+    if (clock.due()) await clock.yieldTurn();
+  }
+  return whole ? text : kept.reverse().join('').trim();
 }

@@ -48,6 +48,12 @@ export function checkDocumentCount(count: number, config: ServerConfig, field: s
 }
 
 /**
+ * The texts to score, or work that finds them (chunking, truncation) and runs once the request holds
+ * its slot, so it counts against the concurrency limits; it stops when the signal aborts.
+ */
+export type TextSource = readonly string[] | ((signal: AbortSignal) => Promise<string[]>);
+
+/**
  * Scores `texts` against `query` for one HTTP request: every text, sorted best first. The request is
  * aborted when the client disconnects, so a request still waiting in the queue leaves it and is never
  * computed. With cluster limits the request first passes the rate limit and takes a lease (its wait
@@ -59,18 +65,30 @@ export async function scoreForRequest(
   res: Response,
   reranker: UnifiedReRanker,
   query: string,
-  texts: string[],
+  texts: TextSource,
 ): Promise<DetailedRerank<string>> {
   const abort = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) abort.abort(new Error('The client closed the connection.'));
   };
   res.once('close', onClose);
-  res.locals.documents = texts.length;
+  const { signal } = abort;
   let permit: GlobalPermit | undefined;
   try {
-    permit = await deps.limits?.enter(abort.signal);
-    const detailed = await reranker.rerankDetailed(query, texts, { signal: abort.signal });
+    permit = await deps.limits?.enter(signal);
+    let scored = typeof texts === 'function' ? [] : texts;
+    res.locals.documents = scored.length;
+    const detailed =
+      typeof texts === 'function'
+        ? await reranker.withSlot(
+            async (slot) => {
+              scored = await texts(signal);
+              res.locals.documents = scored.length;
+              return slot.rerankDetailed(query, scored, { signal });
+            },
+            { signal },
+          )
+        : await reranker.rerankDetailed(query, texts, { signal });
     const { inferenceMs } = detailed.timings;
     const queueMs = detailed.timings.queueMs + (permit?.waitedMs ?? 0);
     res.locals.queueMs = queueMs;
@@ -78,7 +96,7 @@ export async function scoreForRequest(
     deps.metrics.recordRerank({
       queueMs,
       inferenceMs,
-      documents: texts.length,
+      documents: scored.length,
       tokens: detailed.usage.tokens,
     });
     const totalMs = performance.now() - (res.locals.startedAt ?? performance.now());

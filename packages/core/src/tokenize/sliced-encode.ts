@@ -34,37 +34,76 @@ function releaseAfterTurn(): void {
   }, 0);
 }
 
+/** The clock of the slice `runSliced`'s work runs in. */
+export interface SliceClock {
+  /** Whether the current slice has held the thread for `sliceMs` or longer. */
+  due(): boolean;
+  /**
+   * Gives the lane to the next waiter and resumes in a later event-loop turn, in a new slice. Rejects
+   * with `ABORTED` (or the signal's `RerankerError` reason) when the signal aborted meanwhile.
+   */
+  yieldTurn(): Promise<void>;
+}
+
+export interface SlicedOptions {
+  /** Stops the work at its next `yieldTurn()`. */
+  signal?: AbortSignal;
+  /** Longest slice before `due()` turns true (ms). @default TOKENIZE_SLICE_MS */
+  sliceMs?: number;
+}
+
+/**
+ * Runs CPU-bound work (tokenization, or planning that tokenizes) on this thread's tokenization lane,
+ * the one the engine tokenizes requests on: `work` calls `if (clock.due()) await clock.yieldTurn()`
+ * between small steps, and every request on the lane gets its turn, one slice per event-loop turn,
+ * so the thread keeps serving timers and I/O (a server's `/health`) while long work runs.
+ */
+export async function runSliced<T>(
+  work: (clock: SliceClock) => T | Promise<T>,
+  options: SlicedOptions = {},
+): Promise<T> {
+  const sliceMs = options.sliceMs ?? TOKENIZE_SLICE_MS;
+  throwIfAborted(options.signal);
+  await acquire();
+  let sliceStart = performance.now();
+  const clock: SliceClock = {
+    due: () => performance.now() - sliceStart >= sliceMs,
+    async yieldTurn() {
+      releaseAfterTurn();
+      await acquire();
+      sliceStart = performance.now();
+      throwIfAborted(options.signal);
+    },
+  };
+  try {
+    throwIfAborted(options.signal);
+    return await work(clock);
+  } finally {
+    releaseAfterTurn();
+  }
+}
+
 /**
  * Encodes (query, document) pairs, giving the event loop back every `sliceMs` of work. Each distinct
  * query is prepared once. An abort between slices stops the work.
  */
-export async function encodePairsSliced(
+export function encodePairsSliced(
   encoder: Pick<PairEncoder, 'prepareQuery' | 'encodePair'>,
   jobs: readonly { query: string; document: string }[],
-  options: { signal?: AbortSignal; sliceMs?: number } = {},
+  options: SlicedOptions = {},
 ): Promise<TokenizedPair[]> {
-  const sliceMs = options.sliceMs ?? TOKENIZE_SLICE_MS;
-  const prepared = new Map<string, PreparedQuery>();
-  const pairs: TokenizedPair[] = [];
-  await acquire();
-  try {
-    let sliceStart = performance.now();
+  return runSliced(async (clock) => {
+    const prepared = new Map<string, PreparedQuery>();
+    const pairs: TokenizedPair[] = [];
     for (const job of jobs) {
-      throwIfAborted(options.signal);
       let query = prepared.get(job.query);
       if (!query) {
         query = encoder.prepareQuery(job.query);
         prepared.set(job.query, query);
       }
       pairs.push(encoder.encodePair(query, job.document));
-      if (pairs.length < jobs.length && performance.now() - sliceStart >= sliceMs) {
-        releaseAfterTurn();
-        await acquire();
-        sliceStart = performance.now();
-      }
+      if (pairs.length < jobs.length && clock.due()) await clock.yieldTurn();
     }
-  } finally {
-    releaseAfterTurn();
-  }
-  return pairs;
+    return pairs;
+  }, options);
 }

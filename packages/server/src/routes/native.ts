@@ -1,16 +1,20 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { checkDocumentCount, type RerankDeps, scoreForRequest } from '../execute';
+import { requestObject } from './request-object';
 
 const document = z.union([z.string(), z.looseObject({ text: z.string() })], {
   error: 'each document must be a string or an object with a string "text"',
 });
 
-/** The original service's request: `top_k` absent, <= 0 or > n means every document. */
-export const nativeRequest = z.object({
+/**
+ * The original service's request: `top_k` absent, <= 0 or > n means every document. Optional fields
+ * sent as `null` are absent.
+ */
+export const nativeRequest = requestObject({
   query: z.string().refine((q) => q.trim().length > 0, 'must not be empty'),
   documents: z.array(document),
-  top_k: z.number().int().nullish(),
+  top_k: z.number().int().optional(),
   return_documents: z.boolean().default(true),
 });
 

@@ -1,27 +1,31 @@
+import { runSliced, type UnifiedReRanker } from '@reranker/core';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { keepTail, passageBudget } from '../chunking';
+import { keepTails, passageBudget, type TokenWindow } from '../chunking';
 import { HttpError } from '../errors';
 import { checkDocumentCount, type RerankDeps, scoreForRequest, windowOf } from '../execute';
+import { requestObject } from './request-object';
 
-/** Hugging Face text-embeddings-inference's rerank request. */
-export const teiRequest = z.object({
+/** Hugging Face text-embeddings-inference's rerank request (optional fields sent as `null` are absent). */
+export const teiRequest = requestObject({
   query: z.string().refine((q) => q.trim().length > 0, 'must not be empty'),
   texts: z.array(z.string()),
   raw_scores: z.boolean().default(false),
   return_text: z.boolean().default(false),
-  truncate: z.boolean().nullish(),
+  truncate: z.boolean().optional(),
   truncation_direction: z
     .enum(['right', 'left', 'Right', 'Left'])
     .default('right')
     .transform((d) => d.toLowerCase() as 'right' | 'left'),
 });
+type TeiRequest = z.infer<typeof teiRequest>;
 
 /**
  * TEI `POST /rerank` (a body with `texts`): a bare array `[{ index, score, text? }]`, best first.
  * `score` is the relevance in [0, 1] (sigmoid / softmax), or the logit with `raw_scores`. Over-long
  * pairs are cut (this server auto-truncates, like TEI with --auto-truncate) unless `truncate: false`,
- * which refuses them with 413; `truncation_direction: "left"` keeps the end of each text.
+ * which refuses them with 413; `truncation_direction: "left"` keeps the end of each text. Both read
+ * the texts' tokens once the request holds its slot, in slices.
  */
 export async function teiRerank(deps: RerankDeps, req: Request, res: Response): Promise<void> {
   const reranker = deps.service.require();
@@ -30,26 +34,12 @@ export async function teiRerank(deps: RerankDeps, req: Request, res: Response): 
   if (body.texts.length === 0)
     throw new HttpError(400, 'EMPTY', '`texts` cannot be empty.', { field: 'texts' });
   const window = windowOf(deps.service);
-  const { maxLength } = window;
-  const count = (text: string) => reranker.countTokens(text);
-  let texts = body.texts;
-  if (body.truncate === false) {
-    const queryTokens = count(body.query);
-    body.texts.forEach((text, i) => {
-      const tokens = queryTokens + count(text) + window.pairSpecialTokens;
-      if (tokens > maxLength) {
-        throw new HttpError(
-          413,
-          'INPUT_TOO_LONG',
-          `\`inputs\` must have less than ${maxLength} tokens. Given: ${tokens} (texts[${i}]); shorten it or send "truncate": true.`,
-          { field: `texts[${i}]` },
-        );
-      }
-    });
-  } else if (body.truncation_direction === 'left') {
-    const budget = passageBudget(window, count(body.query));
-    texts = texts.map((text) => keepTail(text, budget, count));
-  }
+  const texts =
+    body.truncate === false
+      ? (signal: AbortSignal) => refuseTooLong(reranker, body, window, signal)
+      : body.truncation_direction === 'left'
+        ? (signal: AbortSignal) => keepTailsOf(reranker, body, window, signal)
+        : body.texts;
   const { results } = await scoreForRequest(deps, res, reranker, body.query, texts);
   res.json(
     results.map((r) => ({
@@ -58,4 +48,48 @@ export async function teiRerank(deps: RerankDeps, req: Request, res: Response): 
       ...(body.return_text && { text: body.texts[r.index] }),
     })),
   );
+}
+
+/** `truncate: false`: 413 for the first pair longer than the window (TEI's message). */
+function refuseTooLong(
+  reranker: UnifiedReRanker,
+  body: TeiRequest,
+  window: TokenWindow,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const { maxLength, pairSpecialTokens } = window;
+  // Counting stops past the window: a 2 MB text costs no more than one that just overflows.
+  const count = (text: string) => reranker.countTokens(text, { atMost: maxLength + 1 });
+  return runSliced(
+    async (clock) => {
+      const queryTokens = count(body.query);
+      for (const [i, text] of body.texts.entries()) {
+        const textTokens = count(text);
+        const tokens = queryTokens + textTokens + pairSpecialTokens;
+        if (tokens > maxLength) {
+          const given = Math.max(queryTokens, textTokens) > maxLength ? `more than ${maxLength}` : tokens;
+          throw new HttpError(
+            413,
+            'INPUT_TOO_LONG',
+            `\`inputs\` must have less than ${maxLength} tokens. Given: ${given} (texts[${i}]); shorten it or send "truncate": true.`,
+            { field: `texts[${i}]` },
+          );
+        }
+        if (clock.due()) await clock.yieldTurn();
+      }
+      return body.texts;
+    },
+    { signal },
+  );
+}
+
+/** `truncation_direction: "left"`: each text's end that fits next to the query. */
+function keepTailsOf(
+  reranker: UnifiedReRanker,
+  body: TeiRequest,
+  window: TokenWindow,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const budget = passageBudget(window, reranker.countTokens(body.query, { atMost: window.maxQueryTokens }));
+  return keepTails(body.texts, budget, (text) => reranker.countTokens(text), signal);
 }
