@@ -81,7 +81,7 @@ export const rerankSchemas: Record<string, Schema> = {
           prompt_tokens: { ...int, description: 'The same as total_tokens (Together-style usage).' },
           completion_tokens: { ...int, description: 'Always 0: a reranker generates nothing.' },
         },
-        ['total_tokens'],
+        ['total_tokens', 'prompt_tokens', 'completion_tokens'],
       ),
     },
     ['id', 'model', 'results', 'meta', 'usage'],
