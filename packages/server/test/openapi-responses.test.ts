@@ -150,6 +150,19 @@ describe('OpenAPI: real responses match the documented schemas', () => {
     expect((await send('/v1/rerank', { query: QUERY, documents: DOCS }, headers)).status).toBe(415);
   });
 
+  it('415 for a non-JSON Content-Type, 400 for a body that is not the gzip it claims, deep nesting refused', async () => {
+    const form = { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' };
+    expect((await send('/rerank', { query: QUERY, texts: DOCS }, form)).status).toBe(415);
+    expect((await send('/v2/rerank', { query: QUERY, documents: DOCS }, form)).status).toBe(415);
+    const gzip = { ...AUTH, 'content-encoding': 'gzip' };
+    expect((await send('/rerank', { query: QUERY, documents: DOCS }, gzip)).status).toBe(400);
+    expect((await send('/v1/rerank', { query: QUERY, documents: DOCS }, gzip)).status).toBe(400);
+    const deep = `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`;
+    const nested = `{"query":"q","documents":[{"text":"t","meta":${deep}}]}`;
+    expect((await send('/rerank', nested)).status).toBe(422);
+    expect((await send('/v1/rerank', nested)).status).toBe(400);
+  });
+
   it('200 from the operations routes (JSON and Prometheus text)', async () => {
     for (const path of [
       '/health',
