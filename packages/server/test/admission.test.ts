@@ -2,7 +2,7 @@ import { type ClientRequest, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectError } from './flavour-shapes';
-import { type Json, post, QUERY, startServer, type TestServer } from './helpers';
+import { type Json, post, QUERY, startServer, type TestServer, until } from './helpers';
 
 // Issue 13 item 6: the queue is asked before a body is read, and the requests already admitted but
 // still on their way to the queue (uploading, parsing) count as queued.
@@ -12,14 +12,6 @@ afterEach(async () => {
   await t?.close();
   t = undefined;
 });
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A POST whose body is sent in two halves: the second only on `finish()`. */
 function halfSent(url: string, body: unknown): { finish(): Promise<{ status: number; body: Json }> } {

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Shape, shapeOf } from './flavour-shapes';
-import { post, QUERY, startServer, type TestServer } from './helpers';
+import { post, QUERY, startServer, type TestServer, until } from './helpers';
 
 // Issue 13 item 6: with the queue full, a request is refused with 503 + Retry-After before its body is
 // read or parsed (admission.test.ts proves that without timing), so 50 clients posting 1 MB bodies slow
@@ -19,14 +19,6 @@ afterEach(async () => {
   await t?.close();
   t = undefined;
 });
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 interface Sample {
   flavour: Shape;

@@ -179,3 +179,12 @@ async function parse(response: Response): Promise<unknown> {
     return text;
   }
 }
+
+/** Polls `check` every 5 ms until it holds; fails naming `what` after 5 s. */
+export async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { get, post, QUERY, startServer, type TestServer } from './helpers';
+import { get, post, QUERY, startServer, type TestServer, until } from './helpers';
 
 let t: TestServer | undefined;
 afterEach(async () => {
   await t?.close();
   t = undefined;
 });
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 // Distinct documents per request: identical pairs in flight are shared, not queued twice.
 const docs = (tag: string) => [`${tag} one`, `${tag} two`];
