@@ -9,11 +9,21 @@ import { DEFAULT_SEED, synthesizeCrossEncoder } from './synthesize';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** A hash of the kit's own code: a cached model is reused only if the code that wrote it is unchanged. */
+// The graph writer's sources, next to the kit's in the monorepo (the kit is private and lives only there).
+const builderSources = join(here, '..', '..', 'onnx-builder', 'src');
+
+/**
+ * A hash of the code that writes the models (the kit's and @reranker/onnx-builder's): a cached model
+ * is reused only if that code is unchanged.
+ */
 function kitFingerprint(): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(here).sort()) {
-    if (/\.(ts|js)$/.test(file)) hash.update(file).update(readFileSync(join(here, file)));
+  for (const dir of [here, builderSources]) {
+    if (!existsSync(dir)) continue;
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+    for (const file of files.sort()) {
+      if (/\.(ts|js)$/.test(file)) hash.update(file).update(readFileSync(join(dir, file)));
+    }
   }
   return hash.digest('hex').slice(0, 16);
 }

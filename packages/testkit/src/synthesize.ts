@@ -1,11 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  buildOnnxModel,
+  encodeSafetensors,
+  quantizeDynamicInt8,
+  storeWeightsAsFloat16,
+} from '@reranker/onnx-builder';
 import { hfConfig } from './hf-config';
-import { storeWeightsAsFloat16 } from './onnx-fp16';
-import { buildOnnxModel } from './onnx-graph';
-import { quantizeDynamicInt8 } from './onnx-quantize';
 import { type ModelDims, PRESETS, type PresetName, validateDims } from './presets';
-import { encodeSafetensors } from './safetensors';
 import { tokenizerFiles } from './tokenizer-files';
 import { generateWeights } from './weights';
 

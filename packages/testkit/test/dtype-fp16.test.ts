@@ -1,17 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { float16Bits, storeWeightsAsFloat16 } from '@reranker/onnx-builder';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  float16Bits,
-  loadReferenceModel,
-  maxAbsDiff,
-  type ReferenceModel,
-  storeWeightsAsFloat16,
-  synthesizedModelDir,
-} from '../src/index';
-import { onnx } from '../src/onnx-builder';
-import { querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
+import { loadReferenceModel, maxAbsDiff, type ReferenceModel, synthesizedModelDir } from '../src/index';
+import { onnx, querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
 
 /**
  * onnx/model_fp16.onnx computes in float32 from float16-rounded weights, so its only error is that

@@ -1,11 +1,11 @@
+import { buildOnnxModel } from '@reranker/onnx-builder';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onnx } from '../src/onnx-builder';
-import { buildOnnxModel } from '../src/onnx-graph';
 import { type ModelDims, PRESETS, type PresetName } from '../src/presets';
 import { type ReferenceModel, referenceLogits } from '../src/reference';
 import { generateWeights, type NamedTensor } from '../src/weights';
+import { onnx } from './onnx-helpers';
 
 const SEED = 1234;
 

@@ -1,6 +1,6 @@
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import { FLOAT, onnx } from './onnx-builder';
-import { floatData } from './onnx-quantize';
+import { FLOAT, onnx } from './graph-builder';
+import { floatData } from './quantize';
 
 const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 const FLOAT16_MAX = 65504;

@@ -1,6 +1,26 @@
-import { FLOAT, GraphBuilder, INT64, transpose2d } from './onnx-builder';
-import { type ModelDims, validateDims } from './presets';
-import { encoderPrefix, type NamedTensor } from './weights';
+import { FLOAT, GraphBuilder, INT64, transpose2d } from '../graph-builder';
+import type { NamedTensor } from '../tensor';
+
+/** The shape of a BERT or XLM-RoBERTa sequence classifier. */
+export interface BertDims {
+  architecture: 'bert' | 'xlm-roberta';
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numLabels: number;
+  layerNormEps: number;
+  padTokenId: number;
+}
+
+function validateDims(dims: BertDims): void {
+  if (dims.hiddenSize % dims.numHeads !== 0)
+    throw new Error(`hiddenSize (${dims.hiddenSize}) must be divisible by numHeads (${dims.numHeads})`);
+}
+
+/** `bert.` or `roberta.` (as XLMRobertaForSequenceClassification names its encoder). */
+function encoderPrefix(dims: BertDims): string {
+  return dims.architecture === 'bert' ? 'bert' : 'roberta';
+}
 
 /** HF's extended attention mask fills masked keys with torch.finfo(float32).min. */
 const FLOAT32_MIN = -3.4028234663852886e38;
@@ -11,7 +31,7 @@ const FLOAT32_MIN = -3.4028234663852886e38;
  * patterns. Returns the serialized ModelProto (opset 17, IR 8). Linear weights are stored once,
  * transposed to [in, out] under `<HF name>.T`; every other parameter keeps its HF name.
  */
-export function buildOnnxModel(dims: ModelDims, tensors: NamedTensor[]): Uint8Array {
+export function buildOnnxModel(dims: BertDims, tensors: NamedTensor[]): Uint8Array {
   validateDims(dims);
   const g = new GraphBuilder();
   const params = new Params(g, tensors);

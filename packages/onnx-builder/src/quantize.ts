@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import { FLOAT, onnx } from './onnx-builder';
+import { FLOAT, onnx } from './graph-builder';
 
 const INT8 = onnx.TensorProto.DataType.INT8;
 
