@@ -1,4 +1,5 @@
 export { referencePairScores } from './hf-reference';
+export { ONNX_LAYOUTS, type SynthesizedLayout, WEIGHTS_DTYPES } from './layout';
 export { synthesizedModelDir } from './model-cache';
 export {
   type Architecture,

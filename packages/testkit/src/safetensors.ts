@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 /** A tensor as read back from a safetensors file. */
 export interface SafetensorsEntry {
   dtype: string;
@@ -6,7 +10,7 @@ export interface SafetensorsEntry {
 }
 
 /**
- * Parses a safetensors buffer holding F32 tensors, validating the header against the buffer. Used by
+ * Parses a safetensors buffer holding F32, F16 or BF16 tensors (widened to float32), validating the header against the buffer. Used by
  * the reference forward pass, apart from @reranker/onnx-builder's reader on purpose: the oracle reads
  * the weights on its own, so a reader bug in the builder shows up as a mismatch instead of two copies
  * agreeing.
@@ -28,17 +32,56 @@ export function decodeSafetensors(bytes: Uint8Array): {
   const tensors = new Map<string, SafetensorsEntry>();
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    if (info.dtype !== 'F32')
-      throw new Error(`safetensors: ${name} has dtype ${info.dtype}; only F32 is supported`);
+    const width = WIDTH[info.dtype];
+    if (width === undefined)
+      throw new Error(`safetensors: ${name} has dtype ${info.dtype}; only F32, F16 and BF16 are supported`);
     const [begin, end] = info.data_offsets;
     const elements = info.shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== elements * 4 || dataStart + end > bytes.byteLength) {
+    if (end - begin !== elements * width || dataStart + end > bytes.byteLength) {
       throw new Error(`safetensors: ${name} offsets [${begin}, ${end}] do not fit shape [${info.shape}]`);
     }
-    // Copy: the data region need not be 4-byte aligned within the caller's buffer.
     const data = new Float32Array(elements);
-    new Uint8Array(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
+    const at = dataStart + begin;
+    for (let i = 0; i < elements; i++) data[i] = decodeValue(info.dtype, view, at + i * width);
     tensors.set(name, { dtype: info.dtype, shape: info.shape, data });
   }
   return { metadata, tensors };
+}
+
+const WIDTH: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
+
+const scratch = new DataView(new ArrayBuffer(4));
+
+/** One little-endian value, from the IEEE 754 definitions (binary32, binary16; bfloat16 = top half of binary32). */
+function decodeValue(dtype: string, view: DataView, at: number): number {
+  if (dtype === 'F32') return view.getFloat32(at, true);
+  const bits = view.getUint16(at, true);
+  if (dtype === 'BF16') {
+    scratch.setUint32(0, bits * 65536);
+    return scratch.getFloat32(0);
+  }
+  const sign = bits >= 0x8000 ? -1 : 1;
+  const exponent = Math.floor(bits / 1024) % 32;
+  const fraction = bits % 1024;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 31) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/**
+ * Every tensor of a model folder's safetensors checkpoint: `model.safetensors`, or the shards that
+ * `model.safetensors.index.json` lists.
+ */
+export async function readCheckpoint(dir: string): Promise<Map<string, SafetensorsEntry>> {
+  if (existsSync(join(dir, 'model.safetensors')))
+    return decodeSafetensors(await readFile(join(dir, 'model.safetensors'))).tensors;
+  const index = JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8')) as {
+    weight_map: Record<string, string>;
+  };
+  const all = new Map<string, SafetensorsEntry>();
+  for (const shard of new Set(Object.values(index.weight_map))) {
+    const { tensors } = decodeSafetensors(await readFile(join(dir, shard)));
+    for (const [name, entry] of tensors) all.set(name, entry);
+  }
+  return all;
 }
