@@ -1,7 +1,20 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { DTYPES, type Dtype, type ModelFiles, ONNX_FILE_BY_DTYPE, RerankerError } from '@reranker/core';
+import {
+  DTYPES,
+  type Dtype,
+  errorMessage,
+  type Logger,
+  type ModelFiles,
+  ONNX_FILE_BY_DTYPE,
+  RerankerError,
+  silentLogger,
+} from '@reranker/core';
+import { type Checkpoint, findCheckpoint, PYTORCH_FIX } from '@reranker/onnx-builder';
+import { defaultCacheDir } from '../config/cache-dir';
 import { expandPath } from '../config/kinds';
+import { ensureBuiltGraph } from './build-graph';
+import { createProgressReporter, type ProgressReporter } from './progress';
 
 /** Paths the user clearly meant as folders: absolute, `./`, `../`, `~`, `C:\`. */
 function looksLikePath(model: string): boolean {
@@ -55,44 +68,126 @@ async function listFolder(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-/**
- * Opens a model folder after checking it holds what a backend needs: `config.json`, `tokenizer.json`
- * and the dtype's ONNX file. `id` is how the user named it.
- */
-export async function openLocalModel(dir: string, dtype: Dtype, id: string = dir): Promise<ModelFiles> {
-  const onnx = ONNX_FILE_BY_DTYPE[dtype];
-  const required = ['config.json', 'tokenizer.json', onnx];
-  const missing: string[] = [];
-  for (const file of required) if (!(await isFile(join(dir, file)))) missing.push(file);
-  if (missing.length > 0) {
-    const present = await listFolder(dir);
-    const otherDtypes = DTYPES.filter((d) => d !== dtype && present.includes(ONNX_FILE_BY_DTYPE[d]));
-    const dtypeHint =
-      missing.includes(onnx) && otherDtypes.length > 0
-        ? ` It has the ONNX file for ${otherDtypes.join(', ')}: set RERANKER_DTYPE=${otherDtypes[0]} to use it.`
-        : '';
-    throw new RerankerError(
-      'MODEL_LOAD_FAILED',
-      `The model folder ${dir} is missing ${missing.join(', ')} (it holds: ${present.join(', ') || 'nothing'}). ` +
-        `A model folder needs config.json, tokenizer.json and ${onnx} for dtype ${dtype}.${dtypeHint}`,
-      { details: { dir, missing, present, dtype } },
-    );
-  }
-  return folderModelFiles(dir, { id, source: `local:${dir}`, revision: 'local' });
+/** How a folder without an ONNX file for the dtype gets one built from its safetensors. */
+export interface GraphBuildOptions {
+  /**
+   * Build a missing ONNX graph from `model.safetensors` (or its shards). Off when no backend needs
+   * the graph (the Python backend reads the safetensors itself). @default true
+   */
+  build?: boolean;
+  /** Where built graphs are cached (`<cacheDir>/graphs/`). @default defaultCacheDir() */
+  cacheDir?: string;
+  /** Where the build's start and end are logged. @default silentLogger */
+  logger?: Logger;
+  /** Build progress. @default none */
+  progress?: ProgressReporter;
+  /** Always write external data (tests); by default only past ~2 GB. */
+  externalData?: boolean;
 }
 
-/** `ModelFiles` over a folder on disk; `read` refuses paths that leave the folder. */
+/**
+ * Opens a model folder after checking it holds what a backend needs: `config.json`, `tokenizer.json`
+ * and the dtype's ONNX file, or a safetensors checkpoint to build that file from (built once into
+ * the model cache, never into the folder). `id` is how the user named it.
+ */
+export async function openLocalModel(
+  dir: string,
+  dtype: Dtype,
+  id: string = dir,
+  options: GraphBuildOptions = {},
+): Promise<ModelFiles> {
+  return openModelFolder(dir, dtype, { id, source: `local:${dir}`, revision: 'local' }, options);
+}
+
+/** `openLocalModel` for any folder (a local one, or a hub download in the cache). */
+export async function openModelFolder(
+  dir: string,
+  dtype: Dtype,
+  meta: { id: string; source: string; revision: string },
+  options: GraphBuildOptions,
+): Promise<ModelFiles> {
+  const onnx = ONNX_FILE_BY_DTYPE[dtype];
+  const missing: string[] = [];
+  for (const file of ['config.json', 'tokenizer.json'])
+    if (!(await isFile(join(dir, file)))) missing.push(file);
+  const hasGraph = await isFile(join(dir, onnx));
+  const checkpoint = hasGraph ? undefined : await checkpointOf(dir);
+  const buildable = checkpoint?.format === 'safetensors';
+  if (!hasGraph && !buildable) missing.push(onnx);
+  if (missing.length > 0) throw await missingFiles(dir, dtype, missing, checkpoint);
+  if (hasGraph || options.build === false || !buildable) return folderModelFiles(dir, meta);
+  const built = await ensureBuiltGraph({
+    dir,
+    checkpoint,
+    dtype,
+    cacheDir: options.cacheDir ?? defaultCacheDir(),
+    label: meta.id,
+    logger: options.logger ?? silentLogger,
+    progress: options.progress ?? createProgressReporter('none', silentLogger),
+    externalData: options.externalData,
+  });
+  return folderModelFiles(dir, meta, built);
+}
+
+async function checkpointOf(dir: string): Promise<Checkpoint | undefined> {
+  try {
+    return await findCheckpoint(dir);
+  } catch (error) {
+    throw new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `The model folder ${dir} has a broken checkpoint: ${errorMessage(error)}.`,
+      { cause: error, details: { dir } },
+    );
+  }
+}
+
+async function missingFiles(
+  dir: string,
+  dtype: Dtype,
+  missing: string[],
+  checkpoint: Checkpoint | undefined,
+): Promise<RerankerError> {
+  const onnx = ONNX_FILE_BY_DTYPE[dtype];
+  const present = await listFolder(dir);
+  const details = { dir, missing, present, dtype };
+  if (missing.includes(onnx) && checkpoint?.format === 'pytorch') {
+    return new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `The model folder ${dir} has no ${onnx} and only a pickled PyTorch checkpoint (${checkpoint.files.join(', ')}), which is never loaded (unpickling runs arbitrary code): ${PYTORCH_FIX}. An ONNX file is then built from model.safetensors at load.`,
+      { details: { ...details, checkpoint: checkpoint.files } },
+    );
+  }
+  const otherDtypes = DTYPES.filter((d) => d !== dtype && present.includes(ONNX_FILE_BY_DTYPE[d]));
+  const dtypeHint =
+    missing.includes(onnx) && otherDtypes.length > 0
+      ? ` It has the ONNX file for ${otherDtypes.join(', ')}: set RERANKER_DTYPE=${otherDtypes[0]} to use it.`
+      : '';
+  return new RerankerError(
+    'MODEL_LOAD_FAILED',
+    `The model folder ${dir} is missing ${missing.join(', ')} (it holds: ${present.join(', ') || 'nothing'}). ` +
+      `A model folder needs config.json, tokenizer.json and ${onnx} for dtype ${dtype} (or model.safetensors to build it from).${dtypeHint}`,
+    { details },
+  );
+}
+
+/**
+ * `ModelFiles` over a folder on disk; `read` refuses paths that leave the folder. `localFiles` are
+ * files kept elsewhere (a built graph in the cache), served under their folder-relative names.
+ */
 export function folderModelFiles(
   dir: string,
   meta: { id: string; source: string; revision: string },
+  localFiles?: Record<string, string>,
 ): ModelFiles {
   return {
     ...meta,
     localDir: dir,
+    ...(localFiles ? { localFiles } : {}),
     async read(path: string): Promise<Uint8Array> {
-      const full = resolve(dir, path);
+      const elsewhere = localFiles?.[path.replaceAll('\\', '/')];
+      const full = elsewhere ?? resolve(dir, path);
       const rel = relative(dir, full);
-      if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
+      if (!elsewhere && (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel))) {
         throw new RerankerError(
           'INVALID_INPUT',
           `Cannot read "${path}": it is outside the model folder ${dir}.`,

@@ -2,7 +2,13 @@ import { type Dtype, errorMessage, type Logger, type ModelFiles, RerankerError }
 import { expandPath } from '../config/kinds';
 import { ensureHubModel } from './hub';
 import { checkRevision, parseHubId } from './hub-id';
-import { findLocalFolder, folderModelFiles, isAlsoFolder, openLocalModel } from './local';
+import {
+  findLocalFolder,
+  type GraphBuildOptions,
+  isAlsoFolder,
+  openLocalModel,
+  openModelFolder,
+} from './local';
 import { explainCacheFailure, explainHubFailure, type HubProblem, LOCAL_HINT } from './messages';
 import { createProgressReporter, type ProgressMode } from './progress';
 
@@ -35,6 +41,12 @@ export interface ResolveModelOptions {
   extraFiles?: readonly string[];
   /** Give up on a download when no data arrives for this long, in ms. @default 60000 */
   stallTimeoutMs?: number;
+  /**
+   * When the folder or repo has no ONNX file for `dtype` but has `model.safetensors` (or shards),
+   * build the graph into `<cacheDir>/graphs/` (once; later loads reuse it). Turn off when no backend
+   * reads ONNX (the Python backend reads the safetensors itself). @default true
+   */
+  buildGraph?: boolean;
 }
 
 /**
@@ -44,8 +56,16 @@ export interface ResolveModelOptions {
  */
 export async function resolveModel(options: ResolveModelOptions): Promise<ModelFiles> {
   const { model, dtype, logger } = options;
+  const progress = createProgressReporter(options.progress ?? 'auto', logger);
+  const cacheDir = expandPath(options.cacheDir);
+  const graph: GraphBuildOptions = {
+    build: options.buildGraph ?? true,
+    cacheDir,
+    logger,
+    progress,
+  };
   const localDir = await findLocalFolder(model);
-  if (localDir) return openLocalModel(localDir, dtype, model);
+  if (localDir) return openLocalModel(localDir, dtype, model, graph);
 
   const { owner, name, id } = parseHubId(model);
   if (await isAlsoFolder(model)) {
@@ -57,23 +77,23 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
   const revision = options.revision ?? 'main';
   checkRevision(revision);
   const endpoint = (options.hubEndpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  let dir: string;
   try {
-    const dir = await ensureHubModel({
+    dir = await ensureHubModel({
       owner,
       name,
       revision,
       dtype,
-      cacheDir: expandPath(options.cacheDir),
+      cacheDir,
       endpoint,
       token: options.hubToken,
       offline: options.offline ?? false,
       logger,
-      progress: createProgressReporter(options.progress ?? 'auto', logger),
+      progress,
       signal: options.signal,
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
       extraFiles: options.extraFiles,
     });
-    return folderModelFiles(dir, { id, source: `remote:${id}`, revision });
   } catch (error) {
     if (error instanceof RerankerError && error.code !== 'MODEL_LOAD_FAILED') throw error;
     const failure =
@@ -86,8 +106,10 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
         details: failure.details,
       });
     }
-    return useFallback(options.localModelPath, dtype, failure, logger);
+    return useFallback(options.localModelPath, dtype, failure, logger, graph);
   }
+  // Outside the hub's try: a graph that cannot be built is no reason to fall back to another folder.
+  return openModelFolder(dir, dtype, { id, source: `remote:${id}`, revision }, graph);
 }
 
 async function useFallback(
@@ -95,11 +117,12 @@ async function useFallback(
   dtype: Dtype,
   failure: HubProblem,
   logger: Logger,
+  graph: GraphBuildOptions,
 ): Promise<ModelFiles> {
   const dir = expandPath(path);
   let files: ModelFiles;
   try {
-    files = await openLocalModel(dir, dtype);
+    files = await openLocalModel(dir, dtype, dir, graph);
   } catch (error) {
     throw new RerankerError(
       'MODEL_LOAD_FAILED',
