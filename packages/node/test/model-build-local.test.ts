@@ -142,6 +142,22 @@ describe('graphs built at load', () => {
     expect(graphs).toHaveLength(2);
   });
 
+  it('builds again over a built graph that was damaged', async () => {
+    const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'none' } });
+    const cacheDir = join(work, 'damaged-cache');
+    const first = await openLocalModel(dir, 'fp32', dir, { cacheDir });
+    const graph = first.localFiles!['onnx/model.onnx']!;
+    await writeFile(graph, 'cut short');
+    const logger = recorder();
+    const again = await openLocalModel(dir, 'fp32', dir, { cacheDir, logger });
+    expect(again.localFiles).toEqual(first.localFiles);
+    expect(logger.lines.filter((l) => l.startsWith('built the ONNX graph'))).toHaveLength(1);
+    const reranker = await UnifiedReRanker.create({ model: again, backends: [onnxNodeBackend()] });
+    open.push(reranker);
+    const scores = await reranker.score([[QUERY, DOCS[0]!]]);
+    expect(maxAbsDiff(scores, await referencePairScores(dir, QUERY, [DOCS[0]!]))).toBeLessThan(1e-5);
+  });
+
   it.each([
     ['q8', 0.08],
     ['fp16', 2e-3],

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type Dtype, errorMessage, type Logger, ONNX_FILE_BY_DTYPE, RerankerError } from '@reranker/core';
@@ -160,10 +159,12 @@ async function buildInto(
       seconds: Number(seconds.toFixed(2)),
     };
     await writeFile(join(staging, RECORD), `${JSON.stringify(record, null, 2)}\n`);
-    await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
+    await rename(staging, target).catch(async () => {
       // Another process built the same graph first: identical bytes, keep theirs.
-      if (!existsSync(join(target, RECORD))) throw error;
-      await rm(staging, { recursive: true, force: true });
+      if (await builtFiles(target)) return rm(staging, { recursive: true, force: true });
+      // An earlier build someone damaged (a file deleted or cut short): replace it.
+      await rm(target, { recursive: true, force: true });
+      await rename(staging, target);
     });
     logger.info(
       { model: label, dtype, graph: target, seconds: record.seconds },
