@@ -1,12 +1,13 @@
 import { cp, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRerankerError, type Logger, type UnifiedReRanker } from '@reranker/core';
+import { isRerankerError, type UnifiedReRanker } from '@reranker/core';
 import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createReranker, pythonBackend } from '../src/index';
 import { rejection } from './helpers/assertions';
 import { type HubServer, startHubServer } from './helpers/hub-server';
+import { lineLogger } from './helpers/line-logger';
 
 /**
  * Hub repos in the layouts real rerankers publish, served by the local hub stand-in: safetensors only
@@ -47,15 +48,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function recorder(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const record = (obj: object | string, msg?: string) =>
-    lines.push(typeof obj === 'string' ? obj : (msg ?? ''));
-  return { lines, debug: record, info: record, warn: record, error: record };
-}
-
 async function load(model: string, cacheDir: string, extra: Parameters<typeof createReranker>[0] = {}) {
-  const logger = recorder();
+  const logger = lineLogger();
   const reranker = await createReranker({
     env: { HF_ENDPOINT: hub.url },
     model,

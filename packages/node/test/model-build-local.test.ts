@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRerankerError, type Logger, UnifiedReRanker } from '@reranker/core';
+import { isRerankerError, UnifiedReRanker } from '@reranker/core';
 import {
   maxAbsDiff,
   type PresetName,
@@ -12,6 +12,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createReranker, onnxNodeBackend, openLocalModel } from '../src/index';
 import { rejection } from './helpers/assertions';
+import { lineLogger } from './helpers/line-logger';
 
 /**
  * Local folders with safetensors but no ONNX file: the graph is built once into the model cache (never
@@ -38,15 +39,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function recorder(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const record = (obj: object | string, msg?: string) =>
-    lines.push(typeof obj === 'string' ? obj : (msg ?? ''));
-  return { lines, debug: record, info: record, warn: record, error: record };
-}
-
 async function make(model: string, cacheDir: string, extra: Parameters<typeof createReranker>[0] = {}) {
-  const logger = recorder();
+  const logger = lineLogger();
   const reranker = await createReranker({ env: {}, model, cacheDir, logger, progress: 'none', ...extra });
   open.push(reranker);
   return { reranker, logger };
@@ -148,7 +142,7 @@ describe('graphs built at load', () => {
     const first = await openLocalModel(dir, 'fp32', dir, { cacheDir });
     const graph = first.localFiles!['onnx/model.onnx']!;
     await writeFile(graph, 'cut short');
-    const logger = recorder();
+    const logger = lineLogger();
     const again = await openLocalModel(dir, 'fp32', dir, { cacheDir, logger });
     expect(again.localFiles).toEqual(first.localFiles);
     expect(logger.lines.filter((l) => l.startsWith('built the ONNX graph'))).toHaveLength(1);
@@ -200,7 +194,7 @@ describe('graphs built at load', () => {
 
   it("reports the build's progress with 'log'", async () => {
     const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'none' } });
-    const logger = recorder();
+    const logger = lineLogger();
     const reranker = await createReranker({
       env: {},
       model: dir,
