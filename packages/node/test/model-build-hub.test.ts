@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRerankerError, type UnifiedReRanker } from '@reranker/core';
@@ -37,6 +37,11 @@ beforeAll(async () => {
   await rm(join(pytorch, 'model.safetensors'));
   await writeFile(join(pytorch, 'pytorch_model.bin'), 'a pickle we never open');
   dirs['acme/pytorch'] = pytorch;
+  const modernbert = join(work, 'modernbert-repo');
+  await cp(dirs['acme/st-only'], modernbert, { recursive: true });
+  const config = JSON.parse(await readFile(join(modernbert, 'config.json'), 'utf8'));
+  await writeFile(join(modernbert, 'config.json'), JSON.stringify({ ...config, model_type: 'modernbert' }));
+  dirs['acme/modernbert'] = modernbert;
   hub = await startHubServer(dirs);
 });
 afterEach(async () => {
@@ -123,6 +128,14 @@ describe('hub repos without an ONNX export', () => {
     expect(error.message).toContain('It has only pytorch_model.bin, which is never loaded');
     expect(error.message).toContain('safe_serialization=True');
     expect(hub.requests.get(path('acme/pytorch', 'pytorch_model.bin'))).toBe(1); // a HEAD, never a download
+  });
+
+  it('an architecture no graph is built for fails from config.json, before the weights are fetched', async () => {
+    const error = await rejection(load('acme/modernbert', join(work, 'modernbert-cache')));
+    expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
+    expect(error.message).toContain('no graph is built for model_type modernbert');
+    expect(error.message).toContain('only for model_type bert, xlm-roberta');
+    expect(hub.requests.get(path('acme/modernbert', 'model.safetensors'))).toBeUndefined();
   });
 
   it('with only the Python backend, fetches the safetensors and builds no graph', async () => {

@@ -16,6 +16,7 @@ import {
   parseShardIndex,
   SAFETENSORS_FILE,
   SAFETENSORS_INDEX,
+  SUPPORTED_MODEL_TYPES,
   shardFiles,
 } from '@reranker/onnx-builder';
 import { downloadFile, type HubFailureDetails, hubFailure } from './download';
@@ -75,7 +76,20 @@ async function fillFolder(dir: string, request: HubModelRequest): Promise<string
     await folder.optional(`${onnx}_data`);
     return folder.done();
   }
-  // No export for this dtype: the safetensors checkpoint, to build the graph from.
+  // No export for this dtype: the safetensors checkpoint, to build the graph from. Only for an
+  // architecture the builder writes: config.json says so before gigabytes of weights are fetched.
+  const modelType = await modelTypeOf(dir);
+  if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
+    throw hubFailure(
+      `the hub answered HTTP 404 for ${onnx}, and no graph is built for model_type ${modelType}`,
+      {
+        reason: 'not-found',
+        file: onnx,
+        checkpoint: 'unsupported',
+        modelType,
+      },
+    );
+  }
   if ((await folder.optional(SAFETENSORS_FILE)) === 'present') return folder.done();
   if ((await folder.optional(SAFETENSORS_INDEX)) === 'present') {
     await folder.require(await shardsOf(dir));
@@ -91,6 +105,13 @@ async function fillFolder(dir: string, request: HubModelRequest): Promise<string
       checkpoint: pytorch ? 'pytorch' : 'none',
     },
   );
+}
+
+async function modelTypeOf(dir: string): Promise<string> {
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8').catch(() => '{}')) as {
+    model_type?: unknown;
+  };
+  return String(config.model_type);
 }
 
 /** The shard files a downloaded `model.safetensors.index.json` names (plain file names, checked). */
