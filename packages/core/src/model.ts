@@ -34,6 +34,12 @@ export interface ModelFiles {
   read(path: string): Promise<Uint8Array>;
   /** The folder on disk, where there is one: lets Node worker threads open large files themselves. */
   localDir?: string;
+  /**
+   * Files of the model kept outside `localDir`, by folder-relative name (`onnx/model.onnx` ->
+   * absolute path): a graph built from the safetensors at load lives in the model cache, not in the
+   * user's folder. `read` serves them too.
+   */
+  localFiles?: Readonly<Record<string, string>>;
 }
 
 /** The `config.json` keys the engine reads. */

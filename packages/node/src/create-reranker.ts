@@ -53,7 +53,9 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     logger,
     progress,
     // The Python/MLX backend reads the PyTorch weights, which hub repos ship as model.safetensors.
-    extraFiles: candidates.some((c) => c.name.startsWith('python:')) ? ['model.safetensors'] : [],
+    extraFiles: candidates.some(isPython) ? ['model.safetensors'] : [],
+    // ...and needs no ONNX graph: none is built from the safetensors when it is the only backend.
+    buildGraph: !candidates.every(isPython),
   });
   // Only a cache this function builds is its to wire and to dispose if the engine fails to start.
   const distributed =
@@ -88,6 +90,8 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
   distributed?.register(reranker);
   return reranker;
 }
+
+const isPython = (candidate: BackendCandidate) => candidate.name.startsWith('python:');
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

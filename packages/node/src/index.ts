@@ -14,7 +14,7 @@ export {
 } from './config';
 export { type CreateRerankerOptions, createReranker } from './create-reranker';
 export { hubCacheFolder } from './model/hub';
-export { openLocalModel } from './model/local';
+export { type LocalModelOptions, openLocalModel } from './model/local';
 export type { ProgressMode } from './model/progress';
 export { type ResolveModelOptions, resolveModel } from './model/resolve';
 export { type GraphOptimizationLevel, type OnnxNodeBackendOptions, onnxNodeBackend } from './onnx/backend';

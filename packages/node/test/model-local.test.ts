@@ -68,7 +68,8 @@ describe('resolveModel with a local folder', () => {
   });
 
   it('lists what is missing and what is there', async () => {
-    const dir = await copyWithout('incomplete', 'tokenizer.json', 'onnx/model.onnx');
+    // Without model.safetensors too: from it, the ONNX file would be built.
+    const dir = await copyWithout('incomplete', 'tokenizer.json', 'onnx/model.onnx', 'model.safetensors');
     const error = await rejection(resolve(dir));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('missing tokenizer.json, onnx/model.onnx');
@@ -77,11 +78,17 @@ describe('resolveModel with a local folder', () => {
   });
 
   it('points at RERANKER_DTYPE when another dtype is present', async () => {
-    const fp32Only = await copyWithout('fp32-only', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx');
+    const fp32Only = await copyWithout(
+      'fp32-only',
+      'onnx/model_fp16.onnx',
+      'onnx/model_quantized.onnx',
+      'model.safetensors',
+    );
     const error = await rejection(resolve(fp32Only, { dtype: 'fp16' }));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('onnx/model_fp16.onnx');
     expect(error.message).toContain('RERANKER_DTYPE=fp32');
+    expect(error.message).toContain('or model.safetensors to build it from');
   });
 
   it('rejects a path to a missing folder or to a file', async () => {

@@ -1,8 +1,6 @@
 export { referencePairScores } from './hf-reference';
+export { ONNX_LAYOUTS, type SynthesizedLayout, WEIGHTS_DTYPES } from './layout';
 export { synthesizedModelDir } from './model-cache';
-export { float16Bits, storeWeightsAsFloat16 } from './onnx-fp16';
-export { buildOnnxModel } from './onnx-graph';
-export { type QuantizeOptions, quantizeDynamicInt8 } from './onnx-quantize';
 export {
   type Architecture,
   isPresetName,
@@ -30,7 +28,6 @@ export {
   referenceBackend,
 } from './reference-backend';
 export { SeededRandom, seededRandom } from './rng';
-export { decodeSafetensors, encodeSafetensors, type SafetensorsEntry } from './safetensors';
 export {
   DEFAULT_SEED,
   type SynthesizedModel,

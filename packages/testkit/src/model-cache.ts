@@ -4,16 +4,27 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { layoutKey, type SynthesizedLayout } from './layout';
 import type { PresetName } from './presets';
 import { DEFAULT_SEED, synthesizeCrossEncoder } from './synthesize';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** A hash of the kit's own code: a cached model is reused only if the code that wrote it is unchanged. */
+// The graph writer's sources, next to the kit's in the monorepo (the kit is private and lives only there).
+const builderSources = join(here, '..', '..', 'onnx-builder', 'src');
+
+/**
+ * A hash of the code that writes the models (the kit's and @reranker/onnx-builder's): a cached model
+ * is reused only if that code is unchanged.
+ */
 function kitFingerprint(): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(here).sort()) {
-    if (/\.(ts|js)$/.test(file)) hash.update(file).update(readFileSync(join(here, file)));
+  for (const dir of [here, builderSources]) {
+    if (!existsSync(dir)) continue;
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+    for (const file of files.sort()) {
+      if (/\.(ts|js)$/.test(file)) hash.update(file).update(readFileSync(join(dir, file)));
+    }
   }
   return hash.digest('hex').slice(0, 16);
 }
@@ -27,16 +38,19 @@ const fingerprint = kitFingerprint();
  */
 export async function synthesizedModelDir(
   preset: PresetName,
-  options: { seed?: number; root?: string } = {},
+  options: { seed?: number; root?: string; layout?: SynthesizedLayout } = {},
 ): Promise<string> {
   const seed = options.seed ?? DEFAULT_SEED;
   const root = options.root ?? join(tmpdir(), 'reranker-testkit');
-  const dir = join(root, `${preset}-seed${seed}-${fingerprint}`);
-  if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
+  // `.` separates the parts: preset names contain `-`, and one prefix must never match another preset.
+  // (transformers.js loads a local folder by name only if it is a valid hub id: no `~`, `..` or `--`.)
+  const prefix = `${preset}.seed${seed}.${layoutKey(options.layout)}.`;
+  const dir = join(root, `${prefix}${fingerprint}`);
+  if (existsSync(dir)) return dir;
   await mkdir(root, { recursive: true });
   const staging = await mkdtemp(join(root, `.staging-${preset}-`));
   try {
-    await synthesizeCrossEncoder({ preset, seed, outDir: staging });
+    await synthesizeCrossEncoder({ preset, seed, outDir: staging, layout: options.layout });
     await rename(staging, dir).catch(async (error: NodeJS.ErrnoException) => {
       // Another worker finished first: its copy is identical, keep it.
       if (!existsSync(dir)) throw error;
@@ -46,7 +60,7 @@ export async function synthesizedModelDir(
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
-  await pruneStale(root, `${preset}-seed${seed}-`, dir);
+  await pruneStale(root, prefix, dir);
   return dir;
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { add, gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
-import { decodeSafetensors } from './safetensors';
+import { readCheckpoint } from './safetensors';
 
 /** The `config.json` keys the reference pass reads (Hugging Face names). */
 export interface ReferenceConfig {
@@ -28,7 +28,7 @@ export interface ReferenceInput {
   tokenTypeIds?: number[];
 }
 
-/** Reads `config.json` and `model.safetensors` from a Hugging Face model folder. */
+/** Reads `config.json` and the safetensors weights (single file or sharded) of a Hugging Face model folder. */
 export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ReferenceConfig;
   if (config.model_type !== 'bert' && config.model_type !== 'xlm-roberta') {
@@ -36,7 +36,7 @@ export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
       `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta)`,
     );
   }
-  const { tensors } = decodeSafetensors(await readFile(join(dir, 'model.safetensors')));
+  const tensors = await readCheckpoint(dir);
   const params = new Map<string, Float64Array>();
   for (const [name, entry] of tensors) params.set(name, Float64Array.from(entry.data));
   return { config, params };

@@ -1,11 +1,17 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  buildOnnxModel,
+  encodeSafetensors,
+  encodeShardedSafetensors,
+  openCheckpoint,
+  quantizeDynamicInt8,
+  storeWeightsAsFloat16,
+  writeOnnxModel,
+} from '@reranker/onnx-builder';
 import { hfConfig } from './hf-config';
-import { storeWeightsAsFloat16 } from './onnx-fp16';
-import { buildOnnxModel } from './onnx-graph';
-import { quantizeDynamicInt8 } from './onnx-quantize';
+import { resolveLayout, type SynthesizedLayout } from './layout';
 import { type ModelDims, PRESETS, type PresetName, validateDims } from './presets';
-import { encodeSafetensors } from './safetensors';
 import { tokenizerFiles } from './tokenizer-files';
 import { generateWeights } from './weights';
 
@@ -18,6 +24,8 @@ export interface SynthesizeOptions {
   seed?: number;
   /** Folder to write; created if missing. */
   outDir: string;
+  /** Which files, in which formats. @default ONNX inline with its dtype variants, F32 model.safetensors */
+  layout?: SynthesizedLayout;
 }
 
 export interface SynthesizedModel {
@@ -33,8 +41,9 @@ export const DEFAULT_SEED = 42;
 /**
  * Writes a cross-encoder folder in the layout `from_pretrained` reads: config, tokenizer files,
  * `model.safetensors`, `onnx/model.onnx` and its dtype variants `onnx/model_quantized.onnx` (dynamic
- * int8) and `onnx/model_fp16.onnx` (float16 weights, float32 compute). Real architecture and cost,
- * random weights: its scores mean nothing, but every backend must reproduce them exactly.
+ * int8) and `onnx/model_fp16.onnx` (float16 weights, float32 compute); `layout` varies the formats.
+ * Real architecture and cost, random weights: its scores mean nothing, but every backend must
+ * reproduce them exactly. The graphs come from @reranker/onnx-builder.
  */
 export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promise<SynthesizedModel> {
   const dims = resolveDims(options);
@@ -45,7 +54,8 @@ export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promis
   // Built before anything is written, so a vocabulary that does not fit fails without leaving a folder.
   const tokenizer = tokenizerFiles(dims);
   const dir = options.outDir;
-  await mkdir(join(dir, 'onnx'), { recursive: true });
+  const layout = resolveLayout(options.layout);
+  await mkdir(layout.onnx === 'none' ? dir : join(dir, 'onnx'), { recursive: true });
 
   // Written one at a time so a large preset never holds both weight files in memory at once.
   const files: string[] = [];
@@ -54,15 +64,42 @@ export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promis
     files.push(name);
   };
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-  await write('config.json', json(hfConfig(dims)));
+  const config = hfConfig(dims);
+  await write('config.json', json(config));
   for (const [name, content] of Object.entries(tokenizer)) await write(name, json(content));
   const weights = generateWeights(dims, seed);
-  await write('model.safetensors', encodeSafetensors(weights));
-  const fp32 = buildOnnxModel(dims, weights);
-  await write('onnx/model.onnx', fp32);
-  // The dtype variants Hugging Face repos ship next to model.onnx, made from the same float32 graph.
-  await write('onnx/model_quantized.onnx', quantizeDynamicInt8(fp32));
-  await write('onnx/model_fp16.onnx', storeWeightsAsFloat16(fp32));
+  const encoding = { dtype: layout.weightsDtype };
+  if (layout.shards === 1) await write('model.safetensors', encodeSafetensors(weights, encoding));
+  else {
+    for (const [name, bytes] of encodeShardedSafetensors(weights, layout.shards, encoding))
+      await write(name, bytes);
+  }
+  const producerName = '@reranker/testkit';
+  if (layout.onnx === 'inline' && layout.weightsDtype === 'F32') {
+    const fp32 = await buildOnnxModel(config, weights, { producerName });
+    await write('onnx/model.onnx', fp32);
+    // The dtype variants Hugging Face repos ship next to model.onnx, made from the same float32 graph.
+    await write('onnx/model_quantized.onnx', quantizeDynamicInt8(fp32));
+    await write('onnx/model_fp16.onnx', storeWeightsAsFloat16(fp32));
+  } else if (layout.onnx !== 'none') {
+    // From the files just written, so the graph holds the weights as rounded to the stored dtype.
+    const stored = await openCheckpoint(dir);
+    try {
+      const externalData = layout.onnx === 'external-data';
+      const written = await writeOnnxModel(config, stored, join(dir, 'onnx', 'model.onnx'), {
+        producerName,
+        externalData,
+      });
+      files.push(...written.files.map((file) => `onnx/${file}`));
+      if (!externalData) {
+        const fp32 = await readFile(join(dir, 'onnx', 'model.onnx'));
+        await write('onnx/model_quantized.onnx', quantizeDynamicInt8(fp32));
+        await write('onnx/model_fp16.onnx', storeWeightsAsFloat16(fp32));
+      }
+    } finally {
+      await stored.close();
+    }
+  }
   await write('README.md', readme(dims, seed, options.preset));
   return { dir, dims, seed, files };
 }

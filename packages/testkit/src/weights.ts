@@ -1,12 +1,8 @@
+import type { NamedTensor } from '@reranker/onnx-builder';
 import type { ModelDims } from './presets';
 import { SeededRandom } from './rng';
 
-/** A float32 tensor under its Hugging Face parameter name; `shape` is row-major, Linear weights are [out, in]. */
-export interface NamedTensor {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
+export type { NamedTensor };
 
 /** The parameter-name prefix of the encoder: `bert.` or `roberta.` (as XLMRobertaForSequenceClassification names it). */
 export function encoderPrefix(dims: ModelDims): string {

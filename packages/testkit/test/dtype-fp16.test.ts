@@ -1,17 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { storeWeightsAsFloat16 } from '@reranker/onnx-builder';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  float16Bits,
-  loadReferenceModel,
-  maxAbsDiff,
-  type ReferenceModel,
-  storeWeightsAsFloat16,
-  synthesizedModelDir,
-} from '../src/index';
-import { onnx } from '../src/onnx-builder';
-import { querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
+import { loadReferenceModel, maxAbsDiff, type ReferenceModel, synthesizedModelDir } from '../src/index';
+import { onnx, querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
 
 /**
  * onnx/model_fp16.onnx computes in float32 from float16-rounded weights, so its only error is that
@@ -20,23 +13,6 @@ import { querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
  * scores of random weights can swap).
  */
 const MAX_ABS_DELTA = 2e-3;
-
-describe('float16Bits', () => {
-  it('rounds to the nearest binary16 value, ties to even', () => {
-    // Bit patterns from the IEEE 754 binary16 tables.
-    expect(float16Bits(1)).toBe(0x3c00);
-    expect(float16Bits(-2)).toBe(0xc000);
-    expect(float16Bits(65504)).toBe(0x7bff);
-    expect(float16Bits(1 / 3)).toBe(0x3555);
-    expect(float16Bits(2 ** -24)).toBe(0x0001); // smallest subnormal
-    expect(float16Bits(2 ** -14)).toBe(0x0400); // smallest normal
-    expect(float16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie, rounds to even
-    expect(float16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie, rounds to even (up)
-    expect(float16Bits(0)).toBe(0);
-    expect(float16Bits(Number.POSITIVE_INFINITY)).toBe(0x7c00);
-    expect(float16Bits(1e6)).toBe(0x7c00);
-  });
-});
 
 describe.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)('%s: onnx/model_fp16.onnx', (preset) => {
   let dir: string;

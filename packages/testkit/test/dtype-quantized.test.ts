@@ -1,17 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { quantizeDynamicInt8 } from '@reranker/onnx-builder';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   loadReferenceModel,
   maxAbsDiff,
   PRESETS,
-  quantizeDynamicInt8,
   type ReferenceModel,
   synthesizedModelDir,
 } from '../src/index';
-import { onnx } from '../src/onnx-builder';
-import { querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
+import { onnx, querySet, referenceBatch, runBatch, worstTau } from './onnx-helpers';
 
 /**
  * Error bounds of onnx/model_quantized.onnx against the float64 reference on the fixed query set

@@ -1,11 +1,12 @@
+import { buildOnnxModel } from '@reranker/onnx-builder';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onnx } from '../src/onnx-builder';
-import { buildOnnxModel } from '../src/onnx-graph';
+import { hfConfig } from '../src/hf-config';
 import { type ModelDims, PRESETS, type PresetName } from '../src/presets';
 import { type ReferenceModel, referenceLogits } from '../src/reference';
 import { generateWeights, type NamedTensor } from '../src/weights';
+import { onnx } from './onnx-helpers';
 
 const SEED = 1234;
 
@@ -79,7 +80,7 @@ describe.each(presets)('buildOnnxModel(%s)', (preset) => {
 
   beforeAll(async () => {
     tensors = generateWeights(dims, SEED);
-    bytes = buildOnnxModel(dims, tensors);
+    bytes = await buildOnnxModel(hfConfig(dims), tensors);
     session = await ort.InferenceSession.create(bytes);
   });
   afterAll(async () => {
@@ -95,7 +96,7 @@ describe.each(presets)('buildOnnxModel(%s)', (preset) => {
 
     const model = onnx.ModelProto.decode(bytes);
     expect(Number(model.irVersion)).toBe(8);
-    expect(model.producerName).toBe('@reranker/testkit');
+    expect(model.producerName).toBe('@reranker/onnx-builder');
     expect(model.opsetImport.map((o) => [o.domain ?? '', Number(o.version)])).toEqual([['', 17]]);
     const shapeOf = (v: OnnxTypes.IValueInfoProto) =>
       v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
@@ -114,8 +115,8 @@ describe.each(presets)('buildOnnxModel(%s)', (preset) => {
     expect(bytes.byteLength - paramBytes).toBeLessThan(32 * 1024);
   });
 
-  it('is byte-identical when built twice', () => {
-    const again = buildOnnxModel(dims, generateWeights(dims, SEED));
+  it('is byte-identical when built twice', async () => {
+    const again = await buildOnnxModel(hfConfig(dims), generateWeights(dims, SEED));
     expect(Buffer.from(again).equals(Buffer.from(bytes))).toBe(true);
   });
 

@@ -1,8 +1,12 @@
+import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { PRESETS, type PresetName, type ReferenceModel, referenceLogits } from '../src/index';
 import { SeededRandom } from '../src/rng';
 
 /** Shared by the ONNX tests: seeded pairs, a padded-batch runner and ranking agreement. */
+
+// onnx-proto is CommonJS: a default import, then its namespace.
+export const { onnx } = onnxProto;
 
 export interface Pair {
   ids: number[];

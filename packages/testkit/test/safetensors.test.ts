@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { encodeSafetensors } from '@reranker/onnx-builder';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, PRESETS, synthesizedModelDir } from '../src/index';
+import { PRESETS, synthesizedModelDir } from '../src/index';
+import { decodeSafetensors } from '../src/safetensors';
 
 describe('model.safetensors', () => {
   it('round-trips tensors and aligns the data section to 8 bytes', () => {

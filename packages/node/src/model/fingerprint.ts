@@ -8,7 +8,25 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { errorMessage, type Logger } from '@reranker/core';
+import { type Dtype, errorMessage, type Logger, ONNX_FILE_BY_DTYPE } from '@reranker/core';
+
+/**
+ * The files of a model folder a fingerprint covers, wherever the folder came from: what the engine and
+ * the backends read for `dtype` (a graph built from safetensors adds its own build fingerprint).
+ */
+export function modelFileNames(dtype: Dtype, extraFiles: readonly string[] = []): string[] {
+  const onnx = ONNX_FILE_BY_DTYPE[dtype];
+  return [
+    'config.json',
+    'tokenizer.json',
+    onnx,
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+    // Models over 2 GB keep their weights in `<file>_data` next to the graph.
+    `${onnx}_data`,
+    ...extraFiles,
+  ];
+}
 
 /** SHA-256 (hex) of a file, streamed: a 2 GB model file never sits in memory. */
 export async function hashFile(path: string): Promise<string> {

@@ -1,4 +1,5 @@
 import { type Dtype, errorMessage, ONNX_FILE_BY_DTYPE, type RerankerError } from '@reranker/core';
+import { PYTORCH_FILES, PYTORCH_FIX, SUPPORTED_MODEL_TYPES } from '@reranker/onnx-builder';
 import type { HubFailureDetails } from './download';
 
 export const LOCAL_HINT =
@@ -47,9 +48,13 @@ function adviceFor(
         ? `The token in HF_TOKEN was refused: check that it can read ${ctx.id} (for a gated model, accept its terms on the model page).`
         : 'The model may be private or gated, or the id may be misspelled: set HF_TOKEN to an access token that can read it (https://huggingface.co/settings/tokens).';
     case 'not-found':
-      return details.file === ONNX_FILE_BY_DTYPE[ctx.dtype]
-        ? `The repo has no ${details.file}, the ONNX file for RERANKER_DTYPE=${ctx.dtype}: pick another RERANKER_DTYPE, or a repo with ONNX exports (Xenova/... repos have them).`
-        : 'Check RERANKER_MODEL and RERANKER_MODEL_REVISION.';
+      if (details.file !== ONNX_FILE_BY_DTYPE[ctx.dtype])
+        return 'Check RERANKER_MODEL and RERANKER_MODEL_REVISION.';
+      if (details.checkpoint === 'unsupported')
+        return `Graphs are built at load only for model_type ${SUPPORTED_MODEL_TYPES.join(', ')} (BERT and XLM-RoBERTa cross-encoders): pick a repo that publishes an ONNX export of this model, or another RERANKER_DTYPE it has.`;
+      if (details.checkpoint === 'pytorch')
+        return `It has only ${PYTORCH_FILES[0]}, which is never loaded (unpickling runs arbitrary code): ${PYTORCH_FIX}; or pick a repo that publishes model.safetensors or an ONNX export.`;
+      return `The repo has neither ${details.file}, the ONNX file for RERANKER_DTYPE=${ctx.dtype}, nor model.safetensors to build it from: pick another RERANKER_DTYPE, or a repo with ONNX exports (Xenova/... repos have them) or safetensors weights.`;
     case 'http':
       return 'The hub may be having trouble: try again later.';
   }

@@ -2,12 +2,20 @@ import type { Logger } from '@reranker/core';
 import cliProgress from 'cli-progress';
 
 /**
- * How downloads report progress: `bar` draws a terminal bar on stderr, `log` writes `logger.info`
+ * How downloads and graph builds report progress: `bar` draws a terminal bar on stderr, `log` writes `logger.info`
  * lines, `none` is silent, `auto` picks `bar` when stderr is a terminal and `log` otherwise.
  */
 export type ProgressMode = 'auto' | 'bar' | 'log' | 'none';
 
-/** Progress of one file's download. */
+/** What is happening to a file: it arrives from the hub, or it is written from the checkpoint. */
+export type FileTask = 'download' | 'build';
+
+const WORDS: Record<FileTask, { doing: string; done: string }> = {
+  download: { doing: 'downloading', done: 'downloaded' },
+  build: { doing: 'building', done: 'built' },
+};
+
+/** Progress of one file's download or build. */
 export interface FileProgress {
   /** Bytes written so far. */
   update(loaded: number): void;
@@ -18,8 +26,11 @@ export interface FileProgress {
 }
 
 export interface ProgressReporter {
-  /** Starts reporting one file; `total` is its size in bytes when the server says. */
-  file(name: string, total: number | undefined): FileProgress;
+  /**
+   * Starts reporting one file; `total` is its size in bytes when known (the server says, or the
+   * builder computed it). `task` defaults to `download`.
+   */
+  file(name: string, total: number | undefined, task?: FileTask): FileProgress;
 }
 
 const LOG_EVERY_MS = 5_000;
@@ -43,7 +54,8 @@ function speed(bytes: number, startedAt: number): string {
 /** A line at every 10% and at least every 5 s, so a slow 1 GB download never looks hung in logs. */
 function logReporter(logger: Logger): ProgressReporter {
   return {
-    file(file, total) {
+    file(file, total, task = 'download') {
+      const words = WORDS[task];
       const startedAt = Date.now();
       let lastLogAt = startedAt;
       let lastTenth = 0;
@@ -62,7 +74,7 @@ function logReporter(logger: Logger): ProgressReporter {
               : `(${mb(loaded)} MB`;
             logger.info(
               { file, loaded, total, mbPerSecond: Number(speed(loaded, startedAt)) },
-              `downloading ${file}: ${share}, ${speed(loaded, startedAt)} MB/s)`,
+              `${words.doing} ${file}: ${share}, ${speed(loaded, startedAt)} MB/s)`,
             );
           }
         },
@@ -70,7 +82,7 @@ function logReporter(logger: Logger): ProgressReporter {
           const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
           logger.info(
             { file, loaded, total: total ?? loaded },
-            `downloaded ${file}: ${mb(loaded)} MB in ${seconds} s (${speed(loaded, startedAt)} MB/s)`,
+            `${words.done} ${file}: ${mb(loaded)} MB in ${seconds} s (${speed(loaded, startedAt)} MB/s)`,
           );
         },
         abort() {},
@@ -81,7 +93,8 @@ function logReporter(logger: Logger): ProgressReporter {
 
 function barReporter(): ProgressReporter {
   return {
-    file(file, total) {
+    file(name, total, task = 'download') {
+      const file = task === 'build' ? `${WORDS.build.doing} ${name}` : name;
       const startedAt = Date.now();
       const bar = new cliProgress.SingleBar(
         {

@@ -1,13 +1,14 @@
 import { type Dtype, errorMessage, type Logger, type ModelFiles, RerankerError } from '@reranker/core';
 import { expandPath } from '../config/kinds';
 import { ensureHubModel } from './hub';
+import type { HubModel } from './hub-fingerprint';
 import { checkRevision, parseHubId } from './hub-id';
 import {
   findLocalFolder,
-  folderModelFiles,
   isAlsoFolder,
   type LocalModelOptions,
   openLocalModel,
+  openModelFolder,
 } from './local';
 import { explainCacheFailure, explainHubFailure, type HubProblem, LOCAL_HINT } from './messages';
 import { createProgressReporter, type ProgressMode } from './progress';
@@ -41,6 +42,12 @@ export interface ResolveModelOptions {
   extraFiles?: readonly string[];
   /** Give up on a download when no data arrives for this long, in ms. @default 60000 */
   stallTimeoutMs?: number;
+  /**
+   * When the folder or repo has no ONNX file for `dtype` but has `model.safetensors` (or shards),
+   * build the graph into `<cacheDir>/graphs/` (once; later loads reuse it). Turn off when no backend
+   * reads ONNX (the Python backend reads the safetensors itself). @default true
+   */
+  buildGraph?: boolean;
 }
 
 /**
@@ -50,7 +57,15 @@ export interface ResolveModelOptions {
  */
 export async function resolveModel(options: ResolveModelOptions): Promise<ModelFiles> {
   const { model, dtype, logger } = options;
-  const local = { cacheDir: options.cacheDir, extraFiles: options.extraFiles, logger };
+  const progress = createProgressReporter(options.progress ?? 'auto', logger);
+  const cacheDir = expandPath(options.cacheDir);
+  const local: LocalModelOptions = {
+    build: options.buildGraph ?? true,
+    cacheDir,
+    extraFiles: options.extraFiles,
+    logger,
+    progress,
+  };
   const localDir = await findLocalFolder(model);
   if (localDir) return openLocalModel(localDir, dtype, model, local);
 
@@ -64,28 +79,22 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
   const revision = options.revision ?? 'main';
   checkRevision(revision);
   const endpoint = (options.hubEndpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  let hub: HubModel;
   try {
-    const { dir, fingerprint, commit } = await ensureHubModel({
+    hub = await ensureHubModel({
       owner,
       name,
       revision,
       dtype,
-      cacheDir: expandPath(options.cacheDir),
+      cacheDir,
       endpoint,
       token: options.hubToken,
       offline: options.offline ?? false,
       logger,
-      progress: createProgressReporter(options.progress ?? 'auto', logger),
+      progress,
       signal: options.signal,
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
       extraFiles: options.extraFiles,
-    });
-    return folderModelFiles(dir, {
-      id,
-      source: `remote:${id}`,
-      revision,
-      fingerprint,
-      ...(commit && { commit }),
     });
   } catch (error) {
     if (error instanceof RerankerError && error.code !== 'MODEL_LOAD_FAILED') throw error;
@@ -99,17 +108,21 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
         details: failure.details,
       });
     }
-    return useFallback(options.localModelPath, dtype, failure, local);
+    return useFallback(options.localModelPath, dtype, failure, logger, local);
   }
+  // Outside the hub's try: a graph that cannot be built is no reason to fall back to another folder.
+  const { dir, fingerprint, commit } = hub;
+  const meta = { id, source: `remote:${id}`, revision, fingerprint, ...(commit && { commit }) };
+  return openModelFolder(dir, dtype, meta, local);
 }
 
 async function useFallback(
   path: string,
   dtype: Dtype,
   failure: HubProblem,
-  local: LocalModelOptions & { logger: Logger },
+  logger: Logger,
+  local: LocalModelOptions,
 ): Promise<ModelFiles> {
-  const { logger } = local;
   const dir = expandPath(path);
   let files: ModelFiles;
   try {

@@ -178,10 +178,12 @@ function modelFileOf(model: ModelFiles, dtype: Dtype): string {
     );
   }
   const dir = model.localDir;
+  // A graph built at load sits in the model cache (`localFiles`), its external data beside it.
+  const pathOf = (file: string) => model.localFiles?.[file] ?? join(dir, file);
   const relative = ONNX_FILE_BY_DTYPE[dtype];
-  const path = join(dir, relative);
+  const path = pathOf(relative);
   if (existsSync(path)) return path;
-  const present = DTYPES.filter((d) => existsSync(join(dir, ONNX_FILE_BY_DTYPE[d])));
+  const present = DTYPES.filter((d) => existsSync(pathOf(ONNX_FILE_BY_DTYPE[d])));
   const found = present.map((d) => `${d} (${ONNX_FILE_BY_DTYPE[d]})`).join(', ') || 'none';
   throw new RerankerError(
     'MODEL_LOAD_FAILED',

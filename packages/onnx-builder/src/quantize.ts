@@ -1,6 +1,5 @@
 import { endianness } from 'node:os';
-import type { onnx as OnnxTypes } from 'onnx-proto';
-import { FLOAT, onnx } from './onnx-builder';
+import { FLOAT, type OnnxTypes, onnx } from './proto';
 
 const INT8 = onnx.TensorProto.DataType.INT8;
 

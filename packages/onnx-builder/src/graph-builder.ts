@@ -1,12 +1,5 @@
 import { endianness } from 'node:os';
-import type { onnx as OnnxTypes } from 'onnx-proto';
-// onnx-proto is CommonJS: a default import, then its namespace.
-import onnxProto from 'onnx-proto';
-
-export const { onnx } = onnxProto;
-
-export const FLOAT = onnx.TensorProto.DataType.FLOAT;
-export const INT64 = onnx.TensorProto.DataType.INT64;
+import { FLOAT, INT64, type OnnxTypes, onnx } from './proto';
 
 /** A dimension of a graph input/output: a fixed size or a symbolic name such as `batch_size`. */
 export type Dim = number | string;
@@ -29,7 +22,7 @@ const hostIsLittleEndian = endianness() === 'LE';
 
 /**
  * ONNX raw_data is little-endian. On little-endian hosts (all we run on) this is a zero-copy view,
- * which matters: the largest presets hold more than a gigabyte of weights.
+ * which matters: the largest models hold more than a gigabyte of weights.
  */
 export function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
   if (hostIsLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -67,13 +60,38 @@ export function valueInfo(name: string, elemType: number, dims: Dim[]): OnnxType
 }
 
 /**
+ * A float32 initializer whose values are a checkpoint tensor, read only when the model is serialized:
+ * the graph is planned from tensor shapes alone, then weights stream in one at a time.
+ */
+export interface WeightInitializer {
+  kind: 'weight';
+  name: string;
+  dims: number[];
+  /** The checkpoint tensor it holds. */
+  tensor: string;
+  /** Stored transposed: the tensor is [rows, cols] (a Linear weight [out, in]). */
+  transpose?: [rows: number, cols: number];
+}
+
+/** A constant (its data already in the proto) or a weight still to be read. */
+export type Initializer = { kind: 'constant'; proto: OnnxTypes.ITensorProto } | WeightInitializer;
+
+/** A finished graph: everything but the weights' values. */
+export interface PlannedModel {
+  /** The ModelProto without initializers. */
+  model: OnnxTypes.IModelProto;
+  /** In graph order. */
+  initializers: Initializer[];
+}
+
+/**
  * Accumulates nodes, initializers and graph inputs/outputs in insertion order (arrays only, so the
  * serialized bytes depend on nothing but the build calls). Node and value names come from one counter
  * and are unique by construction.
  */
 export class GraphBuilder {
   private readonly nodes: OnnxTypes.INodeProto[] = [];
-  private readonly initializers: OnnxTypes.ITensorProto[] = [];
+  private readonly initializers: Initializer[] = [];
   private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly names = new Set<string>();
@@ -125,26 +143,26 @@ export class GraphBuilder {
     return output;
   }
 
+  /** A float32 initializer holding checkpoint tensor `tensor` (optionally transposed), read at serialization. */
+  weight(name: string, dims: number[], tensor: string, transpose?: [number, number]): string {
+    this.initializers.push({ kind: 'weight', name: this.claim(name), dims, tensor, transpose });
+    return name;
+  }
+
   floatInitializer(name: string, dims: number[], data: Float32Array): string {
     checkSize(name, dims, data.length);
-    this.initializers.push({
-      name: this.claim(name),
-      dims,
-      dataType: FLOAT,
-      rawData: littleEndianBytes(data),
-    });
+    this.pushConstant({ name: this.claim(name), dims, dataType: FLOAT, rawData: littleEndianBytes(data) });
     return name;
   }
 
   int64Initializer(name: string, dims: number[], data: BigInt64Array): string {
     checkSize(name, dims, data.length);
-    this.initializers.push({
-      name: this.claim(name),
-      dims,
-      dataType: INT64,
-      rawData: littleEndianBytes(data),
-    });
+    this.pushConstant({ name: this.claim(name), dims, dataType: INT64, rawData: littleEndianBytes(data) });
     return name;
+  }
+
+  private pushConstant(proto: OnnxTypes.ITensorProto): void {
+    this.initializers.push({ kind: 'constant', proto });
   }
 
   /** A float32 constant; `dims` [] makes a scalar. Equal constants share one initializer. */
@@ -171,13 +189,8 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Serializes a ModelProto around the graph built so far. */
-  toModelBytes(opts: {
-    graphName: string;
-    producerName: string;
-    irVersion: number;
-    opset: number;
-  }): Uint8Array {
+  /** The ModelProto around the graph built so far, with its initializers still to be materialized. */
+  finish(opts: { graphName: string; producerName: string; irVersion: number; opset: number }): PlannedModel {
     const model: OnnxTypes.IModelProto = {
       irVersion: opts.irVersion,
       producerName: opts.producerName,
@@ -185,13 +198,11 @@ export class GraphBuilder {
       graph: {
         name: opts.graphName,
         node: this.nodes,
-        initializer: this.initializers,
         input: this.inputs,
         output: this.outputs,
       },
     };
-    // encode() streams the raw_data views into one buffer sized up front: a single copy of the weights.
-    return onnx.ModelProto.encode(model).finish();
+    return { model, initializers: this.initializers };
   }
 }
 

@@ -1,38 +1,9 @@
-import type { onnx as OnnxTypes } from 'onnx-proto';
-import { FLOAT, onnx } from './onnx-builder';
-import { floatData } from './onnx-quantize';
+import { float16Bits } from './float16';
+import { FLOAT, type OnnxTypes, onnx } from './proto';
+import { floatData } from './quantize';
 
 const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 const FLOAT16_MAX = 65504;
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE 754 binary16 bits of a float32 value, rounded to nearest even (Node 20 has no Float16Array). */
-export function float16Bits(value: number): number {
-  f32[0] = value;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  const mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf, NaN
-  const e = exp - 112; // rebias 127 -> 15
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    // Subnormal half: the value in units of 2^-24, implicit leading 1 made explicit.
-    if (e < -10) return sign;
-    const full = mant | 0x800000;
-    const shift = 14 - e;
-    const half = full >>> shift;
-    const rem = full & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    return sign | (rem > halfway || (rem === halfway && half & 1) ? half + 1 : half);
-  }
-  const half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  // A carry out of the mantissa correctly bumps the exponent (and overflows to Inf at the top).
-  return sign | (rem > 0x1000 || (rem === 0x1000 && half & 1) ? half + 1 : half);
-}
 
 /**
  * The same float32 graph with every weight matrix (rank >= 2 float initializer: Linear weights and

@@ -1,0 +1,150 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { architectureFor } from './architectures';
+import type { HfConfig } from './config';
+import { BuildError } from './errors';
+import { GraphBuilder, type PlannedModel } from './graph-builder';
+import { Params } from './params';
+import { openCheckpoint } from './safetensors/checkpoint';
+import { type ProgressCallback, serializeInline, weightBytes, writeExternal } from './serialize';
+import { memoryWeights, type NamedTensor, type TensorInfo, type WeightSource } from './tensor';
+
+/**
+ * Changes whenever the builder writes different bytes for the same config and weights (another node
+ * layout, other names). Part of the key of any cache of built graphs.
+ */
+export const BUILDER_VERSION = '1';
+
+/**
+ * Weights past this many bytes go to external data by default: a protobuf stops at 2 GiB, and the
+ * graph itself needs a little room beside the weights.
+ */
+export const INLINE_LIMIT_BYTES = 2_000_000_000;
+
+export interface BuildOptions {
+  /** `producer_name` recorded in the model. @default '@reranker/onnx-builder' */
+  producerName?: string;
+  /** Called as weights are written, with the bytes done and the total. */
+  onProgress?: ProgressCallback;
+}
+
+export interface WriteOptions extends BuildOptions {
+  /**
+   * Put the weights in `<file>_data` beside the graph (ONNX external data). `auto` does so past
+   * `INLINE_LIMIT_BYTES` (about 2 GB, where a protobuf stops).
+   * @default 'auto'
+   */
+  externalData?: boolean | 'auto';
+}
+
+export interface WrittenModel {
+  /** Files written, by name, in the folder of the model path: the graph, then its data if any. */
+  files: string[];
+  externalData: boolean;
+  /** Float32 bytes of the weights. */
+  weightBytes: number;
+}
+
+/**
+ * Plans the graph of `config` from the tensors' names and shapes only: which architecture, which
+ * nodes, which tensor goes where. Throws a `BuildError` when the checkpoint does not fit the config,
+ * including when a tensor is left over (a checkpoint with tensors this graph ignores is another model).
+ */
+export function planOnnxModel(
+  config: HfConfig,
+  tensors: ReadonlyMap<string, TensorInfo>,
+  options: Pick<BuildOptions, 'producerName'> = {},
+): PlannedModel {
+  const architecture = architectureFor(config);
+  const g = new GraphBuilder();
+  const params = new Params(g, tensors);
+  architecture.build(g, params, config);
+  const unused = params.unused();
+  if (unused.length > 0) {
+    const shown =
+      unused.slice(0, 5).join(', ') + (unused.length > 5 ? `, and ${unused.length - 5} more` : '');
+    throw new BuildError(
+      'unsupported',
+      `the checkpoint has tensors a ${String(config.model_type)} sequence classifier does not use: ${shown}`,
+    );
+  }
+  return g.finish({
+    graphName: 'main_graph',
+    producerName: options.producerName ?? '@reranker/onnx-builder',
+    irVersion: 8,
+    opset: 17,
+  });
+}
+
+const asSource = (weights: WeightSource | readonly NamedTensor[]): WeightSource =>
+  Array.isArray(weights) ? memoryWeights(weights as readonly NamedTensor[]) : (weights as WeightSource);
+
+/**
+ * The serialized ModelProto (opset 17, IR 8) of `<Model>ForSequenceClassification` for `config`,
+ * weights inline. For models whose weights stay under `INLINE_LIMIT_BYTES`; `writeOnnxModel` writes
+ * larger ones with external data.
+ */
+export async function buildOnnxModel(
+  config: HfConfig,
+  weights: WeightSource | readonly NamedTensor[],
+  options: BuildOptions = {},
+): Promise<Uint8Array> {
+  const source = asSource(weights);
+  const plan = planOnnxModel(config, source.tensors, options);
+  const bytes = weightBytes(plan);
+  if (bytes > INLINE_LIMIT_BYTES) {
+    throw new BuildError(
+      'unsupported',
+      `the weights take ${(bytes / 1e9).toFixed(2)} GB, past the ~2 GB a single ONNX protobuf holds: use writeOnnxModel, which writes external data`,
+    );
+  }
+  return serializeInline(plan, source, options.onProgress);
+}
+
+/**
+ * Writes the graph to `path` (e.g. `onnx/model.onnx`, the folder must exist) and, with external data,
+ * its weights to `<path>_data`. Weights stream from `weights` one tensor at a time.
+ */
+export async function writeOnnxModel(
+  config: HfConfig,
+  weights: WeightSource | readonly NamedTensor[],
+  path: string,
+  options: WriteOptions = {},
+): Promise<WrittenModel> {
+  const source = asSource(weights);
+  const plan = planOnnxModel(config, source.tensors, options);
+  const bytes = weightBytes(plan);
+  const mode = options.externalData ?? 'auto';
+  const external = mode === 'auto' ? bytes > INLINE_LIMIT_BYTES : mode;
+  if (external) {
+    const files = await writeExternal(plan, source, path, options.onProgress);
+    return { files, externalData: true, weightBytes: bytes };
+  }
+  await writeFile(path, await serializeInline(plan, source, options.onProgress));
+  return { files: [basename(path)], externalData: false, weightBytes: bytes };
+}
+
+/**
+ * Reads `config.json` and the safetensors checkpoint (`model.safetensors`, or sharded) of a Hugging
+ * Face model folder and writes its graph to `path`.
+ */
+export async function buildFromFolder(
+  dir: string,
+  path: string,
+  options: WriteOptions = {},
+): Promise<WrittenModel> {
+  let config: HfConfig;
+  try {
+    config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HfConfig;
+  } catch (error) {
+    throw new BuildError('invalid-checkpoint', `${join(dir, 'config.json')} cannot be read as JSON`, {
+      cause: error,
+    });
+  }
+  const weights = await openCheckpoint(dir);
+  try {
+    return await writeOnnxModel(config, weights, path, options);
+  } finally {
+    await weights.close();
+  }
+}

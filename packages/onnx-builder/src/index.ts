@@ -1,0 +1,34 @@
+export { SUPPORTED_MODEL_TYPES } from './architectures';
+export {
+  BUILDER_VERSION,
+  type BuildOptions,
+  buildFromFolder,
+  buildOnnxModel,
+  INLINE_LIMIT_BYTES,
+  type WriteOptions,
+  type WrittenModel,
+  writeOnnxModel,
+} from './build';
+export type { HfConfig } from './config';
+export { BuildError, type BuildErrorReason } from './errors';
+export { storeWeightsAsFloat16 } from './fp16';
+export { type QuantizeOptions, quantizeDynamicInt8 } from './quantize';
+export {
+  type Checkpoint,
+  findCheckpoint,
+  openCheckpoint,
+  PYTORCH_FILES,
+  PYTORCH_FIX,
+  parseShardIndex,
+  SAFETENSORS_FILE,
+  SAFETENSORS_INDEX,
+  shardFiles,
+} from './safetensors/checkpoint';
+export {
+  type EncodeOptions,
+  encodeSafetensors,
+  encodeShardedSafetensors,
+  type SafetensorsDtype,
+} from './safetensors/encode';
+export type { ProgressCallback } from './serialize';
+export type { NamedTensor, TensorInfo, WeightSource } from './tensor';
