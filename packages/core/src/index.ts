@@ -62,4 +62,5 @@ export {
   type TruncationStrategy,
 } from './tokenize/pair-encoder';
 export { runSliced, type SliceClock, type SlicedOptions } from './tokenize/sliced-encode';
+export { type KeptLengths, longestFirst, onlySecond } from './tokenize/truncation';
 export type { ScoringUsage } from './usage';

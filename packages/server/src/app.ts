@@ -13,6 +13,7 @@ import { requestLogging } from './middleware/logging';
 import { ModelNames } from './model-names';
 import { clusterMetricsRoutes } from './routes/cluster-metrics';
 import { cohereRoutes } from './routes/cohere';
+import { dashboardRoutes } from './routes/dashboard';
 import { openapiRoutes } from './routes/openapi';
 import { opsRoutes } from './routes/ops';
 import { rerankRoute } from './routes/rerank';
@@ -43,8 +44,8 @@ export type RerankerApp = Express & { readonly service: Service; readonly metric
 /**
  * The HTTP API as an express 5 app, without listening: the bin and the tests listen on it.
  * Routes: native/TEI `POST /rerank`, Cohere/Jina `POST /v1/rerank` and `/v2/rerank`, `GET /health`,
- * `/healthz`, `/readyz`, `/info`, `/metrics`, `/metrics/prometheus`, `/openapi.json`, and in distributed
- * mode `/cluster` and `/metrics/cluster`.
+ * `/healthz`, `/readyz`, `/info`, `/metrics`, `/metrics/prometheus`, `/openapi.json`, `/dashboard` (unless
+ * `DASHBOARD=false`), and in distributed mode `/cluster` and `/metrics/cluster`.
  */
 export function createApp(options: CreateAppOptions): RerankerApp {
   const { config } = options;
@@ -88,6 +89,11 @@ export function createApp(options: CreateAppOptions): RerankerApp {
   );
   app.use(clusterMetricsRoutes({ auth: opsAuth, registry: options.registry }));
   app.use(openapiRoutes({ auth: opsAuth }));
+  if (config.dashboard) {
+    app.use(
+      dashboardRoutes({ service, metrics, auth: opsAuth, distributed: options.registry !== undefined }),
+    );
+  }
   app.use(rerankRoute(deps, body));
   app.use(cohereRoutes(deps));
   app.use((req, _res, next) => {

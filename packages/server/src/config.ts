@@ -38,6 +38,8 @@ export interface ServerConfig {
   strictModelNames: boolean;
   /** Seconds in-flight requests get to finish after SIGTERM/SIGINT. @default 30 */
   shutdownTimeoutMs: number;
+  /** Serve the live dashboard and playground at GET /dashboard. @default true */
+  dashboard: boolean;
 }
 
 /** One documented server variable, for --help and the README. */
@@ -220,6 +222,14 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
       .transform(Number)
       .pipe(z.number().min(0).max(3600))
       .transform((s) => Math.round(s * 1000)),
+  ),
+  variable(
+    'DASHBOARD',
+    'dashboard',
+    'true',
+    BOOL_WORDS,
+    'Serve the live dashboard and playground at GET /dashboard (false: 404).',
+    bool,
   ),
 ];
 

@@ -1,6 +1,19 @@
 import type { Flavour } from './errors';
 import { type ErrorStatus, errorResponses } from './openapi-errors';
-import { arr, choice, closed, fromZod, int, json, num, obj, ref, type Schema, str } from './openapi-parts';
+import {
+  arr,
+  bool,
+  choice,
+  closed,
+  fromZod,
+  int,
+  json,
+  num,
+  obj,
+  ref,
+  type Schema,
+  str,
+} from './openapi-parts';
 import { cohereRequest } from './routes/cohere';
 import { nativeRequest } from './routes/native';
 import { teiRequest } from './routes/tei';
@@ -38,6 +51,16 @@ export const rerankSchemas: Record<string, Schema> = {
           },
           score: { ...num, description: 'The raw logit.' },
           relevance_score: { ...num, description: 'The sigmoid of the logit, in [0, 1].' },
+          tokens: {
+            ...int,
+            description:
+              'With return_tokens: true. Tokens of the pair the model ran on: query and document as kept, plus special tokens.',
+          },
+          truncated: {
+            ...bool,
+            description:
+              "With return_tokens: true. Whether the query or the document was cut to the model's window.",
+          },
         },
         ['index', 'score', 'relevance_score'],
       ),

@@ -21,6 +21,7 @@ describe('loadServerConfig', () => {
       modelAliases: [],
       strictModelNames: false,
       shutdownTimeoutMs: 30_000,
+      dashboard: true,
     });
   });
 

@@ -8,6 +8,48 @@ const TOKENS = [16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576];
 /** The routes whose requests count in the totals published for GET /metrics/cluster. */
 const RERANK_ROUTES = new Set(['/rerank', '/v1/rerank', '/v2/rerank']);
 
+/** Lifetime counts for the dashboard (see `ServerMetrics.live`). */
+export interface LiveCounts {
+  rerank_requests: number;
+  unavailable: number;
+  server_errors: number;
+  workers: WorkerTime | null;
+}
+
+/** Time the model's workers spent running batches. */
+export interface WorkerTime {
+  /** Batches the backend runs at once (its worker count). */
+  lanes: number;
+  /** Batches running now. */
+  running: number;
+  /** Milliseconds of batch runs summed over the lanes, runs in progress included. */
+  busy_ms: number;
+}
+
+/** Sums the time of backend runs, counting runs in progress up to now so utilisation moves smoothly. */
+class WorkerClock {
+  lanes = 0;
+  #finishedMs = 0;
+  readonly #running = new Set<{ startedAt: number }>();
+
+  start(): () => void {
+    const run = { startedAt: performance.now() };
+    this.#running.add(run);
+    return () => {
+      this.#running.delete(run);
+      this.#finishedMs += performance.now() - run.startedAt;
+    };
+  }
+
+  snapshot(): WorkerTime | null {
+    if (this.lanes === 0) return null;
+    const now = performance.now();
+    let busy = this.#finishedMs;
+    for (const run of this.#running) busy += now - run.startedAt;
+    return { lanes: this.lanes, running: this.#running.size, busy_ms: Math.round(busy * 1000) / 1000 };
+  }
+}
+
 /** What one rerank request cost, for the histograms. */
 export interface RequestCost {
   queueMs: number;
@@ -33,6 +75,9 @@ export class ServerMetrics {
   readonly #batchRows: Histogram;
   readonly #batchTokens: Histogram;
   #reranker: UnifiedReRanker | undefined;
+  /** Rerank requests answered 503 (queue full or timed out, rate limited, loading, draining). */
+  #unavailable = 0;
+  readonly #workers = new WorkerClock();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -125,7 +170,24 @@ export class ServerMetrics {
   recordHttp(route: string, method: string, status: number, totalMs: number): void {
     this.#requests.inc({ route, method, status: String(status) });
     this.#latency.observe({ route }, totalMs / 1000);
-    if (RERANK_ROUTES.has(route)) this.totals.recordRequest(status, totalMs);
+    if (RERANK_ROUTES.has(route)) {
+      this.totals.recordRequest(status, totalMs);
+      if (status === 503) this.#unavailable++;
+    }
+  }
+
+  /**
+   * Lifetime counts the dashboard turns into rates: rerank requests, their 503s and 5xx, and the
+   * workers' busy time (null unless the backends are instrumented, as the bin does).
+   */
+  live(): LiveCounts {
+    const totals = this.totals.snapshot();
+    return {
+      rerank_requests: totals.requests,
+      unavailable: this.#unavailable,
+      server_errors: totals.errors,
+      workers: this.#workers.snapshot(),
+    };
   }
 
   recordRerank(cost: RequestCost): void {
@@ -142,11 +204,17 @@ export class ServerMetrics {
       name: candidate.name,
       load: async (options) => {
         const backend = await candidate.load(options);
+        this.#workers.lanes = Math.max(1, backend.concurrency ?? 1);
         const run: typeof backend.run = async (batch, runOptions) => {
-          const logits = await backend.run(batch, runOptions);
-          this.#batchRows.observe(batch.rows);
-          this.#batchTokens.observe(batch.rows * batch.width);
-          return logits;
+          const done = this.#workers.start();
+          try {
+            const logits = await backend.run(batch, runOptions);
+            this.#batchRows.observe(batch.rows);
+            this.#batchTokens.observe(batch.rows * batch.width);
+            return logits;
+          } finally {
+            done();
+          }
         };
         // A proxy keeps the backend's own getters (device, concurrency) and methods intact.
         return new Proxy(backend, {

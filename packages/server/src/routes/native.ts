@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { checkDocumentCount, type RerankDeps, scoreForRequest } from '../execute';
+import { type PairTokens, pairTokens } from '../pair-tokens';
 import { requestObject } from './request-object';
 
 const document = z.union([z.string(), z.looseObject({ text: z.string() })], {
@@ -16,12 +17,15 @@ export const nativeRequest = requestObject({
   documents: z.array(document),
   top_k: z.number().int().optional(),
   return_documents: z.boolean().default(true),
+  return_tokens: z.boolean().default(false),
 });
 
 /**
- * Native `POST /rerank`: `{ query, documents, top_k?, return_documents? }` ->
+ * Native `POST /rerank`: `{ query, documents, top_k?, return_documents?, return_tokens? }` ->
  * `{ results: [{ index, document, score, relevance_score }], processing_time_ms }`, best first.
- * `score` is the raw logit (as the original), `relevance_score` its sigmoid.
+ * `score` is the raw logit (as the original), `relevance_score` its sigmoid. `return_tokens: true` (an
+ * extension, off by default) adds each pair's `tokens` and `truncated`, counted inside the request's
+ * slot so the counting waits its turn like scoring.
  */
 export async function nativeRerank(deps: RerankDeps, req: Request, res: Response): Promise<void> {
   const reranker = deps.service.require();
@@ -31,7 +35,20 @@ export async function nativeRerank(deps: RerankDeps, req: Request, res: Response
     checkDocumentCount(req.body.documents.length, deps.config, 'documents');
   const body = nativeRequest.parse(req.body ?? {});
   const texts = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
-  const { results } = await scoreForRequest(deps, res, reranker, body.query, texts);
+  let tokens: PairTokens[] | undefined;
+  const window = body.return_tokens ? (deps.service.info ?? (await reranker.info())) : undefined;
+  const { results } = await scoreForRequest(
+    deps,
+    res,
+    reranker,
+    body.query,
+    window
+      ? async (signal) => {
+          tokens = await pairTokens(reranker, window, body.query, texts, signal);
+          return texts;
+        }
+      : texts,
+  );
   const topK = body.top_k && body.top_k > 0 ? body.top_k : results.length;
   res.json({
     results: results.slice(0, topK).map((r) => ({
@@ -39,6 +56,7 @@ export async function nativeRerank(deps: RerankDeps, req: Request, res: Response
       ...(body.return_documents && { document: body.documents[r.index] }),
       score: r.score,
       relevance_score: r.relevanceScore,
+      ...tokens?.[r.index],
     })),
     processing_time_ms: Math.round((performance.now() - started) * 1000) / 1000,
   });
