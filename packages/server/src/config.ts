@@ -38,6 +38,11 @@ export interface ServerConfig {
   strictModelNames: boolean;
   /** Seconds in-flight requests get to finish after SIGTERM/SIGINT. @default 30 */
   shutdownTimeoutMs: number;
+  /**
+   * Share of each server's request slots the cluster should keep busy: `desired_servers` of
+   * GET /metrics/cluster sizes the cluster for it. In (0, 1]. @default 0.7
+   */
+  scaleTargetUtilization: number;
 }
 
 /** One documented server variable, for --help and the README. */
@@ -220,6 +225,18 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
       .transform(Number)
       .pipe(z.number().min(0).max(3600))
       .transform((s) => Math.round(s * 1000)),
+  ),
+  variable(
+    'SCALE_TARGET_UTILIZATION',
+    'scaleTargetUtilization',
+    '0.7',
+    'a number above 0 and at most 1',
+    'Share of request slots to keep busy: GET /metrics/cluster sizes desired_servers for it.',
+    z
+      .string()
+      .regex(/^\+?(\d+\.?\d*|\.\d+)$/)
+      .transform(Number)
+      .pipe(z.number().gt(0).max(1)),
   ),
 ];
 

@@ -21,6 +21,7 @@ describe('loadServerConfig', () => {
       modelAliases: [],
       strictModelNames: false,
       shutdownTimeoutMs: 30_000,
+      scaleTargetUtilization: 0.7,
     });
   });
 
@@ -64,6 +65,16 @@ describe('loadServerConfig', () => {
       expect(message).toContain(part);
     }
     expect(message).toContain('a whole number from 0 to 65535');
+  });
+
+  it('takes SCALE_TARGET_UTILIZATION above 0 and at most 1', () => {
+    expect(loadServerConfig({ SCALE_TARGET_UTILIZATION: '.5' }).scaleTargetUtilization).toBe(0.5);
+    expect(loadServerConfig({ SCALE_TARGET_UTILIZATION: '1' }).scaleTargetUtilization).toBe(1);
+    for (const bad of ['0', '1.2', '-0.5', '70%']) {
+      expect(() => loadServerConfig({ SCALE_TARGET_UTILIZATION: bad })).toThrow(
+        `SCALE_TARGET_UTILIZATION="${bad}" is not valid: use a number above 0 and at most 1`,
+      );
+    }
   });
 });
 
