@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start, stop and inspect reranker server instances, one per PORT, so several run side by side:
 #   PORT=8001 scripts/start_reranker.sh daemon
-# Commands: daemon | fg | dev | stop | restart | status | logs [tail options]
+# Commands: daemon | fg | dev | stop | restart | status | logs [tail options] | scale N | upstream
+#   scale N: instances on PORT, PORT+1, ... PORT+N-1 (starts missing ones; drains and stops the ones above),
+#   regenerating the nginx upstream file and reloading nginx; upstream: only the regeneration and reload.
 # Extra arguments after daemon/fg/dev/restart go to the server (e.g. --model DIR); set PORT and HOST in
 # the environment instead of --port/--host, because the PID and log files are named after PORT.
 # Variables (script's own; the server reads PORT, HOST, RERANKER_MODEL, API_KEYS, ... itself):
@@ -9,6 +11,9 @@
 #   RERANKER_START_TIMEOUT  seconds daemon waits for /health to answer 200 (default 120)
 #   RERANKER_STOP_TIMEOUT   seconds stop waits after SIGTERM before SIGKILL (default SHUTDOWN_TIMEOUT_SECONDS+10, or 40)
 #   RERANKER_SERVER_ENTRY   server entry file (default packages/server/src/bin.ts; a built dist/bin.js runs without tsx)
+#   RERANKER_NGINX_UPSTREAM upstream file scale/upstream write: `server` lines to include in nginx's upstream block
+#                           (default run/upstream.conf)
+#   RERANKER_NGINX_CONF, RERANKER_NGINX_PREFIX  nginx's -c and -p, for `nginx -s reload` (no reload when unset)
 set -euo pipefail
 
 SCRIPT_PATH="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/$(basename -- "${BASH_SOURCE[0]}")"
@@ -20,6 +25,7 @@ PID_DIR="$RUN_BASE/run" LOG_DIR="$RUN_BASE/logs"
 START_TIMEOUT="${RERANKER_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${RERANKER_STOP_TIMEOUT:-$((${SHUTDOWN_TIMEOUT_SECONDS:-30} + 10))}"
 ENTRY="${RERANKER_SERVER_ENTRY:-$ROOT/packages/server/src/bin.ts}"
+UPSTREAM_FILE="${RERANKER_NGINX_UPSTREAM:-$PID_DIR/upstream.conf}"
 
 say() { printf '[start_reranker] %s\n' "$*"; }
 die() { printf '[start_reranker] error: %s\n' "$*" >&2; exit 1; }
@@ -224,6 +230,70 @@ status() {
   return "$rc"
 }
 
+# Ports of the live instances: the registry's servers (GET /cluster of any live instance) in
+# distributed mode, else every instance with a PID file that answers /readyz with 200.
+live_ports() {
+  local f port ports=() body
+  for f in "$PID_DIR"/reranker-*.pid; do
+    [[ -e "$f" ]] || continue
+    port="${f##*/reranker-}" && port="${port%.pid}"
+    [[ -n "$(running_pid "$port" 2>/dev/null)" ]] || continue
+    [[ "$(http_get "$(health_url "$port" | sed 's#/health$#/readyz#')" | tail -n 1)" == 200 ]] && ports+=("$port")
+  done
+  if [[ "${ENABLE_DISTRIBUTED:-}" =~ ^(true|1|yes)$ ]] && ((${#ports[@]} > 0)); then
+    body="$(http_get "$(health_url "${ports[0]}" | sed 's#/health$#/cluster#')")"
+    if [[ "$(tail -n 1 <<<"$body")" == 200 ]]; then
+      # shellcheck disable=SC2016 # JavaScript, not shell
+      sed '$d' <<<"$body" | node -e '
+        let text = ""; process.stdin.on("data", (c) => (text += c)).on("end", () => {
+          for (const s of JSON.parse(text).servers) console.log(s.port);
+        });' | sort -n | uniq
+      return 0
+    fi
+    say "GET /cluster failed: using the live instances of this host" >&2
+  fi
+  ((${#ports[@]} == 0)) || printf '%s\n' "${ports[@]}" | sort -n
+}
+
+# Writes the upstream file from the live instances, leaving out the ports given, and reloads nginx.
+regenerate_upstream() {
+  local exclude=" $* " port lines="" tmp
+  for port in $(live_ports); do
+    [[ "$exclude" == *" $port "* ]] || lines+="server 127.0.0.1:$port max_fails=3 fail_timeout=30s;"$'\n'
+  done
+  [[ -n "$lines" ]] || die "no live instance to put in the nginx upstream"
+  mkdir -p "$(dirname "$UPSTREAM_FILE")"
+  tmp="$UPSTREAM_FILE.tmp.$$" && printf '# written by start_reranker.sh scale/upstream\n%s' "$lines" >"$tmp"
+  mv "$tmp" "$UPSTREAM_FILE"
+  say "nginx upstream: $(grep -c '^server' "$UPSTREAM_FILE") server(s) in $UPSTREAM_FILE"
+  if [[ -n "${RERANKER_NGINX_CONF:-}" ]]; then
+    local nginx_bin
+    nginx_bin="$(PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v nginx)" || die "nginx not found"
+    "$nginx_bin" -c "$RERANKER_NGINX_CONF" ${RERANKER_NGINX_PREFIX:+-p "$RERANKER_NGINX_PREFIX"} -e stderr -s reload ||
+      die "nginx reload failed"
+    say "nginx reloaded"
+  fi
+}
+
+# Instances on PORT..PORT+N-1: missing ones start (each its own pid and log); then nginx stops sending
+# to the ones above (new upstream, reload) before they drain and stop (SIGTERM, as stop).
+scale() {
+  local count="${1:-}" base="$PORT" port f drop=()
+  [[ "$count" =~ ^[0-9]+$ ]] && ((count >= 1)) || die "scale needs a number of instances of 1 or more, got '${count}'"
+  for ((port = base; port < base + count; port++)); do
+    [[ -n "$(running_pid "$port")" ]] || (PORT=$port daemon) || die "port $port did not start"
+  done
+  for f in "$PID_DIR"/reranker-*.pid; do
+    [[ -e "$f" ]] || continue
+    port="${f##*/reranker-}" && port="${port%.pid}"
+    ((port >= base && port < base + count)) || drop+=("$port")
+  done
+  regenerate_upstream "${drop[@]}"
+  # nginx's old workers finish their requests; the dropped servers drain what they still hold.
+  for port in "${drop[@]}"; do (PORT=$port stop); done
+  say "scaled to $count instance(s) from port $base"
+}
+
 cmd="${1:-}"
 [[ $# -eq 0 ]] || shift
 case "$cmd" in
@@ -233,13 +303,15 @@ case "$cmd" in
   stop) stop ;;
   restart) stop && daemon "$@" ;;
   status) status ;;
+  scale) scale "$@" ;;
+  upstream) regenerate_upstream ;;
   logs)
     [[ -f "$(log_file "$PORT")" ]] || die "no log for port $PORT at $(log_file "$PORT")"
     if (($# > 0)); then tail "$@" "$(log_file "$PORT")"; else tail -n 100 -F "$(log_file "$PORT")"; fi
     ;;
   __supervise) supervise "$@" ;;
   *)
-    echo "usage: [PORT=8000] $0 daemon|fg|dev|stop|restart|status|logs [args]" >&2
+    echo "usage: [PORT=8000] $0 daemon|fg|dev|stop|restart|status|logs [args] | scale N | upstream" >&2
     exit 2
     ;;
 esac

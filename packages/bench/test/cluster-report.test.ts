@@ -25,7 +25,16 @@ function row(servers: number, docsPerSecond: number, extra: Partial<ClusterRow> 
       cacheMisses: 1,
       requests: 1,
     })),
-    cluster: { servers, requests: 3, errors: 0, documents: 60, latency_ms: latency, per_server: [] },
+    cluster: {
+      servers,
+      desired_servers: 1,
+      scaling: { in_flight: 0, capacity_per_server: 4, target_utilization: 0.7 },
+      requests: 3,
+      errors: 0,
+      documents: 60,
+      latency_ms: latency,
+      per_server: [],
+    },
     failures: [],
     ...extra,
   };

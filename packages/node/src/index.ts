@@ -29,11 +29,13 @@ export type { DistributedHealth } from './redis/circuit';
 export {
   aggregateCluster,
   type ClusterMetrics,
+  type ClusterScaling,
   LATENCY_BOUNDS_MS,
   type LatencyPercentiles,
   mergeHistograms,
   percentile,
   RequestTotals,
+  type ServerLoad,
   type ServerTotals,
 } from './redis/cluster-metrics';
 export {

@@ -104,3 +104,46 @@ describe('latency histograms', () => {
     expect(mergeHistograms([good, [1, 2, 3]])).toEqual(good);
   });
 });
+
+describe('desired_servers', () => {
+  const servers = (...loads: Array<[number, number, number?]>) =>
+    loads.map(([active, waiting, max_parallel], i) => ({
+      id: `s${i}`,
+      load: max_parallel === undefined ? { active, waiting } : { active, waiting, max_parallel },
+    }));
+
+  it('sizes the cluster for its requests in flight at the target utilisation', () => {
+    // 4 + 3 + 2 + 0 = 9 in flight; 4 slots each at 0.7 is 2.8 per server: 9 / 2.8 = 3.21 -> 4.
+    const cluster = aggregateCluster(servers([4, 3, 4], [2, 0, 4], [0, 0, 4]), 0.7);
+    expect(cluster.scaling).toEqual({ in_flight: 9, capacity_per_server: 4, target_utilization: 0.7 });
+    expect(cluster.desired_servers).toBe(4);
+    // At 0.5: 9 / 2 = 4.5 -> 5; at 1: 9 / 4 = 2.25 -> 3.
+    expect(aggregateCluster(servers([4, 3, 4], [2, 0, 4], [0, 0, 4]), 0.5).desired_servers).toBe(5);
+    expect(aggregateCluster(servers([4, 3, 4], [2, 0, 4], [0, 0, 4]), 1).desired_servers).toBe(3);
+  });
+
+  it('an exact multiple needs no extra server, despite float error', () => {
+    // 21 / (2 × 0.7) is 15 exactly, but 15.000000000000002 in floats: still 15, not 16.
+    expect(21 / (2 * 0.7)).toBeGreaterThan(15);
+    expect(aggregateCluster(servers([2, 19, 2]), 0.7).desired_servers).toBe(15);
+    // 14 / (4 × 0.7) = 5.
+    expect(aggregateCluster(servers([4, 4, 4], [4, 2, 4]), 0.7).desired_servers).toBe(5);
+  });
+
+  it('uses the mean capacity of the servers that publish it, and keeps at least one server', () => {
+    // Slots 4 and 8: 6 per server; 12 in flight at 1.0 -> 2.
+    expect(aggregateCluster(servers([8, 0, 8], [4, 0, 4]), 1).desired_servers).toBe(2);
+    // An older server without max_parallel still counts its load.
+    const mixed = aggregateCluster(servers([2, 0, 2], [3, 3]), 1);
+    expect(mixed.scaling).toEqual({ in_flight: 8, capacity_per_server: 2, target_utilization: 1 });
+    expect(mixed.desired_servers).toBe(4);
+    expect(aggregateCluster(servers([0, 0, 4], [0, 0, 4]), 0.7).desired_servers).toBe(1);
+  });
+
+  it('is null when no server publishes its capacity', () => {
+    const cluster = aggregateCluster(servers([3, 1], [0, 0]));
+    expect(cluster.desired_servers).toBeNull();
+    expect(cluster.scaling).toEqual({ in_flight: 4, capacity_per_server: null, target_utilization: 0.7 });
+    expect(aggregateCluster([]).desired_servers).toBeNull();
+  });
+});

@@ -56,7 +56,12 @@ export function createApp(options: CreateAppOptions): RerankerApp {
     warmup: config.warmupOnStart,
     logger: engineLogger(logger),
   });
-  service.ready.then(() => metrics.attach(service.reranker!)).catch(() => {});
+  service.ready
+    .then(() => {
+      const workers = service.info?.backendDetails.workers;
+      metrics.attach(service.reranker!, typeof workers === 'number' ? workers : undefined);
+    })
+    .catch(() => {});
   const names = new ModelNames(service, config);
   const app = express();
   app.disable('x-powered-by');
@@ -87,7 +92,13 @@ export function createApp(options: CreateAppOptions): RerankerApp {
       limits: options.limits,
     }),
   );
-  app.use(clusterMetricsRoutes({ auth: opsAuth, registry: options.registry }));
+  app.use(
+    clusterMetricsRoutes({
+      auth: opsAuth,
+      registry: options.registry,
+      targetUtilization: config.scaleTargetUtilization,
+    }),
+  );
   app.use(openapiRoutes({ auth: opsAuth }));
   if (config.dashboard) {
     app.use(

@@ -51,14 +51,14 @@ async function main(): Promise<void> {
         logger: engineLogger(logger),
         describe: () => {
           const info = app.service.info;
-          const controller = app.service.reranker?.stats().controller;
           return {
             host: config.host,
             port,
             model: app.service.modelName,
             backend: info?.backend ?? 'loading',
             device: info?.device ?? 'unknown',
-            load: { active: controller?.active ?? 0, waiting: controller?.waiting ?? 0 },
+            // Running, waiting and capacity: GET /metrics/cluster computes desired_servers from them.
+            load: metrics.heartbeatLoad(),
             // Totals and latency histogram since start: GET /metrics/cluster merges them.
             metrics: metrics.totals.snapshot(),
           };

@@ -40,6 +40,11 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** Serve the live dashboard and playground at GET /dashboard. @default true */
   dashboard: boolean;
+  /**
+   * Share of each server's request slots the cluster should keep busy: `desired_servers` of
+   * GET /metrics/cluster sizes the cluster for it. In (0, 1]. @default 0.7
+   */
+  scaleTargetUtilization: number;
 }
 
 /** One documented server variable, for --help and the README. */
@@ -230,6 +235,18 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
     BOOL_WORDS,
     'Serve the live dashboard and playground at GET /dashboard (false: 404).',
     bool,
+  ),
+  variable(
+    'SCALE_TARGET_UTILIZATION',
+    'scaleTargetUtilization',
+    '0.7',
+    'a number above 0 and at most 1',
+    'Share of request slots to keep busy: GET /metrics/cluster sizes desired_servers for it.',
+    z
+      .string()
+      .regex(/^\+?(\d+\.?\d*|\.\d+)$/)
+      .transform(Number)
+      .pipe(z.number().gt(0).max(1)),
   ),
 ];
 

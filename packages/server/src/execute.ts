@@ -74,21 +74,32 @@ export async function scoreForRequest(
   res.once('close', onClose);
   const { signal } = abort;
   let permit: GlobalPermit | undefined;
+  // Documents in flight for the autoscaling gauges: from arrival (or from chunking, which runs in the
+  // slot) until the answer; `tokens` is set once scored.
+  let inflight = 0;
+  let tokens: number | undefined;
+  const arrive = (count: number) => {
+    inflight = count;
+    deps.metrics.inflight.begin(count);
+  };
   try {
-    permit = await deps.limits?.enter(signal);
     let scored = typeof texts === 'function' ? [] : texts;
+    arrive(scored.length);
     res.locals.documents = scored.length;
+    permit = await deps.limits?.enter(signal);
     const detailed =
       typeof texts === 'function'
         ? await reranker.withSlot(
             async (slot) => {
               scored = await texts(signal);
+              arrive(scored.length);
               res.locals.documents = scored.length;
               return slot.rerankDetailed(query, scored, { signal });
             },
             { signal },
           )
         : await reranker.rerankDetailed(query, texts, { signal });
+    tokens = detailed.usage.tokens;
     const { inferenceMs } = detailed.timings;
     const queueMs = detailed.timings.queueMs + (permit?.waitedMs ?? 0);
     res.locals.queueMs = queueMs;
@@ -108,6 +119,7 @@ export async function scoreForRequest(
     });
     return detailed;
   } finally {
+    deps.metrics.inflight.finish(inflight, tokens);
     permit?.release();
     res.off('close', onClose);
   }

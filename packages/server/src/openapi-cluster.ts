@@ -31,7 +31,7 @@ const serverEntry = obj(
     backend: str,
     device: str,
     started_at: str,
-    load: obj({ active: int, waiting: int }),
+    load: obj({ active: int, waiting: int, max_parallel: int }, ['active', 'waiting']),
     metrics: obj({ requests: int, errors: int, documents: int, latency_ms: arr(int) }),
   },
   ['id', 'host', 'port', 'model', 'backend', 'device', 'started_at', 'load'],
@@ -42,6 +42,22 @@ export const clusterSchemas: Record<string, Schema> = {
   Cluster: obj({ self: str, servers: arr(serverEntry) }),
   ClusterMetrics: obj({
     servers: int,
+    desired_servers: {
+      anyOf: [int, nil],
+      description:
+        'Servers the demand needs: max(1, ceil(scaling.in_flight / (scaling.capacity_per_server × scaling.target_utilization))); null when no server publishes its capacity.',
+    },
+    scaling: obj({
+      in_flight: {
+        ...int,
+        description: 'Rerank requests running plus waiting, summed over the live servers.',
+      },
+      capacity_per_server: {
+        anyOf: [num, nil],
+        description: 'Mean MAX_PARALLEL_REQUESTS of the servers that publish it.',
+      },
+      target_utilization: { ...num, description: 'SCALE_TARGET_UTILIZATION.' },
+    }),
     requests: int,
     errors: int,
     documents: int,

@@ -22,6 +22,7 @@ describe('loadServerConfig', () => {
       strictModelNames: false,
       shutdownTimeoutMs: 30_000,
       dashboard: true,
+      scaleTargetUtilization: 0.7,
     });
   });
 
@@ -65,6 +66,16 @@ describe('loadServerConfig', () => {
       expect(message).toContain(part);
     }
     expect(message).toContain('a whole number from 0 to 65535');
+  });
+
+  it('takes SCALE_TARGET_UTILIZATION above 0 and at most 1', () => {
+    expect(loadServerConfig({ SCALE_TARGET_UTILIZATION: '.5' }).scaleTargetUtilization).toBe(0.5);
+    expect(loadServerConfig({ SCALE_TARGET_UTILIZATION: '1' }).scaleTargetUtilization).toBe(1);
+    for (const bad of ['0', '1.2', '-0.5', '70%']) {
+      expect(() => loadServerConfig({ SCALE_TARGET_UTILIZATION: bad })).toThrow(
+        `SCALE_TARGET_UTILIZATION="${bad}" is not valid: use a number above 0 and at most 1`,
+      );
+    }
   });
 });
 

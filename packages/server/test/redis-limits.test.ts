@@ -39,7 +39,12 @@ interface Member {
 /** A distributed server as the bin builds it (engine, optional limits and registry, app) on a free port. */
 async function member(
   prefix: string,
-  options: { limits?: GlobalLimitsOptions; registry?: boolean; redisUrl?: string } = {},
+  options: {
+    limits?: GlobalLimitsOptions;
+    registry?: boolean;
+    redisUrl?: string;
+    targetUtilization?: number;
+  } = {},
 ): Promise<Member> {
   const keyPrefix = `${RUN}${prefix}:`;
   const url = options.redisUrl ?? REDIS;
@@ -68,14 +73,14 @@ async function member(
           model: 'tiny',
           backend: 'reference',
           device: 'cpu',
-          load: { active: 0, waiting: 0 },
+          load: metrics.heartbeatLoad(),
           metrics: metrics.totals.snapshot(),
         }),
       })
     : undefined;
   const app = createApp({
     reranker,
-    config: serverConfig({ warmupOnStart: false }),
+    config: serverConfig({ warmupOnStart: false, scaleTargetUtilization: options.targetUtilization ?? 0.7 }),
     logger: silentPino(),
     metrics,
     registry,
@@ -214,6 +219,31 @@ describe('GET /metrics/cluster', () => {
     expect(p50).toBeGreaterThan(0);
     expect(p95).toBeGreaterThanOrEqual(p50);
     expect(p99).toBeGreaterThanOrEqual(p95);
+  });
+
+  it('sizes the cluster from the load the servers publish (desired_servers)', async () => {
+    const a = await member('scale', { registry: true, targetUtilization: 0.25 });
+    const b = await member('scale', { registry: true, targetUtilization: 0.25 });
+    a.probe.hold();
+    const running = [1, 2, 3].map(() => post(`${a.url}/rerank`, { query: QUERY, documents: fresh(2) }));
+    let body: Json;
+    await eventually(async () => {
+      body = (await get(`${b.url}/metrics/cluster`)).body;
+      return body.scaling.in_flight === 3;
+    });
+    // 3 running on a, none on b; 4 slots each (MAX_PARALLEL_REQUESTS' default) at 0.25: 3 / 1 = 3.
+    expect(body).toMatchObject({
+      servers: 2,
+      desired_servers: 3,
+      scaling: { in_flight: 3, capacity_per_server: 4, target_utilization: 0.25 },
+    });
+    a.probe.release();
+    for (const res of await Promise.all(running)) expect(res.status).toBe(200);
+    await eventually(async () => {
+      body = (await get(`${b.url}/metrics/cluster`)).body;
+      return body.scaling.in_flight === 0;
+    });
+    expect(body.desired_servers).toBe(1);
   });
 
   it('is a 404 outside distributed mode', async () => {

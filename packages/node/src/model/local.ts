@@ -131,8 +131,7 @@ export async function openModelFolder(
   if (missing.length > 0) throw await missingFiles(dir, dtype, missing, checkpoint);
   const cacheDir = expandPath(options.cacheDir ?? defaultCacheDir());
   const logger = options.logger ?? silentLogger;
-  const files =
-    meta.fingerprint ?? combineHashes(await hashFolder(dir, dtype, cacheDir, options, logger));
+  const files = meta.fingerprint ?? combineHashes(await hashFolder(dir, dtype, cacheDir, options, logger));
   if (hasGraph || options.build === false || !buildable)
     return folderModelFiles(dir, { ...meta, fingerprint: files });
   const built = await ensureBuiltGraph({

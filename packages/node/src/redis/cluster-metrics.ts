@@ -23,10 +23,27 @@ export interface LatencyPercentiles {
   p99: number | null;
 }
 
+/** The inputs of `desired_servers`, as the cluster metrics show them. */
+export interface ClusterScaling {
+  /** Demand: rerank requests running plus waiting, summed over the live servers' last heartbeats. */
+  in_flight: number;
+  /** Per-server capacity: the mean MAX_PARALLEL_REQUESTS of the servers that publish it; null if none does. */
+  capacity_per_server: number | null;
+  /** SCALE_TARGET_UTILIZATION: the share of the slots the cluster should keep busy. */
+  target_utilization: number;
+}
+
 /** `GET /metrics/cluster`: totals over the live servers, percentiles from their merged histograms. */
 export interface ClusterMetrics {
   /** Live servers in the registry. */
   servers: number;
+  /**
+   * Servers the current demand needs at the target utilisation:
+   * `max(1, ceil(in_flight / (capacity_per_server × target_utilization)))`; null when no server
+   * publishes its capacity (servers of an older version).
+   */
+  desired_servers: number | null;
+  scaling: ClusterScaling;
   requests: number;
   errors: number;
   documents: number;
@@ -120,13 +137,26 @@ export function percentiles(counts: readonly number[]): LatencyPercentiles {
  * idle fast one would weigh the same).
  */
 export function aggregateCluster(
-  entries: ReadonlyArray<{ id: string; host?: string; port?: number; metrics?: ServerTotals }>,
+  entries: ReadonlyArray<{
+    id: string;
+    host?: string;
+    port?: number;
+    load?: ServerLoad;
+    metrics?: ServerTotals;
+  }>,
+  targetUtilization = 0.7,
 ): ClusterMetrics {
   const published = entries.filter((entry) => isTotals(entry.metrics));
   const sum = (pick: (totals: ServerTotals) => number) =>
     published.reduce((total, entry) => total + pick(entry.metrics!), 0);
+  const scaling = scalingOf(
+    entries.map((entry) => entry.load),
+    targetUtilization,
+  );
   return {
     servers: entries.length,
+    desired_servers: desiredServers(scaling),
+    scaling,
     requests: sum((t) => t.requests),
     errors: sum((t) => t.errors),
     documents: sum((t) => t.documents),
@@ -141,6 +171,38 @@ export function aggregateCluster(
       latency_ms: percentiles(isHistogram(metrics!.latency_ms) ? metrics!.latency_ms : []),
     })),
   };
+}
+
+/** What a server's heartbeat says about its load (`ServerEntry.load`). */
+export interface ServerLoad {
+  active: number;
+  waiting: number;
+  /** MAX_PARALLEL_REQUESTS; absent from servers of older versions and while the model loads. */
+  max_parallel?: number;
+}
+
+function scalingOf(loads: ReadonlyArray<ServerLoad | undefined>, targetUtilization: number): ClusterScaling {
+  const count = (value: unknown) => (typeof value === 'number' && value >= 0 ? value : 0);
+  const inFlight = loads.reduce((total, load) => total + count(load?.active) + count(load?.waiting), 0);
+  const capacities = loads
+    .map((load) => load?.max_parallel)
+    .filter((value): value is number => typeof value === 'number' && value > 0);
+  const capacity = capacities.length === 0 ? null : capacities.reduce((a, b) => a + b, 0) / capacities.length;
+  return { in_flight: inFlight, capacity_per_server: capacity, target_utilization: targetUtilization };
+}
+
+/**
+ * The HPA's own rule on the saturation gauge, cluster-wide: enough servers that each runs
+ * `target_utilization` of its slots. At least 1 (an idle cluster keeps one server). The small
+ * tolerance keeps float error (21 / (2 × 0.7) = 15.000000000000002) from adding a server.
+ */
+function desiredServers({
+  in_flight,
+  capacity_per_server,
+  target_utilization,
+}: ClusterScaling): number | null {
+  if (capacity_per_server === null) return null;
+  return Math.max(1, Math.ceil(in_flight / (capacity_per_server * target_utilization) - 1e-9));
 }
 
 function isHistogram(counts: unknown): counts is number[] {

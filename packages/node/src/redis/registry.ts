@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, type Logger, RerankerError, silentLogger } from '@reranker/core';
 import { Redis } from 'ioredis';
-import type { ServerTotals } from './cluster-metrics';
+import type { ServerLoad, ServerTotals } from './cluster-metrics';
 
 /** What a server tells the cluster about itself with every heartbeat. */
 export interface ServerEntry {
@@ -13,8 +13,8 @@ export interface ServerEntry {
   device: string;
   /** ISO time the server registered. */
   started_at: string;
-  /** Requests running and waiting at the last heartbeat. */
-  load: { active: number; waiting: number };
+  /** Requests running and waiting at the last heartbeat, and the server's MAX_PARALLEL_REQUESTS. */
+  load: ServerLoad;
   /** Request totals and latency histogram since the server started, for GET /metrics/cluster. */
   metrics?: ServerTotals;
 }

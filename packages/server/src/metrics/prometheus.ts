@@ -1,6 +1,7 @@
 import type { BackendCandidate, UnifiedReRanker } from '@reranker/core';
 import { RequestTotals } from '@reranker/node';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DEMAND_TIME_CONSTANT_S, LoadTracker } from './load';
 
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const COUNTS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
@@ -66,6 +67,8 @@ export class ServerMetrics {
   readonly registry = new Registry();
   /** Rerank request totals and latency histogram, published in the registry heartbeat (distributed mode). */
   readonly totals = new RequestTotals();
+  /** Documents in flight and the smoothed demand rate, for the autoscaling gauges. */
+  readonly inflight = new LoadTracker();
   readonly #requests: Counter<'route' | 'method' | 'status'>;
   readonly #latency: Histogram<'route'>;
   readonly #queue: Histogram;
@@ -143,6 +146,54 @@ export class ServerMetrics {
       });
     controllerGauge('reranker_queue_depth', 'Rerank requests waiting for a slot.', 'waiting');
     controllerGauge('reranker_active_requests', 'Rerank requests computing now.', 'active');
+    // Autoscaling signals (server README, "Autoscaling signals"): each read at scrape time.
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge(
+      'reranker_saturation',
+      'Rerank requests running and waiting, divided by MAX_PARALLEL_REQUESTS (1 = every slot busy, above 1 = a queue).',
+      () => {
+        const stats = self.#reranker?.stats().controller;
+        return stats ? (stats.active + stats.waiting) / stats.max_parallel : 0;
+      },
+    );
+    gauge(
+      'reranker_max_parallel_requests',
+      'Rerank requests this server runs at once (MAX_PARALLEL_REQUESTS).',
+      () => self.#reranker?.stats().controller.max_parallel ?? 0,
+    );
+    gauge(
+      'reranker_max_queue_size',
+      'Rerank requests allowed to wait for a slot (MAX_QUEUE_SIZE).',
+      () => self.#reranker?.stats().controller.max_queue ?? 0,
+    );
+    gauge(
+      'reranker_workers',
+      'Inference workers (batches the backend runs at once); 0 while the model loads.',
+      () => (self.#reranker ? self.#workers.lanes : 0),
+    );
+    gauge(
+      'reranker_inflight_documents',
+      'Documents of the rerank requests waiting or computing now.',
+      () => self.inflight.inflightDocuments,
+    );
+    gauge(
+      'reranker_inflight_tokens',
+      'Model tokens of the documents in flight, estimated from the mean tokens per document scored so far.',
+      () => self.inflight.inflightTokens,
+    );
+    gauge(
+      'reranker_demand_documents_per_second',
+      `Documents offered per second (refused ones included), exponentially smoothed over ${DEMAND_TIME_CONSTANT_S} s.`,
+      () => self.inflight.demandRate(),
+    );
     // Lifetime totals from the engine's snapshot, exposed as counters by adding what changed.
     const engineCounter = (name: string, help: string, key: 'cache_hits' | 'cache_misses') => {
       let seen = 0;
@@ -162,9 +213,20 @@ export class ServerMetrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Reads queue gauges and cache counters from this reranker at scrape time. */
-  attach(reranker: UnifiedReRanker): void {
+  /**
+   * Reads queue gauges and cache counters from this reranker at scrape time. `workers` is the
+   * backend's concurrency when the backends were not instrumented (which learns it at load).
+   */
+  attach(reranker: UnifiedReRanker, workers?: number): void {
     this.#reranker = reranker;
+    if (this.#workers.lanes === 0 && workers) this.#workers.lanes = workers;
+  }
+
+  /** The load a server publishes with its registry heartbeat (GET /metrics/cluster sizes the cluster with it). */
+  heartbeatLoad(): { active: number; waiting: number; max_parallel?: number } {
+    const stats = this.#reranker?.stats().controller;
+    if (!stats) return { active: 0, waiting: 0 };
+    return { active: stats.active, waiting: stats.waiting, max_parallel: stats.max_parallel };
   }
 
   recordHttp(route: string, method: string, status: number, totalMs: number): void {

@@ -7,6 +7,8 @@ export interface ClusterMetricsDeps {
   auth: RequestHandler;
   /** The server registry of distributed mode; without one the route is a 404. */
   registry?: ServerRegistry;
+  /** SCALE_TARGET_UTILIZATION, for `desired_servers`. */
+  targetUtilization: number;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface ClusterMetricsDeps {
  * publishes its totals since start with every registry heartbeat, so the answer is at most one
  * heartbeat old.
  */
-export function clusterMetricsRoutes({ auth, registry }: ClusterMetricsDeps): Router {
+export function clusterMetricsRoutes({ auth, registry, targetUtilization }: ClusterMetricsDeps): Router {
   const router = Router();
   router.get(
     '/metrics/cluster',
@@ -26,7 +28,7 @@ export function clusterMetricsRoutes({ auth, registry }: ClusterMetricsDeps): Ro
     auth,
     async (_req, res) => {
       const servers = await liveServers(registry, 'the cluster metrics cannot be read');
-      res.json(aggregateCluster(servers));
+      res.json(aggregateCluster(servers, targetUtilization));
     },
   );
   return router;
