@@ -85,7 +85,7 @@ async function run(argv: readonly string[]): Promise<void> {
     ).finally(progress.stop);
     const text =
       command.format === 'table'
-        ? table(results, documents, process.stdout.columns ?? 100)
+        ? table(results, documents, process.stdout.columns || 100)
         : jsonLines(results, documents);
     await write(text);
   } finally {

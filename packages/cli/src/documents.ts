@@ -66,10 +66,10 @@ function jsonLines(input: string, field: string, hint: string): InputDocument[] 
     try {
       value = JSON.parse(line);
     } catch (error) {
-      const message = (error as Error).message;
+      const { message } = error as Error;
       // The detection hint only helps when the very first document fails: then it may not be JSON at all.
       const why = documents.length === 0 ? hint : '';
-      throw invalid(`line ${i + 1}${column(line, message)}: invalid JSON: ${message}${why}`);
+      throw invalid(`line ${i + 1}: invalid JSON: ${message}${why}`);
     }
     documents.push({ text: textOf(value, field, `line ${i + 1}`), document: value });
   });
@@ -116,16 +116,9 @@ function errorOffset(message: string): number | undefined {
   return position === undefined ? undefined : Number(position);
 }
 
-/** `, column N` of a JSON.parse error in one line, when known. */
-function column(line: string, message: string): string {
-  const offset = errorOffset(message);
-  return offset === undefined ? '' : `, column ${Array.from(line.slice(0, offset)).length + 1}`;
-}
-
-/** `line N, column M: ` of a JSON.parse error in the whole input, when known. */
+/** `line N: ` of a JSON.parse error in the whole input, when known. */
 function whereInJson(input: string, message: string): string {
   const offset = errorOffset(message);
   if (offset === undefined) return '';
-  const before = input.slice(0, offset).split('\n');
-  return `line ${before.length}, column ${Array.from(before.at(-1)!).length + 1}: `;
+  return `line ${input.slice(0, offset).split('\n').length}: `;
 }
