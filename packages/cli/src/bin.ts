@@ -40,6 +40,9 @@ async function step<T>(
 const asIs = (message: string) => message;
 
 async function run(argv: readonly string[]): Promise<void> {
+  // Run through `pnpm start` (or npm), relative paths mean the folder the user typed the command in.
+  if (process.env.npm_lifecycle_event && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+  // `pnpm start -- rank ...` passes the `--` through.
   const args = argv[0] === '--' ? argv.slice(1) : argv;
   let command: RankCommand;
   try {

@@ -36,11 +36,19 @@ async function reranker(args: string[], input: string | Buffer, entry = SOURCE):
   return { code: code as number | null, stdout, stderr };
 }
 
-const jsonOut = (run: Run) =>
+/** One line of `--format jsonl` output. */
+interface Line {
+  index: number;
+  score: number;
+  relevance_score: number;
+  document: unknown;
+}
+
+const jsonOut = (run: Run): Line[] =>
   run.stdout
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line));
+    .map((line) => JSON.parse(line) as Line);
 
 let model: string;
 beforeAll(async () => {
@@ -60,7 +68,7 @@ async function reference(query: string, texts: readonly string[]) {
 
 /** Asserts results are the reference's order and scores, `document` being `documents[index]`. */
 function expectRanking(
-  results: any[],
+  results: Line[],
   expected: Awaited<ReturnType<typeof reference>>,
   documents: unknown[],
 ) {
