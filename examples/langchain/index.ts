@@ -2,10 +2,8 @@ import { parseArgs } from 'node:util';
 import { ContextualCompressionRetriever } from '@langchain/classic/retrievers/contextual_compression';
 import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import type { BaseDocumentCompressor } from '@langchain/core/retrievers/document_compressors';
-import { createReranker } from '@reranker/node';
+import { RerankerCompressor } from '@reranker/langchain';
 import { HashingEmbeddings } from './src/hashing-embeddings';
-import { RerankerCompressor } from './src/reranker-compressor';
-import { RerankerServerCompressor } from './src/server-compressor';
 
 // A LangChain.js retriever with a reranking step: a vector store returns 8 candidates, a document
 // compressor backed by the reranker keeps the best 3. No LLM and no network (but the optional server).
@@ -23,8 +21,8 @@ const { values } = parseArgs({
     top: { type: 'string', default: '3' },
   },
 });
-const topK = Number(values.top);
-if (!Number.isInteger(topK) || topK < 1)
+const topN = Number(values.top);
+if (!Number.isInteger(topN) || topN < 1)
   throw new Error(`--top must be a positive integer, got "${values.top}"`);
 const model =
   values.model ?? (values.url ? undefined : process.env.RERANKER_MODEL || 'Xenova/ms-marco-MiniLM-L-6-v2');
@@ -64,18 +62,19 @@ async function show(label: string, baseCompressor: BaseDocumentCompressor): Prom
 }
 
 if (model) {
-  const reranker = await createReranker({ model });
+  // Built from createReranker options, the compressor owns its engine: dispose() frees it.
+  const compressor = new RerankerCompressor({ reranker: { model }, topN });
   try {
-    await show('RerankerCompressor (in-process)', new RerankerCompressor({ reranker, topK }));
+    await show('RerankerCompressor (in-process)', compressor);
   } finally {
-    await reranker.dispose();
+    await compressor.dispose();
   }
 }
 if (values.url) {
-  const compressor = new RerankerServerCompressor({
-    url: values.url,
-    topK,
+  const compressor = new RerankerCompressor({
+    baseURL: values.url,
+    topN,
     apiKey: process.env.RERANKER_API_KEY,
   });
-  await show(`RerankerServerCompressor (${values.url})`, compressor);
+  await show(`RerankerCompressor (${values.url})`, compressor);
 }

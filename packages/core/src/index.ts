@@ -53,6 +53,12 @@ export type {
 } from './reranker-types';
 export { type PairScore, scoreFromLogits, sigmoid } from './scores';
 export {
+  type ServerReranker,
+  type ServerRerankerOptions,
+  type ServerRerankOptions,
+  serverReranker,
+} from './server-client';
+export {
   type EncodedPair,
   type LeadingTokens,
   PairEncoder,

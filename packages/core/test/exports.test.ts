@@ -31,6 +31,7 @@ it('@reranker/core exports exactly its public API', () => {
     'resolveBackend',
     'runSliced',
     'scoreFromLogits',
+    'serverReranker',
     'sessionInputs',
     'sigmoid',
     'silentLogger',

@@ -1,0 +1,3 @@
+export { type LocalEngine, type LocalRerankingModel, localReranker } from './local';
+export type { RerankerProviderOptions } from './options';
+export { type RerankerServerOptions, rerankerServer } from './server';

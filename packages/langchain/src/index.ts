@@ -1,0 +1,1 @@
+export { type Reranker, RerankerCompressor, type RerankerCompressorOptions } from './compressor';

@@ -1,0 +1,1 @@
+export { type Reranker, RerankerPostprocessor, type RerankerPostprocessorOptions } from './postprocessor';
