@@ -25,6 +25,8 @@ it('@reranker/core exports exactly its public API', () => {
     'errorMessage',
     'isRerankerError',
     'labelCount',
+    'longestFirst',
+    'onlySecond',
     'pairKeys',
     'pairNamespace',
     'planBatches',
