@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type DebertaConfig, debertaLogits } from './reference-deberta';
 import { add, gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
 import { readCheckpoint } from './safetensors';
 
 /** The `config.json` keys the reference pass reads (Hugging Face names). */
-export interface ReferenceConfig {
-  model_type: 'bert' | 'xlm-roberta';
+export interface ReferenceConfig extends Partial<Omit<DebertaConfig, keyof ReferenceCommon>> {
+  model_type: 'bert' | 'xlm-roberta' | 'deberta-v2';
   hidden_size: number;
   num_hidden_layers: number;
   num_attention_heads: number;
@@ -14,6 +15,16 @@ export interface ReferenceConfig {
   pad_token_id: number;
   id2label: Record<string, string>;
 }
+
+type ReferenceCommon = Pick<
+  DebertaConfig,
+  | 'hidden_size'
+  | 'num_hidden_layers'
+  | 'num_attention_heads'
+  | 'intermediate_size'
+  | 'layer_norm_eps'
+  | 'id2label'
+>;
 
 /** A model's config and float64 copies of its parameters, keyed by Hugging Face name. */
 export interface ReferenceModel {
@@ -31,9 +42,9 @@ export interface ReferenceInput {
 /** Reads `config.json` and the safetensors weights (single file or sharded) of a Hugging Face model folder. */
 export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ReferenceConfig;
-  if (config.model_type !== 'bert' && config.model_type !== 'xlm-roberta') {
+  if (!['bert', 'xlm-roberta', 'deberta-v2'].includes(config.model_type)) {
     throw new Error(
-      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta)`,
+      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta, deberta-v2)`,
     );
   }
   const tensors = await readCheckpoint(dir);
@@ -49,12 +60,14 @@ export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
  */
 export function referenceLogits(model: ReferenceModel, input: ReferenceInput): number[] {
   const { config } = model;
-  const prefix = config.model_type === 'bert' ? 'bert' : 'roberta';
   const p = (name: string): Float64Array => {
     const value = model.params.get(name);
     if (!value) throw new Error(`reference: parameter ${name} missing from model.safetensors`);
     return value;
   };
+  if (config.model_type === 'deberta-v2')
+    return debertaLogits(config as unknown as DebertaConfig, p, input.inputIds, input.tokenTypeIds);
+  const prefix = config.model_type === 'bert' ? 'bert' : 'roberta';
   const h = config.hidden_size;
   const eps = config.layer_norm_eps;
   const ids = input.inputIds;

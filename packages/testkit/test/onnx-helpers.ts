@@ -13,10 +13,15 @@ export interface Pair {
   types: number[];
 }
 
-/** A pair in the model's own template with random body tokens: BERT `[CLS] q [SEP] d [SEP]`, XLM-R `<s> q </s></s> d </s>`. */
+/**
+ * A pair in the model's own template with random body tokens: BERT `[CLS] q [SEP] d [SEP]`, DeBERTa-v3
+ * the same with its ids (1, 2), XLM-R `<s> q </s></s> d </s>`.
+ */
 export function makePair(preset: PresetName, q: number[], d: number[]): Pair {
-  if (PRESETS[preset].architecture === 'bert') {
-    const ids = [101, ...q, 102, ...d, 102];
+  const { architecture } = PRESETS[preset];
+  if (architecture === 'bert' || architecture === 'deberta-v2') {
+    const [cls, sep] = architecture === 'bert' ? [101, 102] : [1, 2];
+    const ids = [cls, ...q, sep, ...d, sep];
     return { ids, types: ids.map((_, i) => (i < q.length + 2 ? 0 : 1)) };
   }
   const ids = [0, ...q, 2, 2, ...d, 2];
