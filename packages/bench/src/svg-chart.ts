@@ -185,5 +185,10 @@ export function evalChartSvg(r: EvalResult): string {
   const model = r.model.synthesized
     ? `${r.model.name} (synthesized, random weights: meaningless)`
     : r.model.name;
-  return chartSvg(`reranker eval: ${model}, ${r.dataset.queries} queries of ${r.dataset.path}`, panels);
+  // The folder's name only: a full path would run past the chart's width.
+  const data = r.dataset.path.split(/[\\/]/).pop();
+  return chartSvg(
+    `reranker eval: ${model}, ${r.dataset.queries} queries of ${data} (${r.dataset.split})`,
+    panels,
+  );
 }
