@@ -1,6 +1,6 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '@reranker/core';
@@ -15,6 +15,7 @@ import {
 import { buildMixedWorkload, type MixedRequest } from './compare-workload';
 import { type CpuUse, measureCpu } from './cpu';
 import { type MachineInfo, machineInfo } from './machine';
+import { privateCopy } from './model-open';
 import { createProgress, type Progress } from './progress';
 import { percentile } from './stats';
 
@@ -84,7 +85,7 @@ export async function runCompare(
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg()[0]!;
   log(`synthesizing or reusing preset ${options.preset} (real architecture and cost, RANDOM weights)`);
-  const modelDir = await privateCopy(await synthesizedModelDir(options.preset));
+  const modelDir = await privateCopy(await synthesizedModelDir(options.preset), 'compare');
   try {
     return await compareIn(modelDir, options, log, { started, startedAt, loadBefore });
   } finally {
@@ -234,15 +235,4 @@ async function timeContender(
     ...(contender.healthUrl ? { healthP99Ms: percentile(health, 99), healthSamples: health.length } : {}),
     ...use,
   };
-}
-
-/**
- * Copies the synthesized folder to a folder of this run: the testkit's shared cache drops old versions
- * whenever a newer testkit synthesizes the preset (seen while other engineers ran tests), which would
- * pull the model from under a running contender.
- */
-async function privateCopy(modelDir: string): Promise<string> {
-  const copy = join(await mkdtemp(join(tmpdir(), 'reranker-bench-compare-')), basename(modelDir));
-  await cp(modelDir, copy, { recursive: true });
-  return copy;
 }
