@@ -138,7 +138,7 @@ export class PairScorer {
     signal?: AbortSignal,
   ): Promise<void> {
     if (positions.length === 0) return;
-    const { queries, documents, keys, results, usage } = request;
+    const { queries, documents, keys } = request;
     const jobs = positions.map((i) => ({ query: queries[i]!, document: documents[i]!, key: keys[i]! }));
     // A pair borrowed from another request that then fails (its caller aborted, say) is computed here.
     const retry = await this.settle(request, jobs, positions, signal, true);
