@@ -180,7 +180,7 @@ export async function serverContender(
   return {
     name: `server, ${concurrency} clients${sizeTag(batchSize)}`,
     finalNote: async () => sizeNote(await reranker),
-    setup: `createApp + listen(0) in this process, POST /rerank from ${concurrency} concurrent fetch clients; engine defaults (cache on, ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} thread(s)), maxQueue ${Math.max(10, concurrency * 2)}, queue timeout 600 s`,
+    setup: `createApp + listen(0) in this process, POST /rerank from ${concurrency} concurrent fetch clients; engine defaults${batchSize === undefined ? '' : ` but BATCH_SIZE=${batchSize}`} (cache on, ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} thread(s)), maxQueue ${Math.max(10, concurrency * 2)}, queue timeout 600 s`,
     concurrency,
     healthUrl: `${base}/health`,
     async score({ query, documents }) {
