@@ -37,6 +37,13 @@ export interface CompareOptions {
    * machine) cannot stretch the run; its figures then cover the requests it finished. @default 45
    */
   maxSeconds: number;
+  /**
+   * Batch sizes to compare (`auto` and fixed numbers): the engine (cache on) and the server run once
+   * per size, named by it; unset runs them once with the engine's default.
+   */
+  batchSizes?: (number | 'auto')[];
+  /** Run the recipe, raw and cache-off contenders too (off: only the engine and server rows). @default true */
+  baselines: boolean;
 }
 
 /** Documents per request and share of repeated requests: fixed, so runs compare. */
@@ -60,6 +67,8 @@ export interface CompareRow extends CpuUse {
   /** p99 of `GET /health` latency sampled every 100 ms during the timed run (server only). */
   healthP99Ms?: number;
   healthSamples?: number;
+  /** What the contender said after its run (the batch size in use, for the batch-size comparison). */
+  note?: string;
 }
 
 export interface CompareResult {
@@ -110,20 +119,17 @@ async function compareIn(
   log(
     `workload: ${options.requests} requests × ${DOCS_PER_REQUEST} documents of 32–512 tokens (mean pair ${workload.meanPairTokens.toFixed(0)} tokens), ${repeats} repeats`,
   );
-  const makers: [string, () => Promise<CompareContender>][] = [
+  type Maker = [string, () => Promise<CompareContender>];
+  const baselines: Maker[] = [
     ['recipe', () => recipeContender(modelDir)],
     ['raw', () => rawContender(modelDir, workload, RAW_LIMITS)],
-    ...(options.cacheOff
-      ? [
-          ['engine (cache off)', () => engineContender(modelDir, false)] as [
-            string,
-            () => Promise<CompareContender>,
-          ],
-        ]
-      : []),
-    ['engine (cache on)', () => engineContender(modelDir, true)],
-    ['server', () => serverContender(modelDir, options.concurrency)],
+    ...(options.cacheOff ? [['engine (cache off)', () => engineContender(modelDir, false)] as Maker] : []),
   ];
+  const sized: Maker[] = (options.batchSizes ?? [undefined]).flatMap((batchSize): Maker[] => [
+    ['engine (cache on)', () => engineContender(modelDir, true, batchSize)],
+    ['server', () => serverContender(modelDir, options.concurrency, batchSize)],
+  ]);
+  const makers = [...(options.baselines ? baselines : []), ...sized];
   const progress = createProgress(makers.length * (options.requests + 1));
   const rows: CompareRow[] = [];
   const failures: CompareResult['failures'] = [];
@@ -137,11 +143,12 @@ async function compareIn(
         progress.tick(`warm-up ${contender.name}`);
         await sleep(options.settleMs);
         const row = await timeContender(contender, workload.requests, progress, options.maxSeconds);
+        if (contender.finalNote) row.note = await contender.finalNote();
         rows.push(row);
         const health = row.healthP99Ms === undefined ? '' : `, /health p99 ${row.healthP99Ms.toFixed(1)} ms`;
         progress.phaseDone(
           contender.name,
-          `${row.docsPerSecond.toFixed(1)} docs/s, event loop p99 ${row.eventLoopP99Ms.toFixed(1)} ms${health}, others' cpu ${row.othersShare?.toFixed(2) ?? 'n/a'}`,
+          `${row.docsPerSecond.toFixed(1)} docs/s${row.note ? ` (${row.note})` : ''}, event loop p99 ${row.eventLoopP99Ms.toFixed(1)} ms${health}, others' cpu ${row.othersShare?.toFixed(2) ?? 'n/a'}`,
         );
       } catch (error) {
         // One failing contender (e.g. a busy machine timing the server out) must not void the others.
