@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
+import { rerankerServer } from '@reranker/ai-sdk';
+import { rerank } from 'ai';
 import { CohereClientV2 } from 'cohere-ai';
 
-// Two clients of a running reranker-server: the official Cohere SDK and a plain fetch in the Hugging
-// Face TEI format. Neither knows anything about this project; only the base URL changes.
+// Three clients of a running reranker-server: the official Cohere SDK, the Vercel AI SDK's rerank()
+// with this project's provider, and a plain fetch in the Hugging Face TEI format. The first and last
+// know nothing about this project; only the base URL changes.
 
 // `pnpm --filter http-clients start -- --url …` hands the script a literal `--`: drop it before parsing.
 const argv = process.argv.slice(2);
@@ -15,7 +18,7 @@ const { values } = parseArgs({
   },
 });
 const baseUrl = values.url.replace(/\/+$/, '');
-// Only needed when the server sets API_KEYS; both clients send it as `Authorization: Bearer …`.
+// Only needed when the server sets API_KEYS; every client sends it as `Authorization: Bearer …`.
 const apiKey = process.env.RERANKER_API_KEY ?? '';
 const query = values.query;
 const documents = [
@@ -41,7 +44,19 @@ try {
     );
   }
 
-  // 2. Plain fetch in the TEI format: POST {url}/rerank with `texts` -> a bare array, best first.
+  // 2. The AI SDK's rerank() with @reranker/ai-sdk's server provider: POST {url}/v2/rerank as well.
+  const sdk = await rerank({
+    model: rerankerServer({ baseURL: baseUrl, ...(apiKey && { apiKey }) }),
+    query,
+    documents,
+    maxRetries: 0,
+  });
+  console.log('ai rerank() with rerankerServer, POST /v2/rerank:');
+  for (const [i, r] of sdk.ranking.entries()) {
+    console.log(`ai-sdk #${i + 1}  index ${r.originalIndex}  relevance ${r.score.toFixed(5)}  ${r.document}`);
+  }
+
+  // 3. Plain fetch in the TEI format: POST {url}/rerank with `texts` -> a bare array, best first.
   const response = await fetch(`${baseUrl}/rerank`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(apiKey && { authorization: `Bearer ${apiKey}` }) },
@@ -54,7 +69,9 @@ try {
     console.log(`tei #${i + 1}  index ${r.index}  score ${r.score.toFixed(5)}  ${documents[r.index]}`);
   }
 
-  const same = v2.results.map((r) => r.index).join() === tei.map((r) => r.index).join();
+  const order = v2.results.map((r) => r.index).join();
+  const same =
+    order === sdk.ranking.map((r) => r.originalIndex).join() && order === tei.map((r) => r.index).join();
   console.log(`same ranking: ${same ? 'yes' : 'no'}`);
   if (!same) process.exitCode = 1;
 } catch (error) {

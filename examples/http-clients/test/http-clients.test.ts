@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { type AddressInfo, createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { startTestServer, type TestServer } from '@reranker/server/testing';
 import { referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServer } from './server';
 
 // The example runs as the README says against reranker-server's app in this process, over a
 // synthesized model: random weights, so only the structure of the ranking is checked, plus the scores
@@ -19,11 +19,11 @@ const DOCUMENTS = [
   'A reranker orders passages by their relevance to a query.',
 ];
 
-let server: Awaited<ReturnType<typeof startServer>>;
+let server: TestServer;
 let dir: string;
 beforeAll(async () => {
   dir = await synthesizedModelDir('tiny');
-  server = await startServer(dir);
+  server = await startTestServer(dir);
 });
 afterAll(() => server?.close());
 
@@ -35,21 +35,23 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<st
   return stdout.trim().split('\n');
 }
 
-function ranking(lines: string[], prefix: 'cohere' | 'tei'): { index: number; score: number }[] {
+function ranking(lines: string[], prefix: 'cohere' | 'ai-sdk' | 'tei'): { index: number; score: number }[] {
   return lines
     .filter((l) => l.startsWith(`${prefix} #`))
     .map((l) => {
-      const m = /^\w+ #\d+ {2}index (\d+) {2}\w+ ([\d.]+) {2}/.exec(l)!;
+      const m = /^[\w-]+ #\d+ {2}index (\d+) {2}\w+ ([\d.]+) {2}/.exec(l)!;
       return { index: Number(m[1]), score: Number(m[2]) };
     });
 }
 
-it('ranks the same way through cohere-ai and a TEI fetch, with --url', async () => {
+it('ranks the same way through cohere-ai, the AI SDK and a TEI fetch, with --url', async () => {
   const lines = await run(['--', '--url', `${server.url}/`]);
   expect(lines).toContain(`server: ${server.url}`);
   const cohere = ranking(lines, 'cohere');
+  const sdk = ranking(lines, 'ai-sdk');
   const tei = ranking(lines, 'tei');
   expect(cohere).toHaveLength(DOCUMENTS.length);
+  expect(sdk).toEqual(cohere);
   expect(tei).toEqual(cohere);
   expect(new Set(cohere.map((r) => r.index)).size).toBe(DOCUMENTS.length);
   const scores = cohere.map((r) => r.score);

@@ -1,19 +1,19 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { startTestServer, type TestServer } from '@reranker/server/testing';
 import { referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServer } from './server';
 
 // The compressor itself is tested in packages/langchain; this runs the example end to end, in-process
 // and through a server, and checks its printed scores against the testkit's reference forward pass.
 // (The example's 12 texts and query, as index.ts has them.)
 
-let server: Awaited<ReturnType<typeof startServer>>;
+let server: TestServer;
 let dir: string;
 beforeAll(async () => {
   dir = await synthesizedModelDir('tiny');
-  server = await startServer(dir);
+  server = await startTestServer(dir);
 });
 afterAll(() => server?.close());
 

@@ -1,5 +1,10 @@
 import type { RerankingModelV4, RerankingModelV4CallOptions, RerankingModelV4Result } from '@ai-sdk/provider';
-import type { DetailedRerank, RerankOptions, UnifiedReRanker } from '@reranker/core';
+import {
+  type DetailedRerank,
+  lazyDisposable,
+  type RerankOptions,
+  type UnifiedReRanker,
+} from '@reranker/core';
 import type { CreateRerankerOptions } from '@reranker/node';
 import { toSdkError } from './local-errors';
 import { documentTexts, PROVIDER, providerOptionsOf, warningsFor } from './options';
@@ -28,25 +33,18 @@ export interface LocalRerankingModel extends RerankingModelV4 {
  */
 export function localReranker(options: CreateRerankerOptions | LocalEngine = {}): LocalRerankingModel {
   const given = isEngine(options) ? options : undefined;
-  let engine: Promise<LocalEngine> | undefined = given && Promise.resolve(given);
-  const load = (): Promise<LocalEngine> => {
-    if (engine) return engine;
-    const created: Promise<LocalEngine> = import('@reranker/node').then(({ createReranker }) =>
-      createReranker(options as CreateRerankerOptions),
-    );
-    // A failed load is not kept: the next call tries again (a download may have failed).
-    created.catch(() => {
-      if (engine === created) engine = undefined;
-    });
-    engine = created;
-    return created;
-  };
+  // @reranker/node (and onnxruntime) loads only when the model first builds an engine.
+  const created = given
+    ? undefined
+    : lazyDisposable(() =>
+        import('@reranker/node').then(({ createReranker }) =>
+          createReranker(options as CreateRerankerOptions),
+        ),
+      );
+  const load = (): Promise<LocalEngine> => (given ? Promise.resolve(given) : created!.get());
   const modelId = given ? 'local' : ((options as CreateRerankerOptions).model ?? 'default');
   const dispose = async () => {
-    if (given || !engine) return;
-    const created = engine as Promise<UnifiedReRanker>;
-    engine = undefined;
-    await (await created).dispose();
+    await created?.dispose();
   };
 
   return {

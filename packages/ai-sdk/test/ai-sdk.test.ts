@@ -1,9 +1,9 @@
 import { APICallError, InvalidArgumentError, type RerankingModelV4 } from '@ai-sdk/provider';
+import { startTestServer, type TestServer } from '@reranker/server/testing';
 import { referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { rerank } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localReranker, rerankerServer } from '../src/index';
-import { startServer, type TestServer } from './server';
 
 // Over a synthesized model (random weights) the order means nothing: these tests check the ranking
 // and scores against the testkit's independent reference forward pass, through the real `rerank()`.
@@ -19,7 +19,7 @@ let dir: string;
 let t: TestServer;
 beforeAll(async () => {
   dir = await synthesizedModelDir('tiny');
-  t = await startServer(dir);
+  t = await startTestServer(dir);
 });
 afterAll(() => t?.close());
 

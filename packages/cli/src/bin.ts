@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { errorMessage, isRerankerError, type UnifiedReRanker } from '@reranker/core';
+import { AUTO_BATCH_CANDIDATES, errorMessage, isRerankerError, type UnifiedReRanker } from '@reranker/core';
 import { createReranker } from '@reranker/node';
 import { parseDocuments } from './documents';
 import { engineEnv, withFlagNames } from './engine-flags';
@@ -80,7 +80,9 @@ async function run(argv: readonly string[]): Promise<void> {
           {
             top: command.top,
             // Several batches per call keep every worker busy; small enough for a smooth bar.
-            chunkSize: config.batchSize * 4,
+            // With BATCH_SIZE=auto the size is chosen at warm-up: assume the largest candidate.
+            chunkSize:
+              (config.batchSize === 'auto' ? Math.max(...AUTO_BATCH_CANDIDATES) : config.batchSize) * 4,
             parallel: config.maxParallel,
             onProgress: progress.update,
           },

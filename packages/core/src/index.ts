@@ -33,6 +33,7 @@ export {
 } from './errors';
 export { checkClassifierGraph, type GraphSignature } from './graph-check';
 export type { RerankDocument, ScorePair } from './input';
+export { type Disposable, type LazyDisposable, lazyDisposable } from './lazy';
 export { consoleLogger, type Logger, silentLogger } from './logger';
 export { MetricsRecorder, type MetricsSnapshot } from './metrics';
 export {

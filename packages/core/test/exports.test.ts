@@ -26,6 +26,7 @@ it('@reranker/core exports exactly its public API', () => {
     'errorMessage',
     'isRerankerError',
     'labelCount',
+    'lazyDisposable',
     'longestFirst',
     'onlySecond',
     'pairKeys',

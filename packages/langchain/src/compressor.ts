@@ -1,6 +1,8 @@
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import { BaseDocumentCompressor } from '@langchain/core/retrievers/document_compressors';
 import {
+  type LazyDisposable,
+  lazyDisposable,
   type RerankResult,
   type ServerRerankerOptions,
   serverReranker,
@@ -50,8 +52,7 @@ export class RerankerCompressor extends BaseDocumentCompressor {
   readonly scoreThreshold: number | undefined;
   readonly scoreKey: string;
   readonly #given: Reranker | undefined;
-  readonly #createOptions: CreateRerankerOptions | undefined;
-  #created: Promise<UnifiedReRanker> | undefined;
+  readonly #created: LazyDisposable<UnifiedReRanker> | undefined;
 
   constructor(options: RerankerCompressorOptions) {
     super();
@@ -65,7 +66,13 @@ export class RerankerCompressor extends BaseDocumentCompressor {
     this.scoreKey = scoreKey;
     if ('baseURL' in options) this.#given = serverReranker(options);
     else if (isReranker(options.reranker)) this.#given = options.reranker;
-    else this.#createOptions = options.reranker;
+    else {
+      const createOptions = options.reranker;
+      // @reranker/node loads only on first use, so a server-only app never imports it.
+      this.#created = lazyDisposable(() =>
+        import('@reranker/node').then(({ createReranker }) => createReranker(createOptions)),
+      );
+    }
   }
 
   async compressDocuments(documents: DocumentInterface[], query: string): Promise<DocumentInterface[]> {
@@ -83,24 +90,11 @@ export class RerankerCompressor extends BaseDocumentCompressor {
 
   /** Frees the engine the compressor built from `createReranker` options; a given one stays yours. */
   async dispose(): Promise<void> {
-    const created = this.#created;
-    this.#created = undefined;
-    if (created) await (await created).dispose();
+    await this.#created?.dispose();
   }
 
   #reranker(): Promise<Reranker> | Reranker {
-    if (this.#given) return this.#given;
-    if (!this.#created) {
-      // @reranker/node loads only now, so a server-only app never imports it.
-      const created = import('@reranker/node').then(({ createReranker }) =>
-        createReranker(this.#createOptions),
-      );
-      created.catch(() => {
-        if (this.#created === created) this.#created = undefined;
-      });
-      this.#created = created;
-    }
-    return this.#created;
+    return this.#given ?? this.#created!.get();
   }
 
   /** A copy of the document with its relevance in the metadata (the input stays unchanged). */

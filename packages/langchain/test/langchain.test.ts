@@ -4,10 +4,10 @@ import { Document } from '@langchain/core/documents';
 import { RunnableLambda } from '@langchain/core/runnables';
 import { FakeEmbeddings } from '@langchain/core/utils/testing';
 import { isRerankerError } from '@reranker/core';
+import { startTestServer, type TestServer } from '@reranker/server/testing';
 import { referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RerankerCompressor, type RerankerCompressorOptions } from '../src/index';
-import { startServer, type TestServer } from './server';
 
 // Over a synthesized model (random weights) the order means nothing: these tests check the top n,
 // best first, metadata kept, and the scores against the testkit's reference forward pass.
@@ -25,7 +25,7 @@ let t: TestServer;
 let store: MemoryVectorStore;
 beforeAll(async () => {
   dir = await synthesizedModelDir('tiny');
-  t = await startServer(dir);
+  t = await startTestServer(dir);
   store = await MemoryVectorStore.fromDocuments(
     TEXTS.map((pageContent, i) => new Document({ pageContent, metadata: { source: `d${i}` } })),
     new FakeEmbeddings(),

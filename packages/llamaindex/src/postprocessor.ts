@@ -3,6 +3,8 @@ import type { BaseNodePostprocessor } from '@llamaindex/core/postprocessor';
 import { MetadataMode, type NodeWithScore } from '@llamaindex/core/schema';
 import { extractText } from '@llamaindex/core/utils';
 import {
+  type LazyDisposable,
+  lazyDisposable,
   RerankerError,
   type RerankResult,
   type ServerRerankerOptions,
@@ -48,8 +50,7 @@ export class RerankerPostprocessor implements BaseNodePostprocessor {
   readonly scoreThreshold: number | undefined;
   readonly metadataMode: MetadataMode;
   readonly #given: Reranker | undefined;
-  readonly #createOptions: CreateRerankerOptions | undefined;
-  #created: Promise<UnifiedReRanker> | undefined;
+  readonly #created: LazyDisposable<UnifiedReRanker> | undefined;
 
   constructor(options: RerankerPostprocessorOptions) {
     const { topN = 3, scoreThreshold, metadataMode = MetadataMode.EMBED } = options;
@@ -62,7 +63,13 @@ export class RerankerPostprocessor implements BaseNodePostprocessor {
     this.metadataMode = metadataMode;
     if ('baseURL' in options) this.#given = serverReranker(options);
     else if (isReranker(options.reranker)) this.#given = options.reranker;
-    else this.#createOptions = options.reranker;
+    else {
+      const createOptions = options.reranker;
+      // @reranker/node loads only on first use, so a server-only app never imports it.
+      this.#created = lazyDisposable(() =>
+        import('@reranker/node').then(({ createReranker }) => createReranker(createOptions)),
+      );
+    }
   }
 
   async postprocessNodes(nodes: NodeWithScore[], query?: MessageContent): Promise<NodeWithScore[]> {
@@ -86,24 +93,11 @@ export class RerankerPostprocessor implements BaseNodePostprocessor {
 
   /** Frees the engine built from `createReranker` options; a given one stays yours. */
   async dispose(): Promise<void> {
-    const created = this.#created;
-    this.#created = undefined;
-    if (created) await (await created).dispose();
+    await this.#created?.dispose();
   }
 
   #reranker(): Promise<Reranker> | Reranker {
-    if (this.#given) return this.#given;
-    if (!this.#created) {
-      // @reranker/node loads only now, so a server-only app never imports it.
-      const created = import('@reranker/node').then(({ createReranker }) =>
-        createReranker(this.#createOptions),
-      );
-      created.catch(() => {
-        if (this.#created === created) this.#created = undefined;
-      });
-      this.#created = created;
-    }
-    return this.#created;
+    return this.#given ?? this.#created!.get();
   }
 }
 

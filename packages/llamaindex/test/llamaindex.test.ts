@@ -6,10 +6,10 @@ import { BaseRetriever } from '@llamaindex/core/retriever';
 import { MetadataMode, type NodeWithScore, TextNode } from '@llamaindex/core/schema';
 import { extractText } from '@llamaindex/core/utils';
 import { isRerankerError } from '@reranker/core';
+import { startTestServer, type TestServer } from '@reranker/server/testing';
 import { referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RerankerPostprocessor, type RerankerPostprocessorOptions } from '../src/index';
-import { startServer, type TestServer } from './server';
 
 // Over a synthesized model (random weights) the order means nothing: these tests check the top n,
 // best first, and the scores against the testkit's reference forward pass.
@@ -57,7 +57,7 @@ let dir: string;
 let t: TestServer;
 beforeAll(async () => {
   dir = await synthesizedModelDir('tiny');
-  t = await startServer(dir);
+  t = await startTestServer(dir);
 });
 afterAll(() => t?.close());
 

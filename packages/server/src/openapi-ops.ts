@@ -1,6 +1,6 @@
 import { distributed } from './openapi-cluster';
 import { errorResponses, OPS_UNAUTHORIZED } from './openapi-errors';
-import { bool, choice, int, json, nil, obj, ref, type Schema, str } from './openapi-parts';
+import { bool, choice, closed, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
 
 const controller = obj({
   waiting: int,
@@ -9,6 +9,35 @@ const controller = obj({
   max_parallel: int,
   max_queue: int,
 });
+
+const ms = { ...num, description: 'Milliseconds over the recent requests (`window_size`).' };
+const rate = { ...num, minimum: 0, maximum: 1 };
+
+/** The engine's snapshot (core's `MetricsSnapshot`): the original service's keys and this one's. */
+const engineMetrics = {
+  total_requests: int,
+  successful_requests: int,
+  failed_requests: int,
+  success_rate: { ...rate, description: 'successful / total requests; 1 before any request.' },
+  avg_wait_time_ms: ms,
+  avg_process_time_ms: ms,
+  p50_wait_time_ms: ms,
+  p95_wait_time_ms: ms,
+  p99_wait_time_ms: ms,
+  p50_process_time_ms: ms,
+  p95_process_time_ms: ms,
+  p99_process_time_ms: ms,
+  documents_scored: int,
+  cache_hits: int,
+  cache_misses: int,
+  cache_hit_rate: rate,
+  batches: int,
+  avg_rows_per_batch: num,
+  avg_tokens_per_batch: num,
+  errors_by_code: { type: 'object', additionalProperties: int },
+  window_size: int,
+  uptime_seconds: num,
+};
 
 /** The bodies of the operations routes, as `components.schemas`. */
 export const opsSchemas: Record<string, Schema> = {
@@ -66,7 +95,21 @@ export const opsSchemas: Record<string, Schema> = {
     description:
       "TEI /info keys (model_id, max_input_length, max_client_batch_size, ...) plus this service's backend, device, limits and cache.",
   },
-  Stats: obj({ controller, metrics: { type: 'object' } }),
+  EngineMetrics: closed(engineMetrics),
+  Stats: {
+    ...closed({
+      ...engineMetrics,
+      controller,
+      metrics: {
+        ...ref('EngineMetrics'),
+        deprecated: true,
+        description:
+          'The same numbers as the top level, where this server put them before; read the top level.',
+      },
+    }),
+    description:
+      "The original service's keys (total_requests, success_rate, avg_wait_time_ms, p95_wait_time_ms, ...) at the top level, with the concurrency controller beside them.",
+  },
 };
 
 /** A GET operation answering JSON `schema` with 200, plus `errors` (401 always documented). */

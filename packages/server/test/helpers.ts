@@ -1,13 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Backend, BackendCandidate, UnifiedReRanker } from '@reranker/core';
+import type { Backend, BackendCandidate } from '@reranker/core';
 import { type CreateRerankerOptions, createReranker } from '@reranker/node';
 import { referenceBackend, synthesizedModelDir } from '@reranker/testkit';
 import { type Logger as PinoLogger, pino } from 'pino';
-import { createApp, type RerankerApp } from '../src/app';
+import { createApp } from '../src/app';
 import { type ServerConfig, serverConfig } from '../src/config';
 import { createServer } from '../src/http-server';
 import { ServerMetrics } from '../src/metrics/prometheus';
+import type { TestServer as PublicTestServer } from '../src/testing';
 
 export const QUERY = 'how do solar panels make electricity';
 export const DOCS = [
@@ -88,13 +89,10 @@ export const silentPino = () => pino({ level: 'silent' });
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
 export type Json = any;
 
-export interface TestServer {
-  url: string;
-  app: RerankerApp;
-  reranker: UnifiedReRanker;
+/** The public test server's fields, with the probe and the listener for the server's own tests. */
+export interface TestServer extends PublicTestServer {
   probe: Probe;
   server: Server;
-  close(): Promise<void>;
 }
 
 export interface StartOptions {

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { BackendCandidate } from '@reranker/core';
-import { createRedisCache, createReranker, createServerRegistry, type ServerRegistry } from '@reranker/node';
-import { referenceBackend, synthesizedModelDir } from '@reranker/testkit';
+import { createRedisCache } from '@reranker/node';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
-import { serverConfig } from '../src/config';
-import { DOCS, get, post, QUERY, silentPino, startServer, type TestServer } from './helpers';
+import { type Member, startMember } from './cluster/member';
+import { DOCS, get, post, QUERY, startServer, type TestServer } from './helpers';
 
 const RUN = `test:${randomUUID()}:`;
 const servers: TestServer[] = [];
@@ -15,56 +10,22 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 afterAll(async () => {
-  // Registry entries live under the prefix too (not cache entries, so clear skips them).
-  await Promise.all(registries.splice(0).map((r) => r.stop()));
   // The driver's clear deletes exactly this run's prefix.
   const cleanup = createRedisCache({ keyPrefix: RUN });
   await cleanup.clear();
   await cleanup.dispose();
 });
 
-const registries: ServerRegistry[] = [];
-const listening: Server[] = [];
+const members: Member[] = [];
 afterEach(async () => {
-  await Promise.all(registries.splice(0).map((r) => r.stop()));
-  await Promise.all(listening.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(members.splice(0).map((m) => m.close()));
 });
 
-/** A distributed server as the bin builds it: engine, registry and app, listening on a free port. */
-async function clusterMember(port: number): Promise<{ url: string; registry: ServerRegistry }> {
-  const reranker = await createReranker({
-    model: await synthesizedModelDir('tiny'),
-    env: { ENABLE_DISTRIBUTED: 'true', REDIS_KEY_PREFIX: RUN },
-    backends: [referenceBackend() as unknown as BackendCandidate],
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    progress: 'none',
-  });
-  const registry = createServerRegistry({
-    keyPrefix: RUN,
-    describe: () => ({
-      host: '127.0.0.1',
-      port,
-      model: 'tiny',
-      backend: 'reference',
-      device: 'cpu',
-      load: { active: 0, waiting: 0 },
-    }),
-  });
-  registries.push(registry);
-  const app = createApp({
-    reranker,
-    config: serverConfig({ warmupOnStart: false }),
-    logger: silentPino(),
-    registry,
-  });
-  await app.service.ready;
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  listening.push(server);
-  server.on('close', () => void reranker.dispose());
-  await registry.start();
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, registry };
+/** A distributed server with a registry entry, as the bin builds it, on a free port. */
+async function clusterMember(): Promise<Member> {
+  const member = await startMember({ keyPrefix: RUN, registry: true });
+  members.push(member);
+  return member;
 }
 
 async function start(distributed: boolean): Promise<TestServer> {
@@ -95,18 +56,19 @@ describe('distributed mode over HTTP', () => {
   });
 
   it('GET /cluster lists the live servers and /health counts them', async () => {
-    const a = await clusterMember(8001);
-    const b = await clusterMember(8002);
+    const a = await clusterMember();
+    const b = await clusterMember();
     const cluster = await get(`${a.url}/cluster`);
     expect(cluster.status).toBe(200);
-    expect(cluster.body.self).toBe(a.registry.id);
-    expect(cluster.body.servers.map((s: { port: number }) => s.port).sort()).toEqual([8001, 8002]);
+    expect(cluster.body.self).toBe(a.registry!.id);
+    const ports = [a.url, b.url].map((url) => Number(new URL(url).port));
+    expect(cluster.body.servers.map((s: { port: number }) => s.port).sort()).toEqual(ports.sort());
     expect((await get(`${b.url}/health`)).body.distributed).toMatchObject({
       enabled: true,
       redis: 'ok',
       servers: 2,
     });
-    await b.registry.stop();
+    await b.registry!.stop();
     expect((await get(`${a.url}/health`)).body.distributed.servers).toBe(1);
   });
 

@@ -1,23 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  createGlobalLimits,
-  createRedisCache,
-  createReranker,
-  createServerRegistry,
-  type GlobalLimitsOptions,
-} from '@reranker/node';
-import { synthesizedModelDir } from '@reranker/testkit';
+import { createRedisCache } from '@reranker/node';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
-import { serverConfig } from '../src/config';
-import { ServerMetrics } from '../src/metrics/prometheus';
-import { get, type Json, Probe, post, probedReference, QUERY, silentPino } from './helpers';
+import { type Member, type MemberOptions, startMember } from './cluster/member';
+import { get, type Json, post, QUERY } from './helpers';
 
 // Every server here scores with the testkit's synthesized model (random weights) on its float64
 // reference backend; what is checked is admission, not scores.
-const REDIS = 'redis://127.0.0.1:6379';
 const CLOSED = 'redis://127.0.0.1:1';
 const RUN = `test:${randomUUID()}:`;
 const cleanups: Array<() => Promise<void>> = [];
@@ -31,76 +19,11 @@ afterAll(async () => {
   await cleanup.dispose();
 });
 
-interface Member {
-  url: string;
-  probe: Probe;
-}
-
-/** A distributed server as the bin builds it (engine, optional limits and registry, app) on a free port. */
-async function member(
-  prefix: string,
-  options: {
-    limits?: GlobalLimitsOptions;
-    registry?: boolean;
-    redisUrl?: string;
-    targetUtilization?: number;
-  } = {},
-): Promise<Member> {
-  const keyPrefix = `${RUN}${prefix}:`;
-  const url = options.redisUrl ?? REDIS;
-  const probe = new Probe();
-  const metrics = new ServerMetrics({ defaultMetrics: false });
-  const reranker = await createReranker({
-    model: await synthesizedModelDir('tiny'),
-    env: { ENABLE_DISTRIBUTED: 'true', REDIS_KEY_PREFIX: keyPrefix, REDIS_URL: url },
-    backends: [probedReference(probe)],
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    progress: 'none',
-  });
-  // A generous Redis timeout: a slow answer would admit without a lease and blur what is tested.
-  const limits = options.limits
-    ? createGlobalLimits({ url, keyPrefix, timeoutMs: 2000, ...options.limits })
-    : undefined;
-  let port = 0;
-  const registry = options.registry
-    ? createServerRegistry({
-        url,
-        keyPrefix,
-        heartbeatMs: 100,
-        describe: () => ({
-          host: '127.0.0.1',
-          port,
-          model: 'tiny',
-          backend: 'reference',
-          device: 'cpu',
-          load: metrics.heartbeatLoad(),
-          metrics: metrics.totals.snapshot(),
-        }),
-      })
-    : undefined;
-  const app = createApp({
-    reranker,
-    config: serverConfig({ warmupOnStart: false, scaleTargetUtilization: options.targetUtilization ?? 0.7 }),
-    logger: silentPino(),
-    metrics,
-    registry,
-    limits,
-  });
-  await app.service.ready;
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  port = (server.address() as AddressInfo).port;
-  await registry?.start();
-  cleanups.push(async () => {
-    probe.release();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await registry?.stop();
-    await limits?.dispose();
-    await reranker.dispose();
-  });
-  return { url: `http://127.0.0.1:${port}`, probe };
+/** A distributed server of this run's cluster `prefix` (see startMember), closed after the test. */
+async function member(prefix: string, options: Omit<MemberOptions, 'keyPrefix'> = {}): Promise<Member> {
+  const m = await startMember({ keyPrefix: `${RUN}${prefix}:`, ...options });
+  cleanups.push(m.close);
+  return m;
 }
 
 /** Documents no other test scored, so the backend (not the shared cache) answers. */

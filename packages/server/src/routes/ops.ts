@@ -180,15 +180,17 @@ async function info({ service, config, engine }: OpsDeps, res: Response): Promis
   });
 }
 
-/** The original's JSON by default; Prometheus text when `Accept` prefers text/plain or OpenMetrics. */
+/** The original's flat JSON by default; Prometheus text when `Accept` prefers text/plain or OpenMetrics. */
 async function metrics({ service, metrics }: OpsDeps, req: Request, res: Response): Promise<void> {
   if (prefersText(req.get('accept'))) {
     const { contentType, body } = await metrics.text();
     res.type(contentType).send(body);
     return;
   }
-  const reranker = service.loaded();
-  res.json(reranker.stats());
+  const { controller, metrics: snapshot } = service.loaded().stats();
+  // The original's keys at the top level (its scripts read `jq '.total_requests'`); `metrics` keeps
+  // the nested copy this server sent before, for clients written against it.
+  res.json({ ...snapshot, controller, metrics: snapshot });
 }
 
 /**
