@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { add, gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
+import { type ModernBertReferenceConfig, modernBertLogits } from './reference-modernbert';
 import { readCheckpoint } from './safetensors';
 
 /** The `config.json` keys the reference pass reads (Hugging Face names). */
-export interface ReferenceConfig {
+export type ReferenceConfig = EncoderReferenceConfig | ModernBertReferenceConfig;
+
+/** BERT and XLM-RoBERTa. */
+export interface EncoderReferenceConfig {
   model_type: 'bert' | 'xlm-roberta';
   hidden_size: number;
   num_hidden_layers: number;
@@ -31,9 +35,9 @@ export interface ReferenceInput {
 /** Reads `config.json` and the safetensors weights (single file or sharded) of a Hugging Face model folder. */
 export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ReferenceConfig;
-  if (config.model_type !== 'bert' && config.model_type !== 'xlm-roberta') {
+  if (!['bert', 'xlm-roberta', 'modernbert'].includes(config.model_type)) {
     throw new Error(
-      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta)`,
+      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta, modernbert)`,
     );
   }
   const tensors = await readCheckpoint(dir);
@@ -49,12 +53,22 @@ export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
  */
 export function referenceLogits(model: ReferenceModel, input: ReferenceInput): number[] {
   const { config } = model;
-  const prefix = config.model_type === 'bert' ? 'bert' : 'roberta';
   const p = (name: string): Float64Array => {
     const value = model.params.get(name);
     if (!value) throw new Error(`reference: parameter ${name} missing from model.safetensors`);
     return value;
   };
+  if (config.model_type === 'modernbert')
+    return modernBertLogits(config, p, (name) => model.params.has(name), input.inputIds);
+  return encoderLogits(config, p, input);
+}
+
+function encoderLogits(
+  config: EncoderReferenceConfig,
+  p: (name: string) => Float64Array,
+  input: ReferenceInput,
+): number[] {
+  const prefix = config.model_type === 'bert' ? 'bert' : 'roberta';
   const h = config.hidden_size;
   const eps = config.layer_norm_eps;
   const ids = input.inputIds;

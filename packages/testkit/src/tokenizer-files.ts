@@ -1,4 +1,5 @@
 import type { ModelDims } from './presets';
+import { modernBertTokenizer } from './tokenizer-modernbert';
 import { BERT_SPECIALS, bertVocabulary, METASPACE, XLMR_SPECIALS, xlmrVocabulary } from './vocab';
 
 /** The three tokenizer files `from_pretrained` reads, as JSON-ready objects. */
@@ -23,6 +24,7 @@ const sequence = (id: 'A' | 'B', typeId: number) => ({ Sequence: { id, type_id: 
 
 /** Tokenizer files in the layout of the architecture's Hugging Face tokenizer. */
 export function tokenizerFiles(dims: ModelDims): TokenizerFiles {
+  if (dims.architecture === 'modernbert') return modernBertTokenizer(dims);
   return dims.architecture === 'bert' ? bertTokenizer(dims) : xlmrTokenizer(dims);
 }
 

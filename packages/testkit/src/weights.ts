@@ -1,6 +1,7 @@
 import type { NamedTensor } from '@reranker/onnx-builder';
 import type { ModelDims } from './presets';
 import { SeededRandom } from './rng';
+import { modernBertWeights } from './weights-modernbert';
 
 export type { NamedTensor };
 
@@ -15,6 +16,7 @@ export function encoderPrefix(dims: ModelDims): string {
  * uniform and every sub-layer matters: a wiring mistake in a backend changes the logits visibly.
  */
 export function generateWeights(dims: ModelDims, seed: number): NamedTensor[] {
+  if (dims.architecture === 'modernbert') return modernBertWeights(dims, seed);
   const rng = new SeededRandom(seed);
   const tensors: NamedTensor[] = [];
   const add = (name: string, shape: number[], std: number, mean = 0) => {

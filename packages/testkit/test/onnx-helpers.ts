@@ -15,7 +15,13 @@ export interface Pair {
 
 /** A pair in the model's own template with random body tokens: BERT `[CLS] q [SEP] d [SEP]`, XLM-R `<s> q </s></s> d </s>`. */
 export function makePair(preset: PresetName, q: number[], d: number[]): Pair {
-  if (PRESETS[preset].architecture === 'bert') {
+  const { architecture, vocabSize } = PRESETS[preset];
+  if (architecture === 'modernbert') {
+    // [CLS] q [SEP] d [SEP]; [CLS] and [SEP] sit 87 and 86 rows before the end of the vocabulary.
+    const ids = [vocabSize - 87, ...q, vocabSize - 86, ...d, vocabSize - 86];
+    return { ids, types: ids.map(() => 0) };
+  }
+  if (architecture === 'bert') {
     const ids = [101, ...q, 102, ...d, 102];
     return { ids, types: ids.map((_, i) => (i < q.length + 2 ? 0 : 1)) };
   }
