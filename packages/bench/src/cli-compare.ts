@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { BERT_PRESET_OPTION, nonNegativeInt, positiveInt, printResult, writeOutput } from './cli-args';
 import { type CompareOptions, runCompare } from './compare';
 import { compareMarkdown } from './compare-report';
@@ -27,6 +27,12 @@ export function compareCommand(): Command {
       positiveInt,
       45,
     )
+    .option(
+      '--batch-sizes <list>',
+      'comma-separated batch sizes (auto and numbers, e.g. auto,4,8,16,32): the engine (cache on) and the server run once per size',
+      batchSizesArg,
+    )
+    .option('--no-baselines', 'skip the recipe, raw and cache-off contenders (e.g. with --batch-sizes)')
     .option('--json <file>', 'also write the results as JSON to this file')
     .option('--chart <file>', 'also write an SVG chart of docs/s and latency to this file')
     .action(async (opts: CompareOptions & { json?: string; chart?: string }) => {
@@ -35,4 +41,16 @@ export function compareCommand(): Command {
       await printResult(compareMarkdown(result), result, json);
       await writeOutput(chart, compareChartSvg(result));
     });
+}
+
+/** `auto,4,8` -> ['auto', 4, 8]. */
+function batchSizesArg(value: string): (number | 'auto')[] {
+  return value.split(',').map((part) => {
+    const text = part.trim().toLowerCase();
+    if (text === 'auto') return 'auto';
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`expected auto or positive integers, got "${part}"`);
+    return n;
+  });
 }

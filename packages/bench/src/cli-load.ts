@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { nonNegativeInt, positiveInt, printResult } from './cli-args';
+import { dashboardLoadMarkdown, runDashboardLoad } from './dashboard-load';
 import { LOAD_MODES, type LoadMode, type LoadOptions, runLoad } from './load';
 import { loadMarkdown } from './load-report';
 
@@ -41,24 +42,41 @@ export function loadCommand(): Command {
     .option('--timeout-ms <n>', 'per request', positiveInt, 130_000)
     .option('--max-seconds <n>', 'no new requests after this many seconds', positiveInt, 300)
     .option('--allow-remote', 'allow a target that is not a loopback address', false)
+    .option(
+      '--dashboard',
+      'run the load three times (page closed, /dashboard open in headless chromium, closed) and compare docs/s',
+      false,
+    )
     .option('--json <file>', 'also write the results as JSON to this file')
     .addHelpText(
       'after',
       '\nAPI_KEY in the environment is sent as "Authorization: Bearer <key>" (never printed).',
     )
-    .action(async (opts: Omit<LoadOptions, 'docWords'> & { docWords?: number; json?: string }) => {
-      const { json, docWords, ...rest } = opts;
-      const options: LoadOptions = {
-        ...rest,
-        docWords: docWords ?? (rest.mode === 'throughput' ? 200 : 40),
-        apiKey: process.env.API_KEY,
-      };
-      const result = await runLoad(options, (stage) =>
-        process.stderr.write(
-          `stage concurrency ${stage.concurrency}: ${stage.summary.ok}/${stage.summary.total} ok\n`,
-        ),
-      ).catch((error: unknown) => command.error(`error: ${(error as Error).message}`));
-      await printResult(loadMarkdown(result), result, json);
-      process.exitCode = result.hardFailures > 0 || result.stoppedEarly ? 1 : 0;
-    });
+    .action(
+      async (
+        opts: Omit<LoadOptions, 'docWords'> & { docWords?: number; json?: string; dashboard: boolean },
+      ) => {
+        const { json, docWords, dashboard, ...rest } = opts;
+        const options: LoadOptions = {
+          ...rest,
+          docWords: docWords ?? (rest.mode === 'throughput' ? 200 : 40),
+          apiKey: process.env.API_KEY,
+        };
+        if (dashboard) {
+          const result = await runDashboardLoad(options, (line) => process.stderr.write(`${line}\n`)).catch(
+            (error: unknown) => command.error(`error: ${(error as Error).message}`),
+          );
+          await printResult(dashboardLoadMarkdown(result), result, json);
+          process.exitCode = result.phases.some((p) => p.result.hardFailures > 0) ? 1 : 0;
+          return;
+        }
+        const result = await runLoad(options, (stage) =>
+          process.stderr.write(
+            `stage concurrency ${stage.concurrency}: ${stage.summary.ok}/${stage.summary.total} ok\n`,
+          ),
+        ).catch((error: unknown) => command.error(`error: ${(error as Error).message}`));
+        await printResult(loadMarkdown(result), result, json);
+        process.exitCode = result.hardFailures > 0 || result.stoppedEarly ? 1 : 0;
+      },
+    );
 }

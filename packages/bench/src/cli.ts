@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { breakdownCommand } from './cli-breakdown';
 import { clusterCommand } from './cli-cluster';
 import { compareCommand } from './cli-compare';
+import { evalCommand } from './cli-eval';
 import { loadCommand } from './cli-load';
 import { overheadCommand } from './cli-overhead';
 import { spinningCommand } from './cli-spinning';
@@ -23,5 +24,6 @@ program.addCommand(spinningCommand());
 program.addCommand(tableCommand());
 program.addCommand(loadCommand());
 program.addCommand(clusterCommand());
+program.addCommand(evalCommand());
 
 await program.parseAsync();

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env } from '@huggingface/transformers';
-import { type BatchLimits, RerankerError } from '@reranker/core';
+import { type BatchLimits, RerankerError, type RerankerInfo } from '@reranker/core';
 import { createReranker } from '@reranker/node';
 import { createApp, serverConfig } from '@reranker/server';
 import * as ort from 'onnxruntime-node';
@@ -18,6 +18,8 @@ export interface CompareContender {
   readonly concurrency: number;
   /** Scores one request; resolves when its scores are back. */
   score(request: MixedRequest): Promise<void>;
+  /** What the contender says about itself after its timed run (e.g. the batch size `auto` chose). */
+  finalNote?(): Promise<string>;
   /** Where `GET /health` answers, for contenders that are an HTTP server. */
   readonly healthUrl?: string;
   dispose(): Promise<void>;
@@ -101,15 +103,39 @@ export async function rawContender(
   };
 }
 
-/** (c) `UnifiedReRanker` in-process with the default backend, the pair cache on or off. */
-export async function engineContender(modelDir: string, cache: boolean): Promise<CompareContender> {
-  const reranker = await createReranker({ model: modelDir, env: {}, cacheEnabled: cache, progress: 'none' });
+/** ` batch 8` or ` batch auto` for a contender run with a chosen batch size, else nothing. */
+const sizeTag = (batchSize: number | 'auto' | undefined) =>
+  batchSize === undefined ? '' : `, batch ${batchSize}`;
+
+/** `batchSize` as the run ended with it: `auto` shows the size it chose. */
+async function sizeNote(reranker: { info(): Promise<RerankerInfo> }): Promise<string> {
+  const info = await reranker.info();
+  return `batch size ${info.batchSize}${info.batchSizeAuto ? ' (auto)' : ''}`;
+}
+
+/**
+ * (c) `UnifiedReRanker` in-process with the default backend, the pair cache on or off; `batchSize` as
+ * `BATCH_SIZE` would set it (unset: the default).
+ */
+export async function engineContender(
+  modelDir: string,
+  cache: boolean,
+  batchSize?: number | 'auto',
+): Promise<CompareContender> {
+  const reranker = await createReranker({
+    model: modelDir,
+    env: {},
+    cacheEnabled: cache,
+    progress: 'none',
+    ...(batchSize !== undefined && { batchSize }),
+  });
   await reranker.warmup();
   const info = await reranker.info();
   const details = info.backendDetails;
   return {
-    name: cache ? 'engine (cache on)' : 'engine (cache off)',
-    setup: `createReranker({ model, env: {}, cacheEnabled: ${cache} }): ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} thread(s), defaults otherwise`,
+    name: `${cache ? 'engine (cache on)' : 'engine (cache off)'}${sizeTag(batchSize)}`,
+    setup: `createReranker({ model, env: {}, cacheEnabled: ${cache}${batchSize === undefined ? '' : `, batchSize: ${JSON.stringify(batchSize)}`} }): ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} thread(s), defaults otherwise`,
+    finalNote: () => sizeNote(reranker),
     concurrency: 1,
     async score({ query, documents }) {
       const results = await reranker.rerank(query, documents);
@@ -124,11 +150,16 @@ export async function engineContender(modelDir: string, cache: boolean): Promise
  * `concurrency` clients with fetch. The engine keeps its defaults but the queue holds every client,
  * so saturation shows as waiting rather than 503s.
  */
-export async function serverContender(modelDir: string, concurrency: number): Promise<CompareContender> {
+export async function serverContender(
+  modelDir: string,
+  concurrency: number,
+  batchSize?: number | 'auto',
+): Promise<CompareContender> {
   const reranker = createReranker({
     model: modelDir,
     env: {},
     progress: 'none',
+    ...(batchSize !== undefined && { batchSize }),
     maxQueue: Math.max(10, concurrency * 2),
     // Throughput is measured, not load shedding: on a busy machine a request may wait long for a slot.
     queueTimeoutMs: 600_000,
@@ -147,8 +178,9 @@ export async function serverContender(modelDir: string, concurrency: number): Pr
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const details = (await (await reranker).info()).backendDetails;
   return {
-    name: `server, ${concurrency} clients`,
-    setup: `createApp + listen(0) in this process, POST /rerank from ${concurrency} concurrent fetch clients; engine defaults (cache on, ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} thread(s)), maxQueue ${Math.max(10, concurrency * 2)}, queue timeout 600 s`,
+    name: `server, ${concurrency} clients${sizeTag(batchSize)}`,
+    finalNote: async () => sizeNote(await reranker),
+    setup: `createApp + listen(0) in this process, POST /rerank from ${concurrency} concurrent fetch clients; engine defaults${batchSize === undefined ? '' : ` but BATCH_SIZE=${batchSize}`} (cache on, ${String(details.workers)} worker(s) × ${String(details.threadsPerWorker)} thread(s)), maxQueue ${Math.max(10, concurrency * 2)}, queue timeout 600 s`,
     concurrency,
     healthUrl: `${base}/health`,
     async score({ query, documents }) {

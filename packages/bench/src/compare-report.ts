@@ -52,6 +52,35 @@ export function compareRatios(r: CompareResult): CompareRatio[] {
   return out;
 }
 
+/**
+ * With `--batch-sizes`: per contender kind, each size's docs/s against the best fixed size and the
+ * default (16), so `auto` can be read against both.
+ */
+export function batchSizeComparison(r: CompareResult): string[] {
+  const sizeOf = (x: CompareRow) => /, batch (auto|\d+)$/.exec(x.name)?.[1];
+  const sizes = [...new Set(r.rows.map(sizeOf).filter((x) => x !== undefined))];
+  if (sizes.length === 0) return [];
+  const find = (kind: string, size: string) =>
+    r.rows.find((x) => x.name.startsWith(kind) && sizeOf(x) === size);
+  const rate = (kind: string, size: string) => find(kind, size)?.docsPerSecond;
+  const bestFixed = (kind: string) =>
+    Math.max(...sizes.filter((z) => z !== 'auto').map((z) => rate(kind, z) ?? 0));
+  const fmt = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(3) : '');
+  const lines = [
+    '',
+    '| batch size | (c) engine docs/s | / best fixed | / batch 16 | (d) server docs/s | / best fixed | / batch 16 | (d)/(c) | in use after the run (engine; server) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const size of sizes) {
+    const [c, d] = [rate('engine (cache on)', size), rate('server', size)];
+    const notes = [find('engine (cache on)', size)?.note, find('server', size)?.note].join('; ');
+    lines.push(
+      `| ${size} | ${c?.toFixed(1) ?? ''} | ${fmt(c, bestFixed('engine (cache on)'))} | ${fmt(c, rate('engine (cache on)', '16'))} | ${d?.toFixed(1) ?? ''} | ${fmt(d, bestFixed('server'))} | ${fmt(d, rate('server', '16'))} | ${fmt(d, c)} | ${notes} |`,
+    );
+  }
+  return lines;
+}
+
 const met = (x: CompareRatio) =>
   x.target === undefined ? '' : (x.atMost ? x.value < x.target : x.value >= x.target) ? 'met' : 'missed';
 
@@ -82,6 +111,7 @@ export function compareMarkdown(r: CompareResult): string {
     '| ratio | value | target | |',
     '| --- | ---: | ---: | --- |',
     ...ratios,
+    ...batchSizeComparison(r),
     '',
     ...r.failures.map((x) => `**${x.name} failed:** ${x.error}`),
     ...(r.failures.length > 0 ? [''] : []),

@@ -1,6 +1,6 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '@reranker/core';
@@ -15,6 +15,7 @@ import {
 import { buildMixedWorkload, type MixedRequest } from './compare-workload';
 import { type CpuUse, measureCpu } from './cpu';
 import { type MachineInfo, machineInfo } from './machine';
+import { privateCopy } from './model-open';
 import { createProgress, type Progress } from './progress';
 import { percentile } from './stats';
 
@@ -36,6 +37,13 @@ export interface CompareOptions {
    * machine) cannot stretch the run; its figures then cover the requests it finished. @default 45
    */
   maxSeconds: number;
+  /**
+   * Batch sizes to compare (`auto` and fixed numbers): the engine (cache on) and the server run once
+   * per size, named by it; unset runs them once with the engine's default.
+   */
+  batchSizes?: (number | 'auto')[];
+  /** Run the recipe, raw and cache-off contenders too (off: only the engine and server rows). @default true */
+  baselines: boolean;
 }
 
 /** Documents per request and share of repeated requests: fixed, so runs compare. */
@@ -59,6 +67,8 @@ export interface CompareRow extends CpuUse {
   /** p99 of `GET /health` latency sampled every 100 ms during the timed run (server only). */
   healthP99Ms?: number;
   healthSamples?: number;
+  /** What the contender said after its run (the batch size in use, for the batch-size comparison). */
+  note?: string;
 }
 
 export interface CompareResult {
@@ -84,7 +94,7 @@ export async function runCompare(
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg()[0]!;
   log(`synthesizing or reusing preset ${options.preset} (real architecture and cost, RANDOM weights)`);
-  const modelDir = await privateCopy(await synthesizedModelDir(options.preset));
+  const modelDir = await privateCopy(await synthesizedModelDir(options.preset), 'compare');
   try {
     return await compareIn(modelDir, options, log, { started, startedAt, loadBefore });
   } finally {
@@ -109,20 +119,17 @@ async function compareIn(
   log(
     `workload: ${options.requests} requests × ${DOCS_PER_REQUEST} documents of 32–512 tokens (mean pair ${workload.meanPairTokens.toFixed(0)} tokens), ${repeats} repeats`,
   );
-  const makers: [string, () => Promise<CompareContender>][] = [
+  type Maker = [string, () => Promise<CompareContender>];
+  const baselines: Maker[] = [
     ['recipe', () => recipeContender(modelDir)],
     ['raw', () => rawContender(modelDir, workload, RAW_LIMITS)],
-    ...(options.cacheOff
-      ? [
-          ['engine (cache off)', () => engineContender(modelDir, false)] as [
-            string,
-            () => Promise<CompareContender>,
-          ],
-        ]
-      : []),
-    ['engine (cache on)', () => engineContender(modelDir, true)],
-    ['server', () => serverContender(modelDir, options.concurrency)],
+    ...(options.cacheOff ? [['engine (cache off)', () => engineContender(modelDir, false)] as Maker] : []),
   ];
+  const sized: Maker[] = (options.batchSizes ?? [undefined]).flatMap((batchSize): Maker[] => [
+    ['engine (cache on)', () => engineContender(modelDir, true, batchSize)],
+    ['server', () => serverContender(modelDir, options.concurrency, batchSize)],
+  ]);
+  const makers = [...(options.baselines ? baselines : []), ...sized];
   const progress = createProgress(makers.length * (options.requests + 1));
   const rows: CompareRow[] = [];
   const failures: CompareResult['failures'] = [];
@@ -136,11 +143,12 @@ async function compareIn(
         progress.tick(`warm-up ${contender.name}`);
         await sleep(options.settleMs);
         const row = await timeContender(contender, workload.requests, progress, options.maxSeconds);
+        if (contender.finalNote) row.note = await contender.finalNote();
         rows.push(row);
         const health = row.healthP99Ms === undefined ? '' : `, /health p99 ${row.healthP99Ms.toFixed(1)} ms`;
         progress.phaseDone(
           contender.name,
-          `${row.docsPerSecond.toFixed(1)} docs/s, event loop p99 ${row.eventLoopP99Ms.toFixed(1)} ms${health}, others' cpu ${row.othersShare?.toFixed(2) ?? 'n/a'}`,
+          `${row.docsPerSecond.toFixed(1)} docs/s${row.note ? ` (${row.note})` : ''}, event loop p99 ${row.eventLoopP99Ms.toFixed(1)} ms${health}, others' cpu ${row.othersShare?.toFixed(2) ?? 'n/a'}`,
         );
       } catch (error) {
         // One failing contender (e.g. a busy machine timing the server out) must not void the others.
@@ -234,15 +242,4 @@ async function timeContender(
     ...(contender.healthUrl ? { healthP99Ms: percentile(health, 99), healthSamples: health.length } : {}),
     ...use,
   };
-}
-
-/**
- * Copies the synthesized folder to a folder of this run: the testkit's shared cache drops old versions
- * whenever a newer testkit synthesizes the preset (seen while other engineers ran tests), which would
- * pull the model from under a running contender.
- */
-async function privateCopy(modelDir: string): Promise<string> {
-  const copy = join(await mkdtemp(join(tmpdir(), 'reranker-bench-compare-')), basename(modelDir));
-  await cp(modelDir, copy, { recursive: true });
-  return copy;
 }

@@ -1,5 +1,6 @@
 // Hand-written SVG bar charts of benchmark results: horizontal bars, one panel per figure, no dependency.
 import type { CompareResult } from './compare';
+import type { EvalResult } from './eval';
 import type { TableResult } from './table';
 import { rowNote } from './table-report';
 
@@ -23,7 +24,7 @@ const WIDTH = 960;
 const LABEL_WIDTH = 200;
 const VALUE_WIDTH = 90;
 const BAR_HEIGHT = 14;
-const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759'];
+const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#b07aa1'];
 
 /** Text as XML character data or attribute value. */
 export function xmlEscape(text: string): string {
@@ -144,4 +145,50 @@ export function compareChartSvg(r: CompareResult): string {
       ],
     },
   ]);
+}
+
+/** `eval`: nDCG@10 and MRR@10, then Recall@k, per run; the agreement of the two configurations. */
+export function evalChartSvg(r: EvalResult): string {
+  const label = (run: EvalResult['runs'][number]) => (run.config ? `rerank ${run.config.label}` : run.name);
+  const ks = r.options.recallAt;
+  const panels: ChartPanel[] = [
+    {
+      title: 'nDCG@10 and MRR@10',
+      series: ['nDCG@10', 'MRR@10'],
+      unit: 'higher is better',
+      rows: r.runs.map((run) => ({ label: label(run), values: [run.metrics.ndcgAt10, run.metrics.mrrAt10] })),
+    },
+    {
+      title: 'Recall@k',
+      series: ks.map((k) => `Recall@${k}`),
+      unit: 'higher is better',
+      rows: r.runs.map((run) => ({
+        label: label(run),
+        values: ks.map((k) => run.metrics.recall[String(k)]!),
+      })),
+    },
+  ];
+  const a = r.agreement;
+  if (a) {
+    const tau = a.kendallTauB.mean;
+    panels.push({
+      title: `agreement, ${a.between[0]} vs ${a.between[1]}`,
+      series: ['Kendall tau-b', 'top-10 overlap'],
+      unit: '1 = same ranking',
+      rows: [
+        Number.isFinite(tau)
+          ? { label: 'mean over queries', values: [tau, a.top10Overlap] }
+          : { label: 'mean over queries', note: 'tau undefined on every query (all scores tied)' },
+      ],
+    });
+  }
+  const model = r.model.synthesized
+    ? `${r.model.name} (synthesized, random weights: meaningless)`
+    : r.model.name;
+  // The folder's name only: a full path would run past the chart's width.
+  const data = r.dataset.path.split(/[\\/]/).pop();
+  return chartSvg(
+    `reranker eval: ${model}, ${r.dataset.queries} queries of ${data} (${r.dataset.split})`,
+    panels,
+  );
 }

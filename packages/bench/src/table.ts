@@ -1,8 +1,8 @@
-import { consoleLogger, errorMessage, type ModelFiles } from '@reranker/core';
-import { loadConfig, openLocalModel, resolveModel } from '@reranker/node';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import { errorMessage } from '@reranker/core';
+import type { PresetName } from '@reranker/testkit';
 import * as ortWeb from 'onnxruntime-web';
 import { type MachineInfo, machineInfo } from './machine';
+import { type OpenedModel, openModel } from './model-open';
 import { createProgress } from './progress';
 import { BACKEND_SETUP, type TableBackend, unavailableReason } from './table-backends';
 import {
@@ -70,26 +70,14 @@ export function describeWorkload(o: Pick<TableOptions, 'docs' | 'requests' | 'du
   );
 }
 
-async function openModels(
-  o: TableOptions,
-): Promise<{ info: Omit<TableModel, 'pairTokens'>; files: ModelFiles }[]> {
+async function openModels(o: TableOptions): Promise<OpenedModel[]> {
   if (o.model !== undefined) {
-    const config = loadConfig(process.env);
-    const files = await resolveModel({
-      ...config,
-      model: o.model,
-      dtype: o.dtype,
-      logger: consoleLogger,
-      extraFiles: o.backends.includes('mlx') ? ['model.safetensors'] : [],
-    });
-    return [{ info: { name: o.model, synthesized: false, location: files.localDir ?? o.model }, files }];
+    return [
+      await openModel({ model: o.model }, o.dtype, o.backends.includes('mlx') ? ['model.safetensors'] : []),
+    ];
   }
   const out = [];
-  for (const preset of o.presets) {
-    const dir = await synthesizedModelDir(preset);
-    const files = await openLocalModel(dir, o.dtype, preset);
-    out.push({ info: { name: preset, synthesized: true, location: dir }, files });
-  }
+  for (const preset of o.presets) out.push(await openModel({ preset }, o.dtype));
   return out;
 }
 
@@ -112,7 +100,7 @@ export async function runTable(o: TableOptions, log: (line: string) => void): Pr
   const models: TableModel[] = [];
   const rows: TableRow[] = [];
   try {
-    for (const { info, files } of opened) {
+    for (const { files, ...info } of opened) {
       const workload = await buildTableWorkload(files, {
         docsPerRequest: o.docs,
         pairTokens: PAIR_TOKENS,

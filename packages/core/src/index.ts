@@ -1,4 +1,5 @@
 export { abortError, throwIfAborted } from './abort';
+export { AUTO_BATCH_CANDIDATES } from './auto-batch';
 export {
   type Backend,
   type BackendCandidate,

@@ -32,6 +32,13 @@ interface Request {
   keys: readonly string[];
   results: (CachedLogits | undefined)[];
   usage: ScoringUsage;
+  /**
+   * In-flight entries this request computed whose value arrived: they stay borrowable until the request
+   * ends (after its cache write), else an identical request arriving meanwhile finds the pair neither in
+   * flight nor cached and computes it again (what concurrent repeats did to the server's cache benefit).
+   */
+  held: Map<string, Promise<CachedLogits>>;
+  ended: boolean;
 }
 
 /**
@@ -54,15 +61,28 @@ export class PairScorer {
     const cache = options.useCache ? this.deps.cache : undefined;
     // Without a cache the keys only match identical in-flight pairs: a cheap exact key beats hashing.
     const keys = cache ? await this.keysFor(queries, documents) : localKeys(queries, documents);
-    const request: Request = { queries, documents, keys, results: new Array(keys.length), usage };
+    const request: Request = {
+      queries,
+      documents,
+      keys,
+      results: new Array(keys.length),
+      usage,
+      held: new Map(),
+      ended: false,
+    };
     const { signal } = options;
-    if (!cache) {
-      await this.computeAt(request, [...keys.keys()], signal);
-      return { logits: request.results as CachedLogits[], usage };
+    try {
+      if (cache) await this.throughCache(request, cache, signal);
+      else await this.computeAt(request, [...keys.keys()], signal);
+    } finally {
+      request.ended = true;
+      for (const [key, promise] of request.held) this.forget(key, promise);
     }
-
-    await this.throughCache(request, cache, signal);
     return { logits: request.results as CachedLogits[], usage };
+  }
+
+  private forget(key: string, promise: Promise<CachedLogits>): void {
+    if (this.inflight.get(key) === promise) this.inflight.delete(key);
   }
 
   /**
@@ -118,30 +138,29 @@ export class PairScorer {
     signal?: AbortSignal,
   ): Promise<void> {
     if (positions.length === 0) return;
-    const { queries, documents, keys, results, usage } = request;
+    const { queries, documents, keys } = request;
     const jobs = positions.map((i) => ({ query: queries[i]!, document: documents[i]!, key: keys[i]! }));
     // A pair borrowed from another request that then fails (its caller aborted, say) is computed here.
-    const retry = await this.settle(jobs, results, positions, signal, true, usage);
+    const retry = await this.settle(request, jobs, positions, signal, true);
     if (retry.length === 0) return;
     await this.settle(
+      request,
       retry.map((i) => jobs[i]!),
-      results,
       retry.map((i) => positions[i]!),
       signal,
       false,
-      usage,
     );
   }
 
   /** Computes or borrows each job; returns the positions (in `jobs`) whose borrowed result failed. */
   private async settle(
+    request: Request,
     jobs: readonly Job[],
-    results: (CachedLogits | undefined)[],
     targets: readonly number[],
     signal: AbortSignal | undefined,
     borrow: boolean,
-    usage: ScoringUsage,
   ): Promise<number[]> {
+    const { results, usage } = request;
     const owned = new Map<
       string,
       { job: Job; resolve: (v: CachedLogits) => void; reject: (e: unknown) => void }
@@ -159,9 +178,11 @@ export class PairScorer {
       promise.catch(() => {}); // observed below; avoid an unhandled rejection if nobody else waits
       owned.set(job.key, { job, resolve, reject });
       this.inflight.set(job.key, promise);
-      promise
-        .finally(() => this.inflight.get(job.key) === promise && this.inflight.delete(job.key))
-        .catch(() => {});
+      // A failure is forgotten at once (a borrower recomputes it); a value is held until the request ends.
+      promise.then(
+        () => (request.ended ? this.forget(job.key, promise) : request.held.set(job.key, promise)),
+        () => this.forget(job.key, promise),
+      );
       return { promise, borrowed: false };
     });
 

@@ -18,8 +18,15 @@ export interface UnifiedReRankerOptions {
   maxQueryTokens?: number;
   /** `only_second` keeps the query and cuts the document; `longest_first` follows Hugging Face. @default 'only_second' */
   truncation?: TruncationStrategy;
-  /** Most pairs in one backend batch. @default 16 */
-  batchSize?: number;
+  /**
+   * Most pairs in one backend batch, or `'auto'`: `warmup()` times each of `batchSizeCandidates` on
+   * pairs of half the maximum length and takes the fastest per token; under load the engine keeps
+   * measuring full batches, tries a neighbouring candidate now and then and adopts it when it is 5 %
+   * faster (logged at info level). `info().batchSize` is the size in use. @default 16
+   */
+  batchSize?: number | 'auto';
+  /** The sizes `batchSize: 'auto'` chooses from; the smallest and largest are its limits. @default [4, 8, 16, 32] */
+  batchSizeCandidates?: readonly number[];
   /** Most padded tokens (rows × width) in one batch. @default 8192 */
   maxBatchTokens?: number;
   /**
@@ -85,7 +92,7 @@ export const DEFAULTS = Object.freeze({
 
 /** Checks the numeric options the engine itself uses (the controller and cache check theirs). */
 export function validateOptions(options: UnifiedReRankerOptions): void {
-  const positive = ['maxLength', 'maxQueryTokens', 'batchSize', 'maxBatchTokens', 'workerTimeoutMs'] as const;
+  const positive = ['maxLength', 'maxQueryTokens', 'maxBatchTokens', 'workerTimeoutMs'] as const;
   const nonNegative = [
     'maxRetries',
     'retryBackoffMs',
@@ -100,6 +107,24 @@ export function validateOptions(options: UnifiedReRankerOptions): void {
         details: { option: key },
       });
     }
+  }
+  const { batchSize, batchSizeCandidates } = options;
+  if (batchSize !== undefined && batchSize !== 'auto' && !(Number.isInteger(batchSize) && batchSize > 0)) {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      `batchSize must be a positive integer or 'auto', got ${String(batchSize)}.`,
+      { details: { option: 'batchSize' } },
+    );
+  }
+  if (
+    batchSizeCandidates !== undefined &&
+    (batchSizeCandidates.length === 0 || batchSizeCandidates.some((c) => !Number.isInteger(c) || c <= 0))
+  ) {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      `batchSizeCandidates must be positive integers, got ${JSON.stringify(batchSizeCandidates)}.`,
+      { details: { option: 'batchSizeCandidates' } },
+    );
   }
   for (const key of nonNegative) {
     const value = options[key];

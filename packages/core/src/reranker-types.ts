@@ -68,4 +68,8 @@ export interface RerankerInfo {
   /** Backends that failed to load before the one that runs, with their reasons. */
   backendFallbacks: { candidate: string; message: string }[];
   backendDetails: Record<string, unknown>;
+  /** The batch row limit in use (with `batchSize: 'auto'`, the one it chose last). */
+  batchSize: number;
+  /** Whether `batchSize` is chosen by measurement (`batchSize: 'auto'`). */
+  batchSizeAuto: boolean;
 }

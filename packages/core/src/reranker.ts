@@ -1,5 +1,6 @@
+import { AUTO_BATCH_CANDIDATES, BatchSizer } from './auto-batch';
 import { type Backend, type BackendFailure, resolveBackend } from './backend';
-import { buildBatch } from './batching';
+import { buildBatch, type TokenizedPair } from './batching';
 import { createMemoryCache } from './cache/memory';
 import { createPairCache, type PairCache } from './cache/pair-cache';
 import { ConcurrencyController, type ControllerStats, type TaskContext } from './concurrency';
@@ -45,6 +46,8 @@ export class UnifiedReRanker {
     private readonly controller: ConcurrencyController,
     private readonly metrics: MetricsRecorder,
     private readonly scorer: PairScorer,
+    private readonly scheduler: BatchScheduler,
+    private readonly sizer: BatchSizer | undefined,
   ) {}
 
   /** Loads the model's config and tokenizer, then the first backend that works. */
@@ -80,12 +83,21 @@ export class UnifiedReRanker {
               }),
             { logger, ttlMs: options.cacheTtlMs },
           );
+    const auto = input.batchSize === 'auto';
+    const sizer = auto
+      ? new BatchSizer({
+          candidates: options.batchSizeCandidates ?? AUTO_BATCH_CANDIDATES,
+          initial: DEFAULTS.batchSize,
+          logger,
+        })
+      : undefined;
     const scheduler = new BatchScheduler({
       backend,
       numLabels: assets.numLabels,
       padTokenId: encoder.padTokenId,
+      sizer,
       limits: {
-        batchSize: options.batchSize,
+        batchSize: auto ? DEFAULTS.batchSize : options.batchSize,
         maxBatchTokens: options.maxBatchTokens,
         maxPaddingRatio: options.maxPaddingRatio,
       },
@@ -119,6 +131,8 @@ export class UnifiedReRanker {
       controller,
       metrics,
       scorer,
+      scheduler,
+      sizer,
     );
   }
 
@@ -265,6 +279,8 @@ export class UnifiedReRanker {
       cacheSize: this.cache ? await this.cache.size() : undefined,
       backendFallbacks: this.failures.map(({ candidate, message }) => ({ candidate, message })),
       backendDetails: this.backend.describe?.() ?? {},
+      batchSize: this.scheduler.batchSize(),
+      batchSizeAuto: this.sizer !== undefined,
     };
   }
 
@@ -272,19 +288,42 @@ export class UnifiedReRanker {
     return { controller: this.controller.stats(), metrics: this.metrics.snapshot() };
   }
 
-  /** Runs one short pair on every worker so the first real request does not pay for start-up. */
+  /**
+   * Runs one short pair on every worker so the first real request does not pay for start-up; with
+   * `batchSize: 'auto'`, then times the candidate sizes and picks the fastest (see the option).
+   */
   async warmup(): Promise<void> {
     this.assertOpen();
     const lanes = Math.max(1, this.backend.concurrency ?? 1);
     const query = this.encoder.prepareQuery('warm up');
     const pair = this.encoder.encodePair(query, 'a short passage to warm up the model');
-    await Promise.all(
-      Array.from({ length: lanes }, () =>
-        this.backend.run(
-          buildBatch([pair], { indices: [0], width: pair.inputIds.length }, this.encoder.padTokenId),
-        ),
-      ),
+    await Promise.all(Array.from({ length: lanes }, () => this.runRows(pair, 1)));
+    if (this.sizer) {
+      const typical = this.typicalPair();
+      await this.sizer.calibrate(async (size) => {
+        const start = performance.now();
+        await this.runRows(typical, size);
+        return performance.now() - start;
+      }, typical.inputIds.length);
+    }
+  }
+
+  /** One batch of `rows` copies of `pair`, outside the scheduler, cache and metrics. */
+  private async runRows(pair: TokenizedPair, rows: number): Promise<void> {
+    const pairs = Array.from({ length: rows }, () => pair);
+    const indices = pairs.map((_, i) => i);
+    await this.backend.run(
+      buildBatch(pairs, { indices, width: pair.inputIds.length }, this.encoder.padTokenId),
     );
+  }
+
+  /** A pair of half the maximum length (a typical passage pair), for timing batch sizes. */
+  private typicalPair(): TokenizedPair {
+    const width = Math.max(8, Math.floor(this.encoder.maxLength / 2));
+    const query = this.encoder.prepareQuery('how do rivers shape valleys');
+    const full = this.encoder.encodePair(query, 'water carries stone along the valley floor '.repeat(width));
+    const keep = (ids: readonly number[]) => [...ids.slice(0, width - 1), ids.at(-1)!];
+    return { inputIds: keep(full.inputIds), tokenTypeIds: keep(full.tokenTypeIds) };
   }
 
   async clearCache(): Promise<void> {

@@ -1,4 +1,5 @@
 import { abortError } from './abort';
+import type { BatchSizer } from './auto-batch';
 import { type Backend, checkLogits } from './backend';
 import { type BatchLimits, batchFits, buildBatch, type TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
@@ -18,6 +19,10 @@ export interface SchedulerDeps {
   metrics: MetricsRecorder;
   /** How long a free worker waits for a fuller batch while another worker is busy; 0 disables. */
   microBatchWindowMs: number;
+  /** With `batchSize: 'auto'`: chooses the row limit (over `limits.batchSize`) and learns from each batch. */
+  sizer?: BatchSizer;
+  /** The clock batches are timed with (tests use a fake one). @default performance.now */
+  now?: () => number;
 }
 
 interface Entry {
@@ -124,7 +129,7 @@ export class BatchScheduler {
       this.tickets = this.tickets.filter((t) => t.next < t.entries.length);
       this.cursor++;
       this.running++;
-      void this.execute(plan.entries, plan.width).finally(() => {
+      void this.execute(plan.entries, plan.width, plan.size).finally(() => {
         this.running--;
         this.pump();
       });
@@ -133,12 +138,12 @@ export class BatchScheduler {
 
   /** The next batch: round-robin over requests from a rotating start, within the batch limits. */
   private plan():
-    | { entries: Entry[]; width: number; full: boolean; advance: Map<Ticket, number> }
+    | { entries: Entry[]; width: number; size: number; full: boolean; advance: Map<Ticket, number> }
     | undefined {
     const active = this.tickets;
     if (active.length === 0) return undefined;
-    const { limits } = this.deps;
-    const { batchSize } = limits;
+    const batchSize = this.batchSize();
+    const limits = { ...this.deps.limits, batchSize };
     const advance = new Map(active.map((t) => [t, t.next] as const));
     const blocked = new Set<Ticket>();
     const entries: Entry[] = [];
@@ -166,23 +171,43 @@ export class BatchScheduler {
       }
     }
     if (entries.length === 0) return undefined;
-    return { entries, width, full: entries.length >= batchSize || blocked.size > 0, advance };
+    return {
+      entries,
+      width,
+      size: batchSize,
+      full: entries.length >= batchSize || blocked.size > 0,
+      advance,
+    };
   }
 
-  private async execute(entries: Entry[], width: number): Promise<void> {
-    const { backend, numLabels, padTokenId, retry, logger, metrics } = this.deps;
+  /** The row limit in use: the sizer's with `batchSize: 'auto'`, else the fixed one. */
+  batchSize(): number {
+    return this.deps.sizer?.current() ?? this.deps.limits.batchSize;
+  }
+
+  private async execute(entries: Entry[], width: number, size: number): Promise<void> {
+    const { backend, numLabels, padTokenId, retry, logger, metrics, sizer } = this.deps;
+    const now = this.deps.now ?? (() => performance.now());
     const pairs = entries.map((e) => e.pair);
     const rows = pairs.map((_, i) => i);
     try {
       // No request's signal goes to the backend: the batch is shared, and one caller leaving must not
       // cancel the others' rows.
+      let ms = 0;
       const output = await withRetry(
-        () => backend.run(buildBatch(pairs, { indices: rows, width }, padTokenId)),
+        async () => {
+          const batch = buildBatch(pairs, { indices: rows, width }, padTokenId);
+          const start = now();
+          const result = await backend.run(batch);
+          ms = now() - start; // the attempt that succeeded, without retry back-off
+          return result;
+        },
         retry,
         { logger, what: `A batch of ${entries.length} pairs` },
       );
       const logits = checkLogits(output, entries.length, numLabels, backend.name);
       metrics.recordBatch(entries.length, entries.length * width);
+      sizer?.observe({ size, rows: entries.length, paddedTokens: entries.length * width, ms });
       entries.forEach((entry, row) => {
         if (entry.settled) return;
         entry.ticket.usage.computedPairs++;

@@ -6,6 +6,7 @@ import * as core from '../src/index';
 // The public API is deliberate: adding or removing a runtime export must change this list on purpose.
 it('@reranker/core exports exactly its public API', () => {
   expect(Object.keys(core).sort()).toEqual([
+    'AUTO_BATCH_CANDIDATES',
     'ConcurrencyController',
     'DEFAULTS',
     'DTYPES',
@@ -25,6 +26,8 @@ it('@reranker/core exports exactly its public API', () => {
     'errorMessage',
     'isRerankerError',
     'labelCount',
+    'longestFirst',
+    'onlySecond',
     'pairKeys',
     'pairNamespace',
     'planBatches',

@@ -39,6 +39,8 @@ export interface Probe {
   runs: number;
   /** Runs before this gate opens wait on it (to hold requests in flight). */
   gate: Promise<void> | undefined;
+  /** Per run (0-based): a promise that run waits on before computing, if any. */
+  hold?: (run: number) => Promise<void> | undefined;
   /** Called before each run with its 0-based number; throw to fail that run. */
   fail?: (run: number, batch: EncodedBatch) => void;
 }
@@ -60,6 +62,7 @@ export function probedReference(probe: Probe, name = 'reference'): BackendCandid
         async run(batch, runOptions) {
           const run = probe.runs++;
           if (probe.gate) await probe.gate;
+          await probe.hold?.(run);
           runOptions?.signal?.throwIfAborted();
           probe.fail?.(run, batch);
           const logits = await backend.run(batch, runOptions);

@@ -141,7 +141,8 @@ describe('PairEncoder: invalid options and model files', () => {
     [{ maxLength: 4, truncation: 'longest_first' }, 'maxLength', '5'],
     [{ maxLength: 128, maxQueryTokens: 0 }, 'maxQueryTokens', '1'],
     [{ maxLength: 128, maxQueryTokens: 2.5 }, 'maxQueryTokens', '1'],
-    [{ maxLength: 128, typeVocabSize: 0 }, 'typeVocabSize', '1'],
+    [{ maxLength: 128, typeVocabSize: -1 }, 'typeVocabSize', '0'],
+    [{ maxLength: 128, typeVocabSize: 1.5 }, 'typeVocabSize', '0'],
     [{ maxLength: 128, truncation: 'longest' }, 'truncation', "'only_second'"],
   ])('%o -> INVALID_CONFIG naming %s and its minimum', async (options, option, minimum) => {
     const { json, config } = await tokenizerFiles('tiny');

@@ -109,6 +109,32 @@ describe('pair cache', () => {
     expect(rb.find((r) => r.index === 1)?.score).toBe(ra.find((r) => r.index === 1)?.score);
   });
 
+  it('a pair computed for a running request is shared until that request has written it to the cache', async () => {
+    // The gap the server's repeats fell into: a pair's batch done, its request still waiting for its
+    // other batches, so the pair was neither in flight nor cached yet, and an identical request recomputed it.
+    const probe = newProbe();
+    const held = deferred();
+    probe.hold = (run) => (run >= 1 ? held.promise : undefined);
+    const { reranker } = await create(probe, { batchSize: 1 });
+    const a = reranker.rerankDetailed('rivers', docs(3));
+    while (probe.rows < 1) await new Promise((r) => setTimeout(r, 2));
+    const b = reranker.rerankDetailed('rivers', docs(3));
+    await new Promise((r) => setTimeout(r, 20));
+    held.resolve();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(probe.rows).toBe(3);
+    expect(rb.results).toEqual(ra.results);
+    expect(rb.usage.computedPairs).toBe(0);
+  });
+
+  it('a pair shared from a finished request is not kept after it (the next request reads the cache)', async () => {
+    const probe = newProbe();
+    const { reranker } = await create(probe, { cache: false });
+    await reranker.rerank('rivers', docs(2));
+    await reranker.rerank('rivers', docs(2));
+    expect(probe.rows).toBe(4);
+  });
+
   it('a cache that throws is logged and bypassed, never failing a rerank', async () => {
     const broken: CacheDriver = {
       name: 'broken',

@@ -165,7 +165,7 @@ describe('PairEncoder with each post-processor form', () => {
     }
   });
 
-  it('rejects a template whose token types exceed type_vocab_size, unless that is 1', async () => {
+  it('rejects a template whose token types exceed type_vocab_size, unless that is 1 or 0', async () => {
     const { json, config } = await tokenizerFiles('tiny');
     const typeTwo = {
       ...json,
@@ -187,5 +187,8 @@ describe('PairEncoder with each post-processor form', () => {
     // type_vocab_size 1 means the model has no token types: all become 0.
     const flat = PairEncoder.fromJson(typeTwo, config, { maxLength: 128, typeVocabSize: 1 });
     expect(flat.encodePair(flat.prepareQuery('capital'), 'paris').tokenTypeIds).toEqual([0, 0, 0, 0, 0]);
+    // type_vocab_size 0 (DeBERTa-v3) means no token-type table at all: the same.
+    const none = PairEncoder.fromJson(typeTwo, config, { maxLength: 128, typeVocabSize: 0 });
+    expect(none.encodePair(none.prepareQuery('capital'), 'paris').tokenTypeIds).toEqual([0, 0, 0, 0, 0]);
   });
 });

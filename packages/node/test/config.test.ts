@@ -173,6 +173,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ HF_HUB_OFFLINE: raw }).offline).toBe(value);
   });
 
+  it('reads BATCH_SIZE as auto or a whole number', () => {
+    expect(loadConfig({ BATCH_SIZE: 'auto' }).batchSize).toBe('auto');
+    expect(loadConfig({ BATCH_SIZE: 'Auto' }).batchSize).toBe('auto');
+    expect(loadConfig({ BATCH_SIZE: '8' }).batchSize).toBe(8);
+    for (const bad of ['0', '8.5', 'automatic', '-4']) {
+      expect(configError({ BATCH_SIZE: bad }).message).toMatch(
+        /BATCH_SIZE.*auto or a whole number from 1 to 4096/s,
+      );
+    }
+  });
+
   it('reads USE_MLX as auto or a boolean', () => {
     expect(loadConfig({ USE_MLX: 'AUTO' }).useMlx).toBe('auto');
     expect(loadConfig({ USE_MLX: 'yes' }).useMlx).toBe(true);

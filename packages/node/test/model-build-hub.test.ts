@@ -134,7 +134,7 @@ describe('hub repos without an ONNX export', () => {
     const error = await rejection(load('acme/electra', join(work, 'electra-cache')));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('no graph is built for model_type electra');
-    expect(error.message).toContain('only for model_type bert, xlm-roberta, modernbert');
+    expect(error.message).toContain('only for model_type bert, xlm-roberta, deberta-v2, modernbert');
     expect(hub.requests.get(path('acme/electra', 'model.safetensors'))).toBeUndefined();
   });
 

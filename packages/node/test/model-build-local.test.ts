@@ -186,7 +186,7 @@ describe('graphs built at load', () => {
     const error = await rejection(openLocalModel(dir, 'fp32', dir, { cacheDir }));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('model_type "electra"');
-    expect(error.message).toContain('bert, xlm-roberta, modernbert');
+    expect(error.message).toContain('bert, xlm-roberta, deberta-v2, modernbert');
     expect(error.message).toContain('publishes an ONNX export');
     // Nothing half-built is left behind.
     expect((await readdir(join(cacheDir, 'graphs'))).filter((n) => !n.endsWith('.json'))).toEqual([]);

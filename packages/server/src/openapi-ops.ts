@@ -18,7 +18,21 @@ export const opsSchemas: Record<string, Schema> = {
       reason: { ...str, description: 'Why unhealthy: "shutting down" or the load failure.' },
       controller: { anyOf: [controller, nil] },
       model: {
-        anyOf: [obj({ backend: str, source: str, device: str, cache_enabled: bool, cache_size: int }), nil],
+        anyOf: [
+          obj({
+            backend: str,
+            source: str,
+            device: str,
+            cache_enabled: bool,
+            cache_size: int,
+            batch_size: {
+              ...int,
+              description: 'Pairs per model run in use (with BATCH_SIZE=auto, as measured).',
+            },
+            batch_size_auto: { ...bool, description: 'Whether BATCH_SIZE=auto chooses the size.' },
+          }),
+          nil,
+        ],
       },
       distributed,
     },
@@ -36,6 +50,11 @@ export const opsSchemas: Record<string, Schema> = {
         model_commit: { anyOf: [str, nil], description: 'The hub commit the files came from, when known.' },
         max_input_length: int,
         max_client_batch_size: int,
+        max_batch_requests: {
+          ...int,
+          description: 'Pairs per model run in use (with BATCH_SIZE=auto, as measured).',
+        },
+        batch_size_auto: { ...bool, description: 'Whether BATCH_SIZE=auto chooses the size.' },
         auto_truncate: bool,
         version: str,
         backend: str,

@@ -139,6 +139,7 @@ describe('OpenAPI request schemas (ajv strict)', () => {
       'CohereRerankRequest.return_documents',
       'CohereRerankRequest.top_n',
       'NativeRerankRequest.return_documents',
+      'NativeRerankRequest.return_tokens',
       'NativeRerankRequest.top_k',
       'TeiRerankRequest.raw_scores',
       'TeiRerankRequest.return_text',

@@ -23,8 +23,27 @@ describe('operations', () => {
         device: 'cpu',
         cache_enabled: true,
         cache_size: expect.any(Number),
+        batch_size: 16,
+        batch_size_auto: false,
       },
     });
+  });
+
+  it('with BATCH_SIZE=auto, /health and /info show the size in use and that it is measured', async () => {
+    const auto = await startServer({ engine: { batchSize: 'auto' } });
+    try {
+      // No warm-up on start here: the size before measuring is the default's nearest candidate.
+      expect((await get(`${auto.url}/health`)).body.model).toMatchObject({
+        batch_size: 16,
+        batch_size_auto: true,
+      });
+      expect((await get(`${auto.url}/info`)).body).toMatchObject({
+        max_batch_requests: 16,
+        batch_size_auto: true,
+      });
+    } finally {
+      await auto.close();
+    }
   });
 
   it('GET /healthz and /readyz', async () => {

@@ -3,15 +3,20 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ONNX_LAYOUTS, WEIGHTS_DTYPES } from './layout';
 import { isPresetName, PRESET_NAMES } from './presets';
+import { isQwen3PresetName, QWEN3_PRESET_NAMES } from './qwen3/presets';
+import { synthesizeQwen3 } from './qwen3/synthesize';
 import { DEFAULT_SEED, synthesizeCrossEncoder } from './synthesize';
+
+const ALL_PRESETS = [...PRESET_NAMES, ...QWEN3_PRESET_NAMES];
 
 const program = new Command()
   .name('reranker-synth')
   .description(
-    'Write a synthetic cross-encoder (real architecture and cost, random weights) in the Hugging Face folder layout.',
+    'Write a synthetic reranker (real architecture and cost, random weights) in the Hugging Face folder layout.',
   )
-  .requiredOption('--preset <name>', `model preset: ${PRESET_NAMES.join(', ')}`, (value) => {
-    if (!isPresetName(value)) throw new InvalidArgumentError(`expected one of ${PRESET_NAMES.join(', ')}`);
+  .requiredOption('--preset <name>', `model preset: ${ALL_PRESETS.join(', ')}`, (value) => {
+    if (!isPresetName(value) && !isQwen3PresetName(value))
+      throw new InvalidArgumentError(`expected one of ${ALL_PRESETS.join(', ')}`);
     return value;
   })
   .requiredOption('--out <dir>', 'folder to write (created if missing)')
@@ -67,12 +72,22 @@ const { preset, out, seed, onnx, weightsDtype, shards } = program.opts<{
   weightsDtype: (typeof WEIGHTS_DTYPES)[number];
   shards: number;
 }>();
-if (!isPresetName(preset)) throw new Error('unreachable: preset validated by commander');
-
 const started = performance.now();
 // Under `pnpm models:synth` the script runs in the package folder; INIT_CWD is where the user typed it.
 const outDir = resolve(process.env.INIT_CWD ?? process.cwd(), out);
-const model = await synthesizeCrossEncoder({ preset, outDir, seed, layout: { onnx, weightsDtype, shards } });
+let model: { dir: string; files: string[] };
+if (isQwen3PresetName(preset)) {
+  // Qwen3 presets are written as safetensors only; their ONNX export comes from the graph builder.
+  if (onnx !== 'none' && program.getOptionValueSource('onnx') === 'cli')
+    program.error('--onnx is not supported for Qwen3 presets yet (they are written without ONNX files)');
+  if (weightsDtype !== 'F32' || shards !== 1)
+    program.error(
+      'Qwen3 presets are written as one float32 model.safetensors (no --weights-dtype, --shards)',
+    );
+  model = await synthesizeQwen3({ preset, outDir, seed });
+} else if (isPresetName(preset)) {
+  model = await synthesizeCrossEncoder({ preset, outDir, seed, layout: { onnx, weightsDtype, shards } });
+} else throw new Error('unreachable: preset validated by commander');
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(
   `wrote synthetic ${preset} (seed ${seed}, random weights: scores carry no meaning) to ${model.dir} in ${seconds} s`,

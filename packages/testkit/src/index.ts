@@ -10,6 +10,7 @@ export {
   type PresetName,
   validateDims,
 } from './presets';
+export * from './qwen3/index';
 export {
   loadReferenceModel,
   maxAbsDiff,

@@ -41,16 +41,30 @@ export async function synthesizedModelDir(
   options: { seed?: number; root?: string; layout?: SynthesizedLayout } = {},
 ): Promise<string> {
   const seed = options.seed ?? DEFAULT_SEED;
-  const root = options.root ?? join(tmpdir(), 'reranker-testkit');
+  return cachedSynthesis(`${preset}.seed${seed}.${layoutKey(options.layout)}`, options.root, (outDir) =>
+    synthesizeCrossEncoder({ preset, seed, outDir, layout: options.layout }),
+  );
+}
+
+/**
+ * A folder written once by `write` under `root` (default: the system temp dir) and reused while the
+ * kit's code is unchanged; `key` names what was written (preset, seed, layout).
+ */
+export async function cachedSynthesis(
+  key: string,
+  root: string | undefined,
+  write: (outDir: string) => Promise<unknown>,
+): Promise<string> {
+  const base = root ?? join(tmpdir(), 'reranker-testkit');
   // `.` separates the parts: preset names contain `-`, and one prefix must never match another preset.
   // (transformers.js loads a local folder by name only if it is a valid hub id: no `~`, `..` or `--`.)
-  const prefix = `${preset}.seed${seed}.${layoutKey(options.layout)}.`;
-  const dir = join(root, `${prefix}${fingerprint}`);
+  const prefix = `${key}.`;
+  const dir = join(base, `${prefix}${fingerprint}`);
   if (existsSync(dir)) return dir;
-  await mkdir(root, { recursive: true });
-  const staging = await mkdtemp(join(root, `.staging-${preset}-`));
+  await mkdir(base, { recursive: true });
+  const staging = await mkdtemp(join(base, `.staging-${key.split('.')[0]}-`));
   try {
-    await synthesizeCrossEncoder({ preset, seed, outDir: staging, layout: options.layout });
+    await write(staging);
     await rename(staging, dir).catch(async (error: NodeJS.ErrnoException) => {
       // Another worker finished first: its copy is identical, keep it.
       if (!existsSync(dir)) throw error;
@@ -60,7 +74,7 @@ export async function synthesizedModelDir(
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
-  await pruneStale(root, prefix, dir);
+  await pruneStale(base, prefix, dir);
   return dir;
 }
 

@@ -1,5 +1,5 @@
 /** The encoder layouts the kit can synthesize, as Hugging Face names them in `config.json` (`model_type`). */
-export type Architecture = 'bert' | 'xlm-roberta' | 'modernbert';
+export type Architecture = 'bert' | 'xlm-roberta' | 'deberta-v2' | 'modernbert';
 
 /** What only ModernBERT has (config.json keys in brackets). */
 export interface ModernBertDimsExtra {
@@ -23,6 +23,7 @@ export interface ModelDims {
   numHeads: number;
   intermediateSize: number;
   maxPositionEmbeddings: number;
+  /** Rows of the token-type table; 0 (DeBERTa-v3) means the model has none. */
   typeVocabSize: number;
   numLabels: number;
   layerNormEps: number;
@@ -31,6 +32,10 @@ export interface ModelDims {
   modelMaxLength: number;
   /** How many of the most common English words enter the tokenizer vocabulary. */
   vocabWords: number;
+  /** DeBERTa-v2 only: `position_buckets` (log-bucketed relative positions; half the rel_embeddings rows). */
+  positionBuckets?: number;
+  /** DeBERTa-v2 only: `max_relative_positions`; -1 means max_position_embeddings. */
+  maxRelativePositions?: number;
   /** Set exactly when `architecture` is `modernbert`. */
   modernbert?: ModernBertDimsExtra;
 }
@@ -51,6 +56,17 @@ const xlmrBase = {
   padTokenId: 1,
   // XLM-R positions start at padding_idx + 1, so 512 usable positions need 514 rows.
   maxPositionEmbeddings: 514,
+  modelMaxLength: 512,
+} as const;
+
+// DeBERTa-v3 as mixedbread-ai/mxbai-rerank-*-v1 configure it: relative positions only, no token types.
+const debertaV3Base = {
+  architecture: 'deberta-v2',
+  typeVocabSize: 0,
+  layerNormEps: 1e-7,
+  padTokenId: 0,
+  maxPositionEmbeddings: 512,
+  maxRelativePositions: -1,
   modelMaxLength: 512,
 } as const;
 
@@ -120,6 +136,35 @@ export const PRESETS = {
     intermediateSize: 3072,
     numLabels: 1,
     vocabWords: 10000,
+  },
+  /**
+   * 2-layer DeBERTa-v3. 8 position buckets (mid 4) over 128 relative positions: tokens more than 4
+   * apart already fall in the log-bucketed range, so short test pairs exercise it.
+   */
+  'tiny-deberta': {
+    ...debertaV3Base,
+    vocabSize: 3000,
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    intermediateSize: 64,
+    numLabels: 1,
+    vocabWords: 2000,
+    maxPositionEmbeddings: 128,
+    modelMaxLength: 128,
+    positionBuckets: 8,
+  },
+  /** The compute of mixedbread-ai/mxbai-rerank-base-v1 (DeBERTa-v3 base, 128100-token vocabulary). */
+  'deberta-v3-base': {
+    ...debertaV3Base,
+    vocabSize: 128100,
+    hiddenSize: 768,
+    numLayers: 12,
+    numHeads: 12,
+    intermediateSize: 3072,
+    numLabels: 1,
+    vocabWords: 10000,
+    positionBuckets: 256,
   },
   /**
    * 3-layer ModernBERT (global, local, local) with an 8-token window, so test pairs longer than 4
@@ -200,7 +245,6 @@ export function validateDims(dims: ModelDims): void {
     'numHeads',
     'intermediateSize',
     'maxPositionEmbeddings',
-    'typeVocabSize',
     'numLabels',
     'vocabWords',
   ];
@@ -209,6 +253,18 @@ export function validateDims(dims: ModelDims): void {
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
       throw new Error(`dims.${key} must be a positive integer, got ${String(value)}`);
     }
+  }
+  // DeBERTa-v3 has no token types (type_vocab_size 0); the other layouts need at least one.
+  const minTypes = dims.architecture === 'deberta-v2' ? 0 : 1;
+  if (!Number.isInteger(dims.typeVocabSize) || dims.typeVocabSize < minTypes) {
+    throw new Error(
+      `dims.typeVocabSize must be an integer >= ${minTypes}, got ${String(dims.typeVocabSize)}`,
+    );
+  }
+  if (dims.architecture === 'deberta-v2') {
+    const buckets = dims.positionBuckets ?? -1;
+    if (!Number.isInteger(buckets) || (buckets !== -1 && buckets < 2))
+      throw new Error(`dims.positionBuckets must be -1 or an integer >= 2, got ${String(buckets)}`);
   }
   if (dims.hiddenSize % dims.numHeads !== 0) {
     throw new Error(

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type DebertaConfig, debertaLogits } from './reference-deberta';
 import { add, gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
 import { type ModernBertReferenceConfig, modernBertLogits } from './reference-modernbert';
 import { readCheckpoint } from './safetensors';
@@ -7,9 +8,9 @@ import { readCheckpoint } from './safetensors';
 /** The `config.json` keys the reference pass reads (Hugging Face names). */
 export type ReferenceConfig = EncoderReferenceConfig | ModernBertReferenceConfig;
 
-/** BERT and XLM-RoBERTa. */
-export interface EncoderReferenceConfig {
-  model_type: 'bert' | 'xlm-roberta';
+/** BERT, XLM-RoBERTa and DeBERTa-v2 (its own keys optional here). */
+export interface EncoderReferenceConfig extends Partial<Omit<DebertaConfig, keyof ReferenceCommon>> {
+  model_type: 'bert' | 'xlm-roberta' | 'deberta-v2';
   hidden_size: number;
   num_hidden_layers: number;
   num_attention_heads: number;
@@ -18,6 +19,16 @@ export interface EncoderReferenceConfig {
   pad_token_id: number;
   id2label: Record<string, string>;
 }
+
+type ReferenceCommon = Pick<
+  DebertaConfig,
+  | 'hidden_size'
+  | 'num_hidden_layers'
+  | 'num_attention_heads'
+  | 'intermediate_size'
+  | 'layer_norm_eps'
+  | 'id2label'
+>;
 
 /** A model's config and float64 copies of its parameters, keyed by Hugging Face name. */
 export interface ReferenceModel {
@@ -35,9 +46,9 @@ export interface ReferenceInput {
 /** Reads `config.json` and the safetensors weights (single file or sharded) of a Hugging Face model folder. */
 export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ReferenceConfig;
-  if (!['bert', 'xlm-roberta', 'modernbert'].includes(config.model_type)) {
+  if (!['bert', 'xlm-roberta', 'deberta-v2', 'modernbert'].includes(config.model_type)) {
     throw new Error(
-      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta, modernbert)`,
+      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta, deberta-v2, modernbert)`,
     );
   }
   const tensors = await readCheckpoint(dir);
@@ -60,6 +71,8 @@ export function referenceLogits(model: ReferenceModel, input: ReferenceInput): n
   };
   if (config.model_type === 'modernbert')
     return modernBertLogits(config, p, (name) => model.params.has(name), input.inputIds);
+  if (config.model_type === 'deberta-v2')
+    return debertaLogits(config as unknown as DebertaConfig, p, input.inputIds, input.tokenTypeIds);
   return encoderLogits(config, p, input);
 }
 

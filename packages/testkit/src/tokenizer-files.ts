@@ -1,29 +1,14 @@
 import type { ModelDims } from './presets';
+import { debertaTokenizer } from './tokenizer-deberta';
 import { modernBertTokenizer } from './tokenizer-modernbert';
+import { addedToken, sequence, special, type TokenizerFiles } from './tokenizer-parts';
 import { BERT_SPECIALS, bertVocabulary, METASPACE, XLMR_SPECIALS, xlmrVocabulary } from './vocab';
 
-/** The three tokenizer files `from_pretrained` reads, as JSON-ready objects. */
-export interface TokenizerFiles {
-  'tokenizer.json': unknown;
-  'tokenizer_config.json': unknown;
-  'special_tokens_map.json': unknown;
-}
-
-const addedToken = (id: number, content: string, lstrip = false) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip,
-  rstrip: false,
-  normalized: false,
-  special: true,
-});
-
-const special = (id: string, typeId: number) => ({ SpecialToken: { id, type_id: typeId } });
-const sequence = (id: 'A' | 'B', typeId: number) => ({ Sequence: { id, type_id: typeId } });
+export type { TokenizerFiles };
 
 /** Tokenizer files in the layout of the architecture's Hugging Face tokenizer. */
 export function tokenizerFiles(dims: ModelDims): TokenizerFiles {
+  if (dims.architecture === 'deberta-v2') return debertaTokenizer(dims);
   if (dims.architecture === 'modernbert') return modernBertTokenizer(dims);
   return dims.architecture === 'bert' ? bertTokenizer(dims) : xlmrTokenizer(dims);
 }

@@ -1,5 +1,5 @@
 import type { ModelDims } from './presets';
-import type { TokenizerFiles } from './tokenizer-files';
+import { addedToken, sequence, special, type TokenizerFiles } from './tokenizer-parts';
 import { commonEnglishWords } from './vocab';
 
 /**
@@ -12,17 +12,7 @@ export function modernBertTokenizer(dims: ModelDims): TokenizerFiles {
   const { vocab, merges } = byteLevelBpe(dims.vocabSize, dims.vocabWords);
   const id = (token: string) => vocab.indexOf(token);
   const [unk, cls, sep, pad, mask] = SPECIALS;
-  const added = (token: string, lstrip = false) => ({
-    id: id(token),
-    content: token,
-    single_word: false,
-    lstrip,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
-  const special = (token: string, typeId: number) => ({ SpecialToken: { id: token, type_id: typeId } });
-  const sequence = (part: 'A' | 'B', typeId: number) => ({ Sequence: { id: part, type_id: typeId } });
+  const added = (token: string, lstrip = false) => addedToken(id(token), token, lstrip);
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   const names = { cls_token: cls, sep_token: sep, pad_token: pad, unk_token: unk, mask_token: mask };
   return {

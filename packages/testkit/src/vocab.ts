@@ -91,12 +91,35 @@ export const METASPACE = '\u2581';
  * characters (both cases) keep ordinary text free of `<unk>`.
  */
 export function xlmrVocabulary(size: number, wordCount: number): [string, number][] {
-  const pieces: [string, number][] = [
-    [XLMR_SPECIALS.bos, 0],
-    [XLMR_SPECIALS.pad, 0],
-    [XLMR_SPECIALS.eos, 0],
-    [XLMR_SPECIALS.unk, 0],
-  ];
+  const { bos, pad, eos, unk, mask } = XLMR_SPECIALS;
+  return unigramVocabulary([bos, pad, eos, unk], mask, size, wordCount);
+}
+
+export const DEBERTA_SPECIALS = {
+  pad: '[PAD]',
+  cls: '[CLS]',
+  sep: '[SEP]',
+  unk: '[UNK]',
+  mask: '[MASK]',
+} as const;
+
+/**
+ * A SentencePiece (Unigram) vocabulary laid out like DeBERTa-v3's spm: `[PAD]` 0, `[CLS]` 1, `[SEP]` 2,
+ * `[UNK]` 3, the same pieces as `xlmrVocabulary`, and `[MASK]` last.
+ */
+export function debertaVocabulary(size: number, wordCount: number): [string, number][] {
+  const { pad, cls, sep, unk, mask } = DEBERTA_SPECIALS;
+  return unigramVocabulary([pad, cls, sep, unk], mask, size, wordCount);
+}
+
+/** Four leading specials, word and character pieces, filler, and the mask token as the last entry. */
+function unigramVocabulary(
+  specials: string[],
+  mask: string,
+  size: number,
+  wordCount: number,
+): [string, number][] {
+  const pieces: [string, number][] = specials.map((s) => [s, 0]);
   const seen = new Set(pieces.map(([p]) => p));
   const push = (piece: string, score: number) => {
     if (!seen.has(piece)) {
@@ -115,7 +138,7 @@ export function xlmrVocabulary(size: number, wordCount: number): [string, number
   for (const c of LETTERS + LETTERS.toUpperCase() + LATIN + LATIN.toUpperCase() + DIGITS + PUNCTUATION)
     push(c, -20);
   const body = fill(pieces, size - 1, (i) => [`<unused${i}>`, -100] as [string, number]);
-  body.push([XLMR_SPECIALS.mask, 0]);
+  body.push([mask, 0]);
   return body;
 }
 

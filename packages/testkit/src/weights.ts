@@ -1,12 +1,14 @@
 import type { NamedTensor } from '@reranker/onnx-builder';
 import type { ModelDims } from './presets';
 import { SeededRandom } from './rng';
+import { generateDebertaWeights } from './weights-deberta';
 import { modernBertWeights } from './weights-modernbert';
 
 export type { NamedTensor };
 
-/** The parameter-name prefix of the encoder: `bert.` or `roberta.` (as XLMRobertaForSequenceClassification names it). */
+/** The parameter-name prefix of the encoder: `bert`, `roberta` (as XLMRobertaForSequenceClassification names it) or `deberta`. */
 export function encoderPrefix(dims: ModelDims): string {
+  if (dims.architecture === 'deberta-v2') return 'deberta';
   return dims.architecture === 'bert' ? 'bert' : 'roberta';
 }
 
@@ -16,6 +18,7 @@ export function encoderPrefix(dims: ModelDims): string {
  * uniform and every sub-layer matters: a wiring mistake in a backend changes the logits visibly.
  */
 export function generateWeights(dims: ModelDims, seed: number): NamedTensor[] {
+  if (dims.architecture === 'deberta-v2') return generateDebertaWeights(dims, seed);
   if (dims.architecture === 'modernbert') return modernBertWeights(dims, seed);
   const rng = new SeededRandom(seed);
   const tensors: NamedTensor[] = [];

@@ -13,7 +13,11 @@ export interface Pair {
   types: number[];
 }
 
-/** A pair in the model's own template with random body tokens: BERT `[CLS] q [SEP] d [SEP]`, XLM-R `<s> q </s></s> d </s>`. */
+/**
+ * A pair in the model's own template with random body tokens: BERT `[CLS] q [SEP] d [SEP]`, DeBERTa-v3
+ * the same with its ids (1, 2), ModernBERT the same with ids at the end of its vocabulary, XLM-R
+ * `<s> q </s></s> d </s>`.
+ */
 export function makePair(preset: PresetName, q: number[], d: number[]): Pair {
   const { architecture, vocabSize } = PRESETS[preset];
   if (architecture === 'modernbert') {
@@ -21,8 +25,9 @@ export function makePair(preset: PresetName, q: number[], d: number[]): Pair {
     const ids = [vocabSize - 87, ...q, vocabSize - 86, ...d, vocabSize - 86];
     return { ids, types: ids.map(() => 0) };
   }
-  if (architecture === 'bert') {
-    const ids = [101, ...q, 102, ...d, 102];
+  if (architecture === 'bert' || architecture === 'deberta-v2') {
+    const [cls, sep] = architecture === 'bert' ? [101, 102] : [1, 2];
+    const ids = [cls, ...q, sep, ...d, sep];
     return { ids, types: ids.map((_, i) => (i < q.length + 2 ? 0 : 1)) };
   }
   const ids = [0, ...q, 2, 2, ...d, 2];

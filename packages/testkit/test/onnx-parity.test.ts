@@ -18,7 +18,7 @@ function randomPair(preset: PresetName, rng: SeededRandom, queryLength: number, 
   return makePair(preset, randomIds(rng, queryLength), randomIds(rng, docLength));
 }
 
-describe.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)(
+describe.each(['tiny', 'tiny-2label', 'tiny-xlmr', 'tiny-deberta'] as const)(
   '%s: onnx/model.onnx matches the reference forward pass',
   (preset) => {
     let session: ort.InferenceSession;

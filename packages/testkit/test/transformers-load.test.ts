@@ -15,7 +15,7 @@ env.allowLocalModels = true;
 
 const dirs = {} as Record<PresetName, string>;
 beforeAll(async () => {
-  for (const preset of ['tiny', 'tiny-2label', 'tiny-xlmr'] as const)
+  for (const preset of ['tiny', 'tiny-2label', 'tiny-xlmr', 'tiny-deberta'] as const)
     dirs[preset] = await synthesizedModelDir(preset);
 });
 
@@ -72,7 +72,19 @@ describe('@huggingface/transformers loads the synthesized folder offline', () =>
     expect(types).toBeUndefined();
   });
 
-  it.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)(
+  it('DeBERTa-v3 tokenizer: golden ids for a pair in the [CLS] q [SEP] d [SEP] template, types 0 then 1', async () => {
+    const { tokenizer, ids, types } = await tokenize(
+      'tiny-deberta',
+      'What is the capital of France?',
+      'Paris is running.',
+    );
+    expect(tokenizer.constructor.name).toBe('DebertaV2Tokenizer');
+    expect(ids).toEqual(GOLDEN.debertaPair);
+    const firstSep = ids.indexOf(2);
+    expect(types).toEqual(ids.map((_, i) => (i <= firstSep ? 0 : 1)));
+  });
+
+  it.each(['tiny', 'tiny-2label', 'tiny-xlmr', 'tiny-deberta'] as const)(
     '%s: AutoModelForSequenceClassification gives the reference logits',
     async (preset) => {
       const id = localId(dirs[preset]);
@@ -111,5 +123,11 @@ const GOLDEN = {
   xlmrPair: [
     0, 116, 19, 5, 1667, 7, 430, 2543, 2526, 2539, 2528, 2530, 2668, 2, 2, 416, 2526, 2543, 2534, 2505, 19,
     1607, 2661, 2,
+  ],
+  // [CLS] ▁What ▁is ▁the ▁capital ▁of ▁F r a n c e ? [SEP] ▁P a r i s ▁is ▁running . [SEP]
+  // (the pieces sit where XLM-R's do: both vocabularies start with four specials)
+  debertaPair: [
+    1, 116, 19, 5, 1667, 7, 430, 2543, 2526, 2539, 2528, 2530, 2668, 2, 416, 2526, 2543, 2534, 2505, 19, 1607,
+    2661, 2,
   ],
 } as const;

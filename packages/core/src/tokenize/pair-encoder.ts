@@ -24,7 +24,10 @@ export interface PairEncoderOptions {
   maxQueryTokens?: number;
   /** @default 'only_second' */
   truncation?: TruncationStrategy;
-  /** config.json type_vocab_size: 1 forces all token type ids to 0 (XLM-R). @default 2 */
+  /**
+   * config.json type_vocab_size: 1 (XLM-R) or 0 (DeBERTa-v3, which has no token-type table) forces
+   * all token type ids to 0. @default 2
+   */
   typeVocabSize?: number;
 }
 
@@ -97,7 +100,7 @@ export class PairEncoder {
     this.maxLength = options.maxLength;
     this.maxQueryTokens = options.maxQueryTokens;
     this.truncation = options.truncation;
-    this.#zeroTypes = options.typeVocabSize === 1;
+    this.#zeroTypes = options.typeVocabSize <= 1;
     this.pairSpecialTokens = template.specialCount;
     this.padTokenId = padTokenId;
     this.prefixSafety = prefixSafety;
@@ -183,7 +186,8 @@ function resolveOptions(options: PairEncoderOptions, specials: number): Required
     invalid('truncation', truncation, `one of ${TRUNCATION_STRATEGIES.map((s) => `'${s}'`).join(', ')}`);
   }
   if (!isPositiveInt(maxQueryTokens)) invalid('maxQueryTokens', maxQueryTokens, 'an integer of at least 1');
-  if (!isPositiveInt(typeVocabSize)) invalid('typeVocabSize', typeVocabSize, 'an integer of at least 1');
+  if (!Number.isInteger(typeVocabSize) || typeVocabSize < 0)
+    invalid('typeVocabSize', typeVocabSize, 'an integer of at least 0');
   const reserved = truncation === 'only_second' ? maxQueryTokens : 1;
   const minimum = specials + reserved + 1;
   if (!isPositiveInt(maxLength) || maxLength < minimum) {

@@ -61,6 +61,15 @@ export function integer(min: number, max: number): ValueKind<number> {
   return fromSchema(`a whole number from ${min} to ${max}`, schema);
 }
 
+/** A whole number within [min, max], or `auto` to let the engine measure (any case). */
+export function integerOrAuto(min: number, max: number): ValueKind<number | 'auto'> {
+  const whole = integer(min, max);
+  return {
+    accepts: `auto or ${whole.accepts}`,
+    parse: (raw) => (raw.toLowerCase() === 'auto' ? 'auto' : whole.parse(raw)),
+  };
+}
+
 /** A decimal number within [min, max]. */
 export function decimal(min: number, max: number): ValueKind<number> {
   const schema = z

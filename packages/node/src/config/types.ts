@@ -48,8 +48,8 @@ export interface RerankerConfig {
   maxQueue: number;
   /** How long a request may wait for a slot, in ms. @default 30000 */
   queueTimeoutMs: number;
-  /** Pairs per model run. @default 16 */
-  batchSize: number;
+  /** Pairs per model run, or `'auto'` to measure (see core's `batchSize`). @default 16 */
+  batchSize: number | 'auto';
   /** Padded tokens per model run (rows × width). @default 8192 */
   maxBatchTokens: number;
   /** Most padding per batch as a share of its real tokens. @default 0.2 */

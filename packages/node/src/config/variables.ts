@@ -6,6 +6,7 @@ import {
   decimal,
   httpUrl,
   integer,
+  integerOrAuto,
   oneOf,
   path,
   secondsAsMs,
@@ -123,9 +124,10 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
   },
   batchSize: {
     variable: 'BATCH_SIZE',
-    kind: integer(1, 4096),
+    kind: integerOrAuto(1, 4096),
     default: String(DEFAULTS.batchSize),
-    description: 'Pairs per model run.',
+    description:
+      'Pairs per model run; `auto` times 4, 8, 16 and 32 at warm-up, keeps the fastest and re-checks under load (logged).',
   },
   maxBatchTokens: {
     variable: 'MAX_BATCH_TOKENS',

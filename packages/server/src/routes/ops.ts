@@ -95,6 +95,8 @@ async function health({ service, registry, limits }: OpsDeps, res: Response): Pr
           device: info.device,
           cache_enabled: info.cacheEnabled,
           cache_size: info.cacheSize ?? 0,
+          batch_size: info.batchSize,
+          batch_size_auto: info.batchSizeAuto,
         }
       : null,
     ...(distributed?.enabled && {
@@ -142,7 +144,9 @@ async function info({ service, config, engine }: OpsDeps, res: Response): Promis
     max_concurrent_requests: controller.max_parallel + controller.max_queue,
     max_input_length: info.maxLength,
     max_batch_tokens: engine?.maxBatchTokens ?? null,
-    max_batch_requests: engine?.batchSize ?? null,
+    // The size in use: with BATCH_SIZE=auto, the one the engine measured.
+    max_batch_requests: info.batchSize,
+    batch_size_auto: info.batchSizeAuto,
     max_client_batch_size: config.maxDocumentsPerRequest,
     auto_truncate: true,
     version: VERSION,

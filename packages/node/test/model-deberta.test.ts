@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { UnifiedReRanker } from '@reranker/core';
+import {
+  maxAbsDiff,
+  referencePairScores,
+  type SynthesizedLayout,
+  synthesizedModelDir,
+} from '@reranker/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createReranker } from '../src/index';
+import { lineLogger } from './helpers/line-logger';
+
+/**
+ * DeBERTa-v3 cross-encoders (mixedbread-ai/mxbai-rerank-*-v1): the synthesized twin loads from an ONNX
+ * export (two inputs: input_ids and attention_mask) and from safetensors only (graph built at load),
+ * and scores within 1e-5 of the testkit's float64 reference, whatever the batch around a pair.
+ */
+
+const QUERY = 'which metals are magnetic';
+// Mixed lengths: the longest pair is far past the 4-token exact range of tiny-deberta's buckets.
+const DOCS = [
+  'Iron, nickel and cobalt are ferromagnetic metals.',
+  'No.',
+  'The museum opens at nine on weekdays, and on Sundays it stays closed for cleaning until noon.',
+  'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world, ' +
+    'and sailors once used lodestones made of it as the first compasses on long journeys.',
+];
+
+let work: string;
+const open: UnifiedReRanker[] = [];
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'reranker-deberta-'));
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((r) => r.dispose()));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const layouts: [string, SynthesizedLayout][] = [
+  ['ONNX export', { onnx: 'inline' }],
+  ['safetensors only', { onnx: 'none' }],
+];
+
+describe.each(layouts)('tiny-deberta from %s on onnxruntime-node', (name, layout) => {
+  it('scores within 1e-5 of the reference, the same in one mixed batch as one by one', async () => {
+    const dir = await synthesizedModelDir('tiny-deberta', { layout });
+    const logger = lineLogger();
+    const reranker = await createReranker({
+      env: {},
+      model: dir,
+      cacheDir: join(work, name.replace(/\W+/g, '-')),
+      logger,
+      progress: 'none',
+    });
+    open.push(reranker);
+    expect(await reranker.info()).toMatchObject({ backend: 'onnxruntime-node' });
+    const built = logger.lines.filter((l) => l.startsWith('built the ONNX graph'));
+    expect(built).toHaveLength(layout.onnx === 'none' ? 1 : 0);
+
+    const expected = await referencePairScores(dir, QUERY, DOCS);
+    const batched = await reranker.score(DOCS.map((d) => [QUERY, d] as const));
+    expect(maxAbsDiff(batched, expected)).toBeLessThan(1e-5);
+    expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(1e-3); // able to fail
+
+    const alone: number[] = [];
+    for (const doc of DOCS) alone.push(...(await reranker.score([[QUERY, doc] as const])));
+    expect(maxAbsDiff(batched, alone)).toBeLessThan(1e-5);
+  });
+});
