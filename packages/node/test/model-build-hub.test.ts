@@ -37,11 +37,11 @@ beforeAll(async () => {
   await rm(join(pytorch, 'model.safetensors'));
   await writeFile(join(pytorch, 'pytorch_model.bin'), 'a pickle we never open');
   dirs['acme/pytorch'] = pytorch;
-  const modernbert = join(work, 'modernbert-repo');
-  await cp(dirs['acme/st-only'], modernbert, { recursive: true });
-  const config = JSON.parse(await readFile(join(modernbert, 'config.json'), 'utf8'));
-  await writeFile(join(modernbert, 'config.json'), JSON.stringify({ ...config, model_type: 'modernbert' }));
-  dirs['acme/modernbert'] = modernbert;
+  const electra = join(work, 'electra-repo');
+  await cp(dirs['acme/st-only'], electra, { recursive: true });
+  const config = JSON.parse(await readFile(join(electra, 'config.json'), 'utf8'));
+  await writeFile(join(electra, 'config.json'), JSON.stringify({ ...config, model_type: 'electra' }));
+  dirs['acme/electra'] = electra;
   hub = await startHubServer(dirs);
 });
 afterEach(async () => {
@@ -131,11 +131,11 @@ describe('hub repos without an ONNX export', () => {
   });
 
   it('an architecture no graph is built for fails from config.json, before the weights are fetched', async () => {
-    const error = await rejection(load('acme/modernbert', join(work, 'modernbert-cache')));
+    const error = await rejection(load('acme/electra', join(work, 'electra-cache')));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
-    expect(error.message).toContain('no graph is built for model_type modernbert');
-    expect(error.message).toContain('only for model_type bert, xlm-roberta');
-    expect(hub.requests.get(path('acme/modernbert', 'model.safetensors'))).toBeUndefined();
+    expect(error.message).toContain('no graph is built for model_type electra');
+    expect(error.message).toContain('only for model_type bert, xlm-roberta, deberta-v2, modernbert');
+    expect(hub.requests.get(path('acme/electra', 'model.safetensors'))).toBeUndefined();
   });
 
   it('with only the Python backend, fetches the safetensors and builds no graph', async () => {

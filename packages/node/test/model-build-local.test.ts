@@ -178,15 +178,15 @@ describe('graphs built at load', () => {
   });
 
   it('names the architectures it can build for an unsupported model_type', async () => {
-    const dir = join(work, 'modernbert');
+    const dir = join(work, 'electra');
     await cp(await synthesizedModelDir('tiny', { layout: { onnx: 'none' } }), dir, { recursive: true });
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'modernbert' }));
-    const cacheDir = join(work, 'modernbert-cache');
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'electra' }));
+    const cacheDir = join(work, 'electra-cache');
     const error = await rejection(openLocalModel(dir, 'fp32', dir, { cacheDir }));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
-    expect(error.message).toContain('model_type "modernbert"');
-    expect(error.message).toContain('bert, xlm-roberta');
+    expect(error.message).toContain('model_type "electra"');
+    expect(error.message).toContain('bert, xlm-roberta, deberta-v2, modernbert');
     expect(error.message).toContain('publishes an ONNX export');
     // Nothing half-built is left behind.
     expect((await readdir(join(cacheDir, 'graphs'))).filter((n) => !n.endsWith('.json'))).toEqual([]);

@@ -102,9 +102,10 @@ describe('refusing what it cannot build', () => {
   };
 
   it('names the architectures it builds for another model_type', async () => {
-    expect(await reason({ ...config, model_type: 't5' }, tensors)).toEqual({
+    expect(await reason({ ...config, model_type: 'electra' }, tensors)).toEqual({
       reason: 'unsupported',
-      message: 'config.json: model_type "t5"; graphs can be built for bert, xlm-roberta, deberta-v2',
+      message:
+        'config.json: model_type "electra"; graphs can be built for bert, xlm-roberta, deberta-v2, modernbert',
     });
   });
 

@@ -1,7 +1,9 @@
+import { modernBertConfig } from './hf-config-modernbert';
 import type { ModelDims } from './presets';
 
 /** `config.json` as Hugging Face `transformers` writes it for a sequence-classification model. */
 export function hfConfig(dims: ModelDims): Record<string, unknown> {
+  if (dims.architecture === 'modernbert') return modernBertConfig(dims);
   if (dims.architecture === 'deberta-v2') return debertaConfig(dims);
   const labels = Array.from({ length: dims.numLabels }, (_, i) => `LABEL_${i}`);
   const common = {

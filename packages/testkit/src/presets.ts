@@ -1,5 +1,17 @@
 /** The encoder layouts the kit can synthesize, as Hugging Face names them in `config.json` (`model_type`). */
-export type Architecture = 'bert' | 'xlm-roberta' | 'deberta-v2';
+export type Architecture = 'bert' | 'xlm-roberta' | 'deberta-v2' | 'modernbert';
+
+/** What only ModernBERT has (config.json keys in brackets). */
+export interface ModernBertDimsExtra {
+  /** Layer i attends globally when i % this == 0 (`global_attn_every_n_layers`). */
+  globalAttnEveryNLayers: number;
+  /** Sliding-window width of the other layers (`local_attention`); half of it on each side. */
+  localAttention: number;
+  globalRopeTheta: number;
+  localRopeTheta: number;
+  /** `classifier_pooling`. */
+  classifierPooling: 'cls' | 'mean';
+}
 
 /** Everything that fixes a cross-encoder's shape. */
 export interface ModelDims {
@@ -24,6 +36,8 @@ export interface ModelDims {
   positionBuckets?: number;
   /** DeBERTa-v2 only: `max_relative_positions`; -1 means max_position_embeddings. */
   maxRelativePositions?: number;
+  /** Set exactly when `architecture` is `modernbert`. */
+  modernbert?: ModernBertDimsExtra;
 }
 
 const bertBase = {
@@ -54,6 +68,17 @@ const debertaV3Base = {
   maxPositionEmbeddings: 512,
   maxRelativePositions: -1,
   modelMaxLength: 512,
+} as const;
+
+// ModernBERT has no token types or position table: typeVocabSize stays 1 and maxPositionEmbeddings is
+// only the announced limit (rotary positions). Specials sit 88 rows from the end, as [UNK]..[MASK] at
+// 50280..50284 in the real 50368-row vocabulary.
+const modernBertBase = {
+  architecture: 'modernbert',
+  typeVocabSize: 1,
+  layerNormEps: 1e-5,
+  maxPositionEmbeddings: 8192,
+  modelMaxLength: 8192,
 } as const;
 
 export const PRESETS = {
@@ -141,6 +166,66 @@ export const PRESETS = {
     vocabWords: 10000,
     positionBuckets: 256,
   },
+  /**
+   * 3-layer ModernBERT (global, local, local) with an 8-token window, so test pairs longer than 4
+   * tokens on either side exercise the sliding window; masked-mean pooling as gte-reranker-modernbert.
+   */
+  'tiny-modernbert': {
+    ...modernBertBase,
+    vocabSize: 4096,
+    padTokenId: 4096 - 85,
+    hiddenSize: 32,
+    numLayers: 3,
+    numHeads: 4,
+    intermediateSize: 48,
+    numLabels: 1,
+    vocabWords: 400,
+    modernbert: {
+      globalAttnEveryNLayers: 3,
+      localAttention: 8,
+      globalRopeTheta: 160000,
+      localRopeTheta: 10000,
+      classifierPooling: 'mean',
+    },
+  },
+  /** As `tiny-modernbert` with [CLS] pooling and two labels. */
+  'tiny-modernbert-cls': {
+    ...modernBertBase,
+    vocabSize: 4096,
+    padTokenId: 4096 - 85,
+    hiddenSize: 32,
+    numLayers: 3,
+    numHeads: 4,
+    intermediateSize: 48,
+    numLabels: 2,
+    vocabWords: 400,
+    modernbert: {
+      globalAttnEveryNLayers: 2,
+      localAttention: 6,
+      globalRopeTheta: 160000,
+      localRopeTheta: 10000,
+      classifierPooling: 'cls',
+    },
+  },
+  /** The shape of Alibaba-NLP/gte-reranker-modernbert-base (ModernBERT-base, 22 layers, GeGLU 1152). */
+  'modernbert-base': {
+    ...modernBertBase,
+    vocabSize: 50368,
+    padTokenId: 50283,
+    hiddenSize: 768,
+    numLayers: 22,
+    numHeads: 12,
+    intermediateSize: 1152,
+    numLabels: 1,
+    vocabWords: 10000,
+    modernbert: {
+      globalAttnEveryNLayers: 3,
+      localAttention: 128,
+      globalRopeTheta: 160000,
+      localRopeTheta: 10000,
+      classifierPooling: 'mean',
+    },
+  },
 } as const satisfies Record<string, ModelDims>;
 
 export type PresetName = keyof typeof PRESETS;
@@ -185,6 +270,9 @@ export function validateDims(dims: ModelDims): void {
     throw new Error(
       `dims.hiddenSize (${dims.hiddenSize}) must be divisible by dims.numHeads (${dims.numHeads})`,
     );
+  }
+  if ((dims.architecture === 'modernbert') !== (dims.modernbert !== undefined)) {
+    throw new Error('dims.modernbert must be given exactly when dims.architecture is modernbert');
   }
   if (dims.numLabels > 2) {
     throw new Error(`dims.numLabels must be 1 or 2 for a cross-encoder, got ${dims.numLabels}`);

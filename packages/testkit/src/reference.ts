@@ -2,10 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DebertaConfig, debertaLogits } from './reference-deberta';
 import { add, gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
+import { type ModernBertReferenceConfig, modernBertLogits } from './reference-modernbert';
 import { readCheckpoint } from './safetensors';
 
 /** The `config.json` keys the reference pass reads (Hugging Face names). */
-export interface ReferenceConfig extends Partial<Omit<DebertaConfig, keyof ReferenceCommon>> {
+export type ReferenceConfig = EncoderReferenceConfig | ModernBertReferenceConfig;
+
+/** BERT, XLM-RoBERTa and DeBERTa-v2 (its own keys optional here). */
+export interface EncoderReferenceConfig extends Partial<Omit<DebertaConfig, keyof ReferenceCommon>> {
   model_type: 'bert' | 'xlm-roberta' | 'deberta-v2';
   hidden_size: number;
   num_hidden_layers: number;
@@ -42,9 +46,9 @@ export interface ReferenceInput {
 /** Reads `config.json` and the safetensors weights (single file or sharded) of a Hugging Face model folder. */
 export async function loadReferenceModel(dir: string): Promise<ReferenceModel> {
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ReferenceConfig;
-  if (!['bert', 'xlm-roberta', 'deberta-v2'].includes(config.model_type)) {
+  if (!['bert', 'xlm-roberta', 'deberta-v2', 'modernbert'].includes(config.model_type)) {
     throw new Error(
-      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta, deberta-v2)`,
+      `reference: model_type ${String(config.model_type)} is not supported (bert, xlm-roberta, deberta-v2, modernbert)`,
     );
   }
   const tensors = await readCheckpoint(dir);
@@ -65,8 +69,18 @@ export function referenceLogits(model: ReferenceModel, input: ReferenceInput): n
     if (!value) throw new Error(`reference: parameter ${name} missing from model.safetensors`);
     return value;
   };
+  if (config.model_type === 'modernbert')
+    return modernBertLogits(config, p, (name) => model.params.has(name), input.inputIds);
   if (config.model_type === 'deberta-v2')
     return debertaLogits(config as unknown as DebertaConfig, p, input.inputIds, input.tokenTypeIds);
+  return encoderLogits(config, p, input);
+}
+
+function encoderLogits(
+  config: EncoderReferenceConfig,
+  p: (name: string) => Float64Array,
+  input: ReferenceInput,
+): number[] {
   const prefix = config.model_type === 'bert' ? 'bert' : 'roberta';
   const h = config.hidden_size;
   const eps = config.layer_norm_eps;

@@ -1,5 +1,6 @@
 import type { ModelDims } from './presets';
 import { debertaTokenizer } from './tokenizer-deberta';
+import { modernBertTokenizer } from './tokenizer-modernbert';
 import { addedToken, sequence, special, type TokenizerFiles } from './tokenizer-parts';
 import { BERT_SPECIALS, bertVocabulary, METASPACE, XLMR_SPECIALS, xlmrVocabulary } from './vocab';
 
@@ -8,6 +9,7 @@ export type { TokenizerFiles };
 /** Tokenizer files in the layout of the architecture's Hugging Face tokenizer. */
 export function tokenizerFiles(dims: ModelDims): TokenizerFiles {
   if (dims.architecture === 'deberta-v2') return debertaTokenizer(dims);
+  if (dims.architecture === 'modernbert') return modernBertTokenizer(dims);
   return dims.architecture === 'bert' ? bertTokenizer(dims) : xlmrTokenizer(dims);
 }
 

@@ -2,6 +2,7 @@ import type { NamedTensor } from '@reranker/onnx-builder';
 import type { ModelDims } from './presets';
 import { SeededRandom } from './rng';
 import { generateDebertaWeights } from './weights-deberta';
+import { modernBertWeights } from './weights-modernbert';
 
 export type { NamedTensor };
 
@@ -18,6 +19,7 @@ export function encoderPrefix(dims: ModelDims): string {
  */
 export function generateWeights(dims: ModelDims, seed: number): NamedTensor[] {
   if (dims.architecture === 'deberta-v2') return generateDebertaWeights(dims, seed);
+  if (dims.architecture === 'modernbert') return modernBertWeights(dims, seed);
   const rng = new SeededRandom(seed);
   const tensors: NamedTensor[] = [];
   const add = (name: string, shape: number[], std: number, mean = 0) => {

@@ -15,10 +15,16 @@ export interface Pair {
 
 /**
  * A pair in the model's own template with random body tokens: BERT `[CLS] q [SEP] d [SEP]`, DeBERTa-v3
- * the same with its ids (1, 2), XLM-R `<s> q </s></s> d </s>`.
+ * the same with its ids (1, 2), ModernBERT the same with ids at the end of its vocabulary, XLM-R
+ * `<s> q </s></s> d </s>`.
  */
 export function makePair(preset: PresetName, q: number[], d: number[]): Pair {
-  const { architecture } = PRESETS[preset];
+  const { architecture, vocabSize } = PRESETS[preset];
+  if (architecture === 'modernbert') {
+    // [CLS] q [SEP] d [SEP]; [CLS] and [SEP] sit 87 and 86 rows before the end of the vocabulary.
+    const ids = [vocabSize - 87, ...q, vocabSize - 86, ...d, vocabSize - 86];
+    return { ids, types: ids.map(() => 0) };
+  }
   if (architecture === 'bert' || architecture === 'deberta-v2') {
     const [cls, sep] = architecture === 'bert' ? [101, 102] : [1, 2];
     const ids = [cls, ...q, sep, ...d, sep];

@@ -219,7 +219,7 @@ function buildFailure(error: unknown, request: GraphBuildRequest): unknown {
   if (error instanceof BuildError) {
     const advice =
       error.reason === 'unsupported'
-        ? `Graphs are built for model_type ${SUPPORTED_MODEL_TYPES.join(', ')} (BERT and XLM-RoBERTa cross-encoders); for another model, use a repo that publishes an ONNX export (onnx/model.onnx).`
+        ? `Graphs are built for model_type ${SUPPORTED_MODEL_TYPES.join(', ')} (BERT, XLM-RoBERTa, DeBERTa-v2/v3 and ModernBERT cross-encoders); for another model, use a repo that publishes an ONNX export (onnx/model.onnx).`
         : 'The checkpoint looks damaged or incomplete: download it again (delete its cache folder), or check that config.json belongs to these weights.';
     return new RerankerError('MODEL_LOAD_FAILED', `${what}: ${error.message}. ${advice}`, {
       cause: error,

@@ -2,11 +2,12 @@ import type { HfConfig } from '../config';
 import { BuildError } from '../errors';
 import { bert } from './bert';
 import { debertaV2 } from './deberta-v2';
+import { modernBert } from './modernbert';
 import type { Architecture } from './types';
 import { xlmRoberta } from './xlm-roberta';
 
 /** Every architecture the builder writes; a new one is a module added here. */
-const ARCHITECTURES: readonly Architecture[] = [bert, xlmRoberta, debertaV2];
+const ARCHITECTURES: readonly Architecture[] = [bert, xlmRoberta, debertaV2, modernBert];
 
 /** The `model_type` values the builder can write a graph for. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.flatMap((a) => a.modelTypes);

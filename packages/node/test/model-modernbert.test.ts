@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { UnifiedReRanker } from '@reranker/core';
+import {
+  maxAbsDiff,
+  type PresetName,
+  referencePairScores,
+  type SynthesizedLayout,
+  synthesizedModelDir,
+} from '@reranker/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createReranker } from '../src/index';
+import { lineLogger } from './helpers/line-logger';
+
+/**
+ * ModernBERT cross-encoders (gte-reranker-modernbert-base's layout) on onnxruntime-node, from a
+ * published-style ONNX export and from safetensors only (graph built at load): scores within 1e-5 of
+ * the testkit's float64 reference, and independent of what shares the batch, with pairs longer than
+ * the sliding window.
+ */
+
+const QUERY = 'which metals are magnetic';
+const DOCS = [
+  'Iron, nickel and cobalt are ferromagnetic metals.',
+  'Aluminium is not attracted to a fridge magnet.',
+  'The museum opens at nine on weekdays.',
+  'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world.',
+];
+
+let work: string;
+const open: UnifiedReRanker[] = [];
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'reranker-modernbert-'));
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((r) => r.dispose()));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const cases: [PresetName, SynthesizedLayout][] = [
+  ['tiny-modernbert', { onnx: 'inline' }],
+  ['tiny-modernbert', { onnx: 'none' }],
+  ['tiny-modernbert-cls', { onnx: 'inline' }],
+  ['tiny-modernbert-cls', { onnx: 'none', weightsDtype: 'BF16', shards: 2 }],
+];
+
+describe.each(cases)('%s (%j)', (preset, layout) => {
+  it('scores within 1e-5 of the reference, batch-invariant with pairs longer than the window', async () => {
+    const dir = await synthesizedModelDir(preset, { layout });
+    const logger = lineLogger();
+    const reranker = await createReranker({
+      env: {},
+      model: dir,
+      cacheDir: join(work, `${preset}-${layout.onnx}-cache`),
+      logger,
+      progress: 'none',
+      cacheEnabled: false,
+      batchSize: 8,
+    });
+    open.push(reranker);
+    expect(logger.lines.filter((l) => l.startsWith('built the ONNX graph'))).toHaveLength(
+      layout.onnx === 'none' ? 1 : 0,
+    );
+    const expected = await referencePairScores(dir, QUERY, DOCS);
+    const alone = [];
+    for (const doc of DOCS) alone.push(...(await reranker.score([[QUERY, doc]])));
+    const together = await reranker.score([
+      ...DOCS.map((d) => [QUERY, d] as const),
+      [QUERY, 'magnet '.repeat(120)] as const,
+    ]);
+    expect(maxAbsDiff(alone, expected)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(together.slice(0, DOCS.length), alone)).toBeLessThan(1e-5);
+    expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(1e-3); // able to fail
+    expect(await reranker.info()).toMatchObject({ backend: 'onnxruntime-node' });
+  });
+});
