@@ -1,4 +1,10 @@
 export { abortError, throwIfAborted } from './abort';
+export {
+  AdapterRanking,
+  type AdapterRankingOptions,
+  type Reranker,
+  type RerankerSource,
+} from './adapter-ranking';
 export { AUTO_BATCH_CANDIDATES } from './auto-batch';
 export {
   type Backend,

@@ -7,6 +7,7 @@ import * as core from '../src/index';
 it('@reranker/core exports exactly its public API', () => {
   expect(Object.keys(core).sort()).toEqual([
     'AUTO_BATCH_CANDIDATES',
+    'AdapterRanking',
     'ConcurrencyController',
     'DEFAULTS',
     'DTYPES',

@@ -2,21 +2,10 @@ import type { MessageContent } from '@llamaindex/core/llms';
 import type { BaseNodePostprocessor } from '@llamaindex/core/postprocessor';
 import { MetadataMode, type NodeWithScore } from '@llamaindex/core/schema';
 import { extractText } from '@llamaindex/core/utils';
-import {
-  type LazyDisposable,
-  lazyDisposable,
-  RerankerError,
-  type RerankResult,
-  type ServerRerankerOptions,
-  serverReranker,
-  type UnifiedReRanker,
-} from '@reranker/core';
+import { AdapterRanking, type Reranker, RerankerError, type ServerRerankerOptions } from '@reranker/core';
 import type { CreateRerankerOptions } from '@reranker/node';
 
-/** What the postprocessor needs of a reranker: `UnifiedReRanker.rerank` (or `serverReranker`'s). */
-export interface Reranker {
-  rerank(query: string, documents: readonly string[], options?: { topK?: number }): Promise<RerankResult[]>;
-}
+export type { Reranker };
 
 interface CommonOptions {
   /** Nodes to keep, best first. @default 3 */
@@ -46,30 +35,25 @@ export type RerankerPostprocessorOptions = CommonOptions &
  * query engine's `nodePostprocessors`.
  */
 export class RerankerPostprocessor implements BaseNodePostprocessor {
-  readonly topN: number;
-  readonly scoreThreshold: number | undefined;
   readonly metadataMode: MetadataMode;
-  readonly #given: Reranker | undefined;
-  readonly #created: LazyDisposable<UnifiedReRanker> | undefined;
+  readonly #ranking: AdapterRanking<CreateRerankerOptions>;
 
   constructor(options: RerankerPostprocessorOptions) {
-    const { topN = 3, scoreThreshold, metadataMode = MetadataMode.EMBED } = options;
-    if (!Number.isInteger(topN) || topN < 1)
-      throw new TypeError(`topN must be a positive integer, got ${topN}`);
-    if (scoreThreshold !== undefined && !(scoreThreshold >= 0 && scoreThreshold <= 1))
-      throw new TypeError(`scoreThreshold must be in [0, 1], got ${scoreThreshold}`);
-    this.topN = topN;
-    this.scoreThreshold = scoreThreshold;
-    this.metadataMode = metadataMode;
-    if ('baseURL' in options) this.#given = serverReranker(options);
-    else if (isReranker(options.reranker)) this.#given = options.reranker;
-    else {
-      const createOptions = options.reranker;
-      // @reranker/node loads only on first use, so a server-only app never imports it.
-      this.#created = lazyDisposable(() =>
-        import('@reranker/node').then(({ createReranker }) => createReranker(createOptions)),
-      );
-    }
+    this.metadataMode = options.metadataMode ?? MetadataMode.EMBED;
+    // @reranker/node loads only on first use, so a server-only app never imports it.
+    this.#ranking = new AdapterRanking(options, (createOptions: CreateRerankerOptions) =>
+      import('@reranker/node').then(({ createReranker }) => createReranker(createOptions)),
+    );
+  }
+
+  /** Nodes to keep, best first. */
+  get topN(): number {
+    return this.#ranking.topN;
+  }
+
+  /** Nodes whose relevance is below this are dropped. */
+  get scoreThreshold(): number | undefined {
+    return this.#ranking.scoreThreshold;
   }
 
   async postprocessNodes(nodes: NodeWithScore[], query?: MessageContent): Promise<NodeWithScore[]> {
@@ -80,27 +64,15 @@ export class RerankerPostprocessor implements BaseNodePostprocessor {
         details: { field: 'query' },
       });
     }
-    const reranker = await this.#reranker();
-    const results = await reranker.rerank(
+    const ranked = await this.#ranking.rank(
       text,
       nodes.map(({ node }) => node.getContent(this.metadataMode)),
-      { topK: this.topN },
     );
-    return results
-      .filter((r) => this.scoreThreshold === undefined || r.relevanceScore >= this.scoreThreshold)
-      .map(({ index, relevanceScore }) => ({ node: nodes[index]!.node, score: relevanceScore }));
+    return ranked.map(({ index, relevanceScore }) => ({ node: nodes[index]!.node, score: relevanceScore }));
   }
 
   /** Frees the engine built from `createReranker` options; a given one stays yours. */
   async dispose(): Promise<void> {
-    await this.#created?.dispose();
+    await this.#ranking.dispose();
   }
-
-  #reranker(): Promise<Reranker> | Reranker {
-    return this.#given ?? this.#created!.get();
-  }
-}
-
-function isReranker(value: Reranker | CreateRerankerOptions): value is Reranker {
-  return typeof (value as Partial<Reranker>).rerank === 'function';
 }
