@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { errorMessage } from '@reranker/core';
+import { type Dtype, errorMessage, type Logger } from '@reranker/core';
 import { combineHashes, hashFile, modelFileNames } from './fingerprint';
-import type { HubModelRequest } from './hub';
 import { isComplete, readManifest, writeManifest } from './manifest';
 
 /** A cached hub model, ready to load. */
@@ -13,13 +12,23 @@ export interface HubModel {
   commit?: string;
 }
 
+/** What of a hub request the fingerprint reads (structurally a part of `HubModelRequest`). */
+interface FingerprintRequest {
+  owner: string;
+  name: string;
+  revision: string;
+  dtype: Dtype;
+  logger: Logger;
+  extraFiles?: readonly string[];
+}
+
 /**
  * The fingerprint of the folder's complete files. Hashes come from the manifest; a file recorded by an
  * older version without one is hashed once (streamed) and the manifest rewritten, so the next start
  * is fast. The commit is the hub's for every file that recorded one; files from two commits (a branch
  * that moved between an interrupted download and its resumption) get a warning and no commit.
  */
-export async function fingerprintHubFolder(dir: string, request: HubModelRequest): Promise<HubModel> {
+export async function fingerprintHubFolder(dir: string, request: FingerprintRequest): Promise<HubModel> {
   const id = `${request.owner}/${request.name}`;
   const manifest = await readManifest(dir, id, request.revision);
   const hashes: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { CacheDriverLike } from './cache-suite';
+import type { CacheDriverLike } from './cache-driver-like';
 
 /** Two handles on one store, as two servers open it: claims of one are another holder's to the other. */
 export type WithPair = (
