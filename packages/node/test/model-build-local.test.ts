@@ -1,5 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRerankerError, UnifiedReRanker } from '@reranker/core';
 import {
@@ -9,10 +8,11 @@ import {
   type SynthesizedLayout,
   synthesizedModelDir,
 } from '@reranker/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReranker, onnxNodeBackend, openLocalModel } from '../src/index';
 import { rejection } from './helpers/assertions';
 import { lineLogger } from './helpers/line-logger';
+import { useWorkspace } from './helpers/workspace';
 
 /**
  * Local folders with safetensors but no ONNX file: the graph is built once into the model cache (never
@@ -27,17 +27,7 @@ const DOCS = [
   'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world.',
 ];
 
-let work: string;
-const open: UnifiedReRanker[] = [];
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'reranker-build-local-'));
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const { dir: workDir, open } = useWorkspace('build-local');
 
 async function make(model: string, cacheDir: string, extra: Parameters<typeof createReranker>[0] = {}) {
   const logger = lineLogger();
@@ -63,7 +53,7 @@ const cases: [PresetName, SynthesizedLayout][] = [
 describe.each(cases)('%s, safetensors only (%j)', (preset, layout) => {
   it('builds the graph into the cache, scores within 1e-5 of the reference, then reuses it', async () => {
     const dir = await synthesizedModelDir(preset, { layout });
-    const cacheDir = join(work, `${preset}-cache`);
+    const cacheDir = join(workDir(), `${preset}-cache`);
     const first = await make(dir, cacheDir);
     const expected = await referencePairScores(dir, QUERY, DOCS);
     const scores = await first.reranker.score(DOCS.map((d) => [QUERY, d] as const));
@@ -90,7 +80,7 @@ describe.each(cases)('%s, safetensors only (%j)', (preset, layout) => {
 describe('graphs built at load', () => {
   it("a pair's score does not depend on what shares its batch", async () => {
     const dir = await synthesizedModelDir('tiny-xlmr', { layout: { onnx: 'none' } });
-    const { reranker } = await make(dir, join(work, 'batch-cache'), {
+    const { reranker } = await make(dir, join(workDir(), 'batch-cache'), {
       cacheEnabled: false,
       batchSize: 8,
       maxBatchTokens: 8192,
@@ -111,7 +101,7 @@ describe('graphs built at load', () => {
 
   it('writes external data on request, and onnxruntime-node loads it', async () => {
     const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'none' } });
-    const cacheDir = join(work, 'external-cache');
+    const cacheDir = join(workDir(), 'external-cache');
     const files = await openLocalModel(dir, 'fp32', dir, { cacheDir, externalData: true });
     expect(Object.keys(files.localFiles ?? {}).sort()).toEqual(['onnx/model.onnx', 'onnx/model.onnx_data']);
     const data = await stat(files.localFiles!['onnx/model.onnx_data']!);
@@ -123,9 +113,9 @@ describe('graphs built at load', () => {
   });
 
   it('builds another graph when the weights change (the fingerprint is of the contents)', async () => {
-    const dir = join(work, 'changing');
+    const dir = join(workDir(), 'changing');
     await cp(await synthesizedModelDir('tiny', { layout: { onnx: 'none' } }), dir, { recursive: true });
-    const cacheDir = join(work, 'changing-cache');
+    const cacheDir = join(workDir(), 'changing-cache');
     const before = await (await make(dir, cacheDir)).reranker.score([[QUERY, DOCS[0]!]]);
     const other = await synthesizedModelDir('tiny', { seed: 7, layout: { onnx: 'none' } });
     await writeFile(join(dir, 'model.safetensors'), await readFile(join(other, 'model.safetensors')));
@@ -138,7 +128,7 @@ describe('graphs built at load', () => {
 
   it('builds again over a built graph that was damaged', async () => {
     const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'none' } });
-    const cacheDir = join(work, 'damaged-cache');
+    const cacheDir = join(workDir(), 'damaged-cache');
     const first = await openLocalModel(dir, 'fp32', dir, { cacheDir });
     const graph = first.localFiles!['onnx/model.onnx']!;
     await writeFile(graph, 'cut short');
@@ -157,7 +147,7 @@ describe('graphs built at load', () => {
     ['fp16', 2e-3],
   ] as const)('builds the %s variant from the safetensors too', async (dtype, tolerance) => {
     const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'none' } });
-    const cacheDir = join(work, `${dtype}-cache`);
+    const cacheDir = join(workDir(), `${dtype}-cache`);
     const { reranker } = await make(dir, cacheDir, { dtype });
     const scores = await reranker.score(DOCS.map((d) => [QUERY, d] as const));
     // The bounds the testkit measured for its own int8 and fp16 variants (see its README).
@@ -167,22 +157,22 @@ describe('graphs built at load', () => {
   });
 
   it('refuses a folder that has only pytorch_model.bin, naming the fix', async () => {
-    const dir = join(work, 'pytorch-only');
+    const dir = join(workDir(), 'pytorch-only');
     await cp(await synthesizedModelDir('tiny', { layout: { onnx: 'none' } }), dir, { recursive: true });
     await rm(join(dir, 'model.safetensors'));
     await writeFile(join(dir, 'pytorch_model.bin'), 'a pickle we never open');
-    const error = await rejection(make(dir, join(work, 'pytorch-cache')));
+    const error = await rejection(make(dir, join(workDir(), 'pytorch-cache')));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('only a pickled PyTorch checkpoint (pytorch_model.bin)');
     expect(error.message).toContain('save_pretrained(path, safe_serialization=True)');
   });
 
   it('names the architectures it can build for an unsupported model_type', async () => {
-    const dir = join(work, 'electra');
+    const dir = join(workDir(), 'electra');
     await cp(await synthesizedModelDir('tiny', { layout: { onnx: 'none' } }), dir, { recursive: true });
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
     await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'electra' }));
-    const cacheDir = join(work, 'electra-cache');
+    const cacheDir = join(workDir(), 'electra-cache');
     const error = await rejection(openLocalModel(dir, 'fp32', dir, { cacheDir }));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('model_type "electra"');
@@ -198,7 +188,7 @@ describe('graphs built at load', () => {
     const reranker = await createReranker({
       env: {},
       model: dir,
-      cacheDir: join(work, 'progress-cache'),
+      cacheDir: join(workDir(), 'progress-cache'),
       logger,
       progress: 'log',
     });

@@ -1,16 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UnifiedReRanker } from '@reranker/core';
 import {
   maxAbsDiff,
   referencePairScores,
   type SynthesizedLayout,
   synthesizedModelDir,
 } from '@reranker/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReranker } from '../src/index';
 import { lineLogger } from './helpers/line-logger';
+import { useWorkspace } from './helpers/workspace';
 
 /**
  * DeBERTa-v3 cross-encoders (mixedbread-ai/mxbai-rerank-*-v1): the synthesized twin loads from an ONNX
@@ -28,17 +26,7 @@ const DOCS = [
     'and sailors once used lodestones made of it as the first compasses on long journeys.',
 ];
 
-let work: string;
-const open: UnifiedReRanker[] = [];
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'reranker-deberta-'));
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const { dir: workDir, open } = useWorkspace('deberta');
 
 const layouts: [string, SynthesizedLayout][] = [
   ['ONNX export', { onnx: 'inline' }],
@@ -52,7 +40,7 @@ describe.each(layouts)('tiny-deberta from %s on onnxruntime-node', (name, layout
     const reranker = await createReranker({
       env: {},
       model: dir,
-      cacheDir: join(work, name.replace(/\W+/g, '-')),
+      cacheDir: join(workDir(), name.replace(/\W+/g, '-')),
       logger,
       progress: 'none',
     });

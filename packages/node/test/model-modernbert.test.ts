@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UnifiedReRanker } from '@reranker/core';
 import {
   maxAbsDiff,
   type PresetName,
@@ -9,9 +6,10 @@ import {
   type SynthesizedLayout,
   synthesizedModelDir,
 } from '@reranker/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReranker } from '../src/index';
 import { lineLogger } from './helpers/line-logger';
+import { useWorkspace } from './helpers/workspace';
 
 /**
  * ModernBERT cross-encoders (gte-reranker-modernbert-base's layout) on onnxruntime-node, from a
@@ -28,17 +26,7 @@ const DOCS = [
   'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world.',
 ];
 
-let work: string;
-const open: UnifiedReRanker[] = [];
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'reranker-modernbert-'));
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const { dir: workDir, open } = useWorkspace('modernbert');
 
 const cases: [PresetName, SynthesizedLayout][] = [
   ['tiny-modernbert', { onnx: 'inline' }],
@@ -54,7 +42,7 @@ describe.each(cases)('%s (%j)', (preset, layout) => {
     const reranker = await createReranker({
       env: {},
       model: dir,
-      cacheDir: join(work, `${preset}-${layout.onnx}-cache`),
+      cacheDir: join(workDir(), `${preset}-${layout.onnx}-cache`),
       logger,
       progress: 'none',
       cacheEnabled: false,
