@@ -1,6 +1,6 @@
 import type { NamedTensor } from '@reranker/onnx-builder';
 import type { ModelDims } from './presets';
-import { SeededRandom } from './rng';
+import { weightWriter } from './weight-writer';
 
 /**
  * Every parameter of DebertaV2ForSequenceClassification (DeBERTa-v3 as mxbai-rerank-*-v1 configure
@@ -8,20 +8,7 @@ import { SeededRandom } from './rng';
  * Face `transformers`, random with the scales of `generateWeights`.
  */
 export function generateDebertaWeights(dims: ModelDims, seed: number): NamedTensor[] {
-  const rng = new SeededRandom(seed);
-  const tensors: NamedTensor[] = [];
-  const add = (name: string, shape: number[], std: number, mean = 0) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    tensors.push({ name, shape, data: rng.normalArray(size, std, mean) });
-  };
-  const linear = (prefix: string, outDim: number, inDim: number) => {
-    add(`${prefix}.weight`, [outDim, inDim], 1 / Math.sqrt(inDim));
-    add(`${prefix}.bias`, [outDim], 0.1);
-  };
-  const layerNorm = (prefix: string) => {
-    add(`${prefix}.weight`, [dims.hiddenSize], 0.1, 1);
-    add(`${prefix}.bias`, [dims.hiddenSize], 0.1);
-  };
+  const { tensors, add, linear, layerNorm } = weightWriter(seed, dims.hiddenSize);
 
   const h = dims.hiddenSize;
   add('deberta.embeddings.word_embeddings.weight', [dims.vocabSize, h], 0.5);

@@ -1,6 +1,6 @@
 import type { NamedTensor } from '@reranker/onnx-builder';
 import type { ModelDims } from './presets';
-import { SeededRandom } from './rng';
+import { weightWriter } from './weight-writer';
 
 /**
  * Every parameter of ModernBertForSequenceClassification as transformers names them, with the
@@ -9,12 +9,7 @@ import { SeededRandom } from './rng';
  * moves the logits visibly.
  */
 export function modernBertWeights(dims: ModelDims, seed: number): NamedTensor[] {
-  const rng = new SeededRandom(seed);
-  const tensors: NamedTensor[] = [];
-  const add = (name: string, shape: number[], std: number, mean = 0) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    tensors.push({ name, shape, data: rng.normalArray(size, std, mean) });
-  };
+  const { tensors, add } = weightWriter(seed, dims.hiddenSize);
   const h = dims.hiddenSize;
   const weight = (prefix: string, outDim: number, inDim: number) =>
     add(`${prefix}.weight`, [outDim, inDim], 1 / Math.sqrt(inDim));

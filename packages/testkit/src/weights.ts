@@ -1,6 +1,6 @@
 import type { NamedTensor } from '@reranker/onnx-builder';
 import type { ModelDims } from './presets';
-import { SeededRandom } from './rng';
+import { weightWriter } from './weight-writer';
 import { generateDebertaWeights } from './weights-deberta';
 import { modernBertWeights } from './weights-modernbert';
 
@@ -20,20 +20,7 @@ export function encoderPrefix(dims: ModelDims): string {
 export function generateWeights(dims: ModelDims, seed: number): NamedTensor[] {
   if (dims.architecture === 'deberta-v2') return generateDebertaWeights(dims, seed);
   if (dims.architecture === 'modernbert') return modernBertWeights(dims, seed);
-  const rng = new SeededRandom(seed);
-  const tensors: NamedTensor[] = [];
-  const add = (name: string, shape: number[], std: number, mean = 0) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    tensors.push({ name, shape, data: rng.normalArray(size, std, mean) });
-  };
-  const linear = (prefix: string, outDim: number, inDim: number) => {
-    add(`${prefix}.weight`, [outDim, inDim], 1 / Math.sqrt(inDim));
-    add(`${prefix}.bias`, [outDim], 0.1);
-  };
-  const layerNorm = (prefix: string) => {
-    add(`${prefix}.weight`, [dims.hiddenSize], 0.1, 1);
-    add(`${prefix}.bias`, [dims.hiddenSize], 0.1);
-  };
+  const { tensors, add, linear, layerNorm } = weightWriter(seed, dims.hiddenSize);
 
   const h = dims.hiddenSize;
   const enc = encoderPrefix(dims);
