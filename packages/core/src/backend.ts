@@ -1,4 +1,5 @@
 import { errorMessage, RerankerError } from './errors';
+import type { BackendKindInfo } from './kinds/kind';
 import type { Logger } from './logger';
 import type { Dtype, ModelConfig, ModelFiles } from './model';
 
@@ -13,6 +14,14 @@ export interface EncodedBatch {
   inputIds: BigInt64Array;
   attentionMask: BigInt64Array;
   tokenTypeIds: BigInt64Array;
+  /**
+   * Decoder kinds only: the ids every row continues (batch 1) and a key identifying them (SHA-256 of
+   * the model fingerprint and the ids), under which a backend may cache the prefix's key/values.
+   * The rows then hold only each document's tokens and the suffix, right-padded; positions continue
+   * after the prefix; the logits are read at each row's last real token. See `joinPrefixRows` for
+   * backends that run the whole prompt instead.
+   */
+  prefix?: { key: string; inputIds: BigInt64Array };
 }
 
 /** Throws INVALID_INPUT unless every array of the batch holds rows × width values (a backend's first check). */
@@ -98,6 +107,11 @@ export interface Backend {
 export interface BackendLoadOptions {
   model: ModelFiles;
   config: ModelConfig;
+  /**
+   * What the model kind asks of a backend (its graph, its label count, for yes/no rerankers the label
+   * token ids). Absent from callers that predate kinds: then the model is a cross-encoder.
+   */
+  kind?: BackendKindInfo;
   dtype: Dtype;
   logger: Logger;
   signal?: AbortSignal;

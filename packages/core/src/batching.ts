@@ -1,9 +1,21 @@
 import type { EncodedBatch } from './backend';
+import { RerankerError } from './errors';
+import type { SharedPrefix } from './kinds/prompt-encoder';
 
 /** A tokenized pair, ready to be padded into a batch. */
 export interface TokenizedPair {
   inputIds: readonly number[];
   tokenTypeIds: readonly number[];
+  /**
+   * Decoder kinds: the prefix the row continues (`inputIds` hold only the document and the suffix).
+   * Pairs of different prefixes never share a batch.
+   */
+  prefix?: SharedPrefix;
+}
+
+/** The scheduler's grouping key of a pair: its prefix's key, or one key for every cross-encoder pair. */
+export function batchKey(pair: TokenizedPair): string {
+  return pair.prefix?.key ?? '';
 }
 
 export interface BatchLimits {
@@ -63,7 +75,10 @@ export function planBatches(lengths: readonly number[], limits: BatchLimits): Ba
   return plans;
 }
 
-/** Pads the planned pairs into one row-major int64 batch; padding has attention mask 0. */
+/**
+ * Pads the planned pairs into one row-major int64 batch; padding has attention mask 0. Pairs with a
+ * prefix must all share it (the scheduler's `batchKey`); the batch carries it once.
+ */
 export function buildBatch(
   pairs: readonly TokenizedPair[],
   plan: BatchPlan,
@@ -83,5 +98,11 @@ export function buildBatch(
       tokenTypeIds[offset + t] = BigInt(pair.tokenTypeIds[t]!);
     }
   });
-  return { rows, width, inputIds, attentionMask, tokenTypeIds };
+  const prefix = pairs[plan.indices[0]!]?.prefix;
+  if (plan.indices.some((i) => pairs[i]!.prefix?.key !== prefix?.key)) {
+    throw new RerankerError('INVALID_INPUT', 'A batch must not mix pairs of different prefixes.');
+  }
+  return prefix
+    ? { rows, width, inputIds, attentionMask, tokenTypeIds, prefix }
+    : { rows, width, inputIds, attentionMask, tokenTypeIds };
 }

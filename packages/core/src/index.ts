@@ -21,6 +21,7 @@ export {
 export {
   type BatchLimits,
   type BatchPlan,
+  batchKey,
   buildBatch,
   planBatches,
   type TokenizedPair,
@@ -39,6 +40,29 @@ export {
 } from './errors';
 export { checkClassifierGraph, type GraphSignature } from './graph-check';
 export type { RerankDocument, ScorePair } from './input';
+export { DECODER_MAX_LENGTH } from './kinds/decoder';
+export { type DetectKindOptions, detectModelKind } from './kinds/detect';
+export type {
+  BackendKindInfo,
+  GraphContract,
+  KindEncoder,
+  KindEncoderOptions,
+  ModelKind,
+  ModelKindName,
+} from './kinds/kind';
+export { type JoinedPrefixBatch, joinPrefixRows } from './kinds/prefix-rows';
+export { BOUNDARY_PROBE_DOCUMENTS, type DocumentBoundary } from './kinds/prompt-boundary';
+export {
+  type PreparedPrompt,
+  PromptEncoder,
+  type PromptEncoderOptions,
+  type SharedPrefix,
+} from './kinds/prompt-encoder';
+export {
+  QWEN3_RERANKER_TEMPLATE,
+  validateTemplate,
+  type YesNoRerankerTemplate,
+} from './kinds/yes-no-template';
 export { type Disposable, type LazyDisposable, lazyDisposable } from './lazy';
 export { consoleLogger, type Logger, silentLogger } from './logger';
 export { MetricsRecorder, type MetricsSnapshot } from './metrics';

@@ -3,14 +3,16 @@ import type { TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
 import { type PairKeyContext, pairKeys } from './cache/keys';
 import type { PairCache } from './cache/pair-cache';
+import type { KindEncoder } from './kinds/kind';
 import type { MetricsRecorder } from './metrics';
 import type { BatchScheduler } from './scheduler';
-import type { PairEncoder } from './tokenize/pair-encoder';
 import { encodePairsSliced } from './tokenize/sliced-encode';
 import type { ScoringUsage } from './usage';
 
 export interface PairScorerDeps {
-  encoder: PairEncoder;
+  encoder: KindEncoder;
+  /** What a pair key covers beyond the texts, for one call's instruction (the kind's `keyParts`). */
+  keyParts: (instruction: string | undefined) => readonly unknown[];
   scheduler: BatchScheduler;
   keyContext: PairKeyContext;
   cache: PairCache | undefined;
@@ -22,6 +24,7 @@ export interface PairScorerDeps {
 interface Job {
   query: string;
   document: string;
+  instruction: string | undefined;
   key: string;
 }
 
@@ -29,6 +32,7 @@ interface Job {
 interface Request {
   queries: readonly string[];
   documents: readonly string[];
+  instruction: string | undefined;
   keys: readonly string[];
   results: (CachedLogits | undefined)[];
   usage: ScoringUsage;
@@ -55,15 +59,18 @@ export class PairScorer {
   async logits(
     queries: readonly string[],
     documents: readonly string[],
-    options: { signal?: AbortSignal; useCache: boolean },
+    options: { signal?: AbortSignal; useCache: boolean; instruction?: string },
   ): Promise<{ logits: CachedLogits[]; usage: ScoringUsage }> {
     const usage: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
     const cache = options.useCache ? this.deps.cache : undefined;
     // Without a cache the keys only match identical in-flight pairs: a cheap exact key beats hashing.
-    const keys = cache ? await this.keysFor(queries, documents) : localKeys(queries, documents);
+    const { instruction } = options;
+    const parts = this.deps.keyParts(instruction);
+    const keys = cache ? await this.keysFor(queries, documents, parts) : localKeys(queries, documents, parts);
     const request: Request = {
       queries,
       documents,
+      instruction,
       keys,
       results: new Array(keys.length),
       usage,
@@ -138,8 +145,13 @@ export class PairScorer {
     signal?: AbortSignal,
   ): Promise<void> {
     if (positions.length === 0) return;
-    const { queries, documents, keys } = request;
-    const jobs = positions.map((i) => ({ query: queries[i]!, document: documents[i]!, key: keys[i]! }));
+    const { queries, documents, keys, instruction } = request;
+    const jobs = positions.map((i) => ({
+      query: queries[i]!,
+      document: documents[i]!,
+      instruction,
+      key: keys[i]!,
+    }));
     // A pair borrowed from another request that then fails (its caller aborted, say) is computed here.
     const retry = await this.settle(request, jobs, positions, signal, true);
     if (retry.length === 0) return;
@@ -229,7 +241,11 @@ export class PairScorer {
     await Promise.allSettled(promises);
   }
 
-  private async keysFor(queries: readonly string[], documents: readonly string[]): Promise<string[]> {
+  private async keysFor(
+    queries: readonly string[],
+    documents: readonly string[],
+    parts: readonly unknown[],
+  ): Promise<string[]> {
     const byQuery = new Map<string, number[]>();
     queries.forEach((q, i) => {
       const list = byQuery.get(q);
@@ -243,6 +259,7 @@ export class PairScorer {
           this.deps.keyContext,
           query,
           indices.map((i) => documents[i]!),
+          parts,
         );
         indices.forEach((i, j) => {
           keys[i] = hashed[j]!;
@@ -253,9 +270,17 @@ export class PairScorer {
   }
 }
 
-/** Exact in-process keys (query length-prefixed, so ("ab", "c") and ("a", "bc") differ). */
-function localKeys(queries: readonly string[], documents: readonly string[]): string[] {
-  return queries.map((query, i) => `local:${query.length}:${query}${documents[i]}`);
+/**
+ * Exact in-process keys (query length-prefixed, so ("ab", "c") and ("a", "bc") differ; the kind's
+ * parts, such as the instruction, JSON-encoded in front).
+ */
+function localKeys(
+  queries: readonly string[],
+  documents: readonly string[],
+  parts: readonly unknown[],
+): string[] {
+  const head = parts.length === 0 ? 'local:' : `local:${JSON.stringify(parts)}:`;
+  return queries.map((query, i) => `${head}${query.length}:${query}${documents[i]}`);
 }
 
 /** A controller that aborts when `signal` does, or when aborted itself (which also drops the listener). */

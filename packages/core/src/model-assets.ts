@@ -1,13 +1,17 @@
 import { errorMessage, RerankerError } from './errors';
 import { hex } from './hex';
+import { type DetectKindOptions, detectModelKind } from './kinds/detect';
+import type { ModelKind } from './kinds/kind';
 import type { Logger } from './logger';
-import { labelCount, type ModelConfig, type ModelFiles } from './model';
+import type { ModelConfig, ModelFiles } from './model';
 
 /** The JSON files of a model folder that the engine itself reads (the backend reads the weights). */
 export interface ModelAssets {
   config: ModelConfig;
   tokenizerJson: unknown;
   tokenizerConfig: Record<string, unknown>;
+  /** What kind of reranker the config describes (cross-encoder, decoder yes/no, decoder seq-cls). */
+  kind: ModelKind;
   numLabels: number;
   /** Longest sequence the model's position table allows. */
   modelMaxLength: number;
@@ -44,7 +48,11 @@ async function readJson(model: ModelFiles, path: string, required: boolean): Pro
   }
 }
 
-export async function loadModelAssets(model: ModelFiles): Promise<ModelAssets> {
+/** Reads the model's JSON files and detects its kind (`template` and `instruction` go to decoder kinds). */
+export async function loadModelAssets(
+  model: ModelFiles,
+  kindOptions: Omit<DetectKindOptions, 'source'> = {},
+): Promise<ModelAssets> {
   const configFile = await readJson(model, 'config.json', true);
   const config = configFile.value as ModelConfig;
   if (!config || typeof config.model_type !== 'string') {
@@ -57,19 +65,8 @@ export async function loadModelAssets(model: ModelFiles): Promise<ModelAssets> {
   const tokenizerConfigFile = await readJson(model, 'tokenizer_config.json', false);
   const tokenizerJson = tokenizerFile.value;
   const tokenizerConfig = (tokenizerConfigFile.value ?? {}) as Record<string, unknown>;
-  const numLabels = labelCount(config);
-  if (numLabels !== 1 && numLabels !== 2) {
-    throw new RerankerError(
-      'MODEL_LOAD_FAILED',
-      `${model.id} has ${numLabels} labels; a cross-encoder reranker has 1 (relevance logit) or 2 (not relevant, relevant).`,
-    );
-  }
-  // XLM-R numbers positions from padding_idx + 1, so two rows of its table are never used for tokens.
-  const positions = config.max_position_embeddings ?? 512;
-  const usable =
-    config.model_type === 'xlm-roberta' || config.model_type === 'roberta' ? positions - 2 : positions;
-  const declared =
-    typeof tokenizerConfig.model_max_length === 'number' ? tokenizerConfig.model_max_length : usable;
+  const kind = detectModelKind(config, { ...kindOptions, source: model.id });
+  const files = { config, tokenizerJson: tokenizerJson as Record<string, unknown>, tokenizerConfig };
   const fingerprint =
     model.fingerprint ??
     (await hashFiles([configFile.bytes, tokenizerFile.bytes, tokenizerConfigFile.bytes]));
@@ -77,8 +74,9 @@ export async function loadModelAssets(model: ModelFiles): Promise<ModelAssets> {
     config,
     tokenizerJson,
     tokenizerConfig,
-    numLabels,
-    modelMaxLength: Math.min(usable, declared),
+    kind,
+    numLabels: kind.numLabels,
+    modelMaxLength: kind.modelMaxLength(files),
     fingerprint,
   };
 }

@@ -1,6 +1,7 @@
 import type { BackendCandidate } from './backend';
 import type { CacheDriver } from './cache/contract';
 import { RerankerError } from './errors';
+import type { YesNoRerankerTemplate } from './kinds/yes-no-template';
 import type { Logger } from './logger';
 import type { Dtype, ModelFiles } from './model';
 import type { TruncationStrategy } from './tokenize/pair-encoder';
@@ -12,9 +13,16 @@ export interface UnifiedReRankerOptions {
   backends: readonly BackendCandidate[];
   /** Model precision, selecting the ONNX file. @default 'fp32' */
   dtype?: Dtype;
-  /** Longest pair in tokens, special tokens included; clamped to the model's limit. @default 512 */
+  /**
+   * Longest pair in tokens, special tokens included (for LLM rerankers: the whole prompt); clamped to
+   * the model's limit. @default 512 (8192 for LLM rerankers)
+   */
   maxLength?: number;
-  /** A longer query is cut to this many tokens so the document keeps room (`only_second`). @default 64 */
+  /**
+   * A longer query is cut to this many tokens so the document keeps room (`only_second`; LLM
+   * rerankers always keep the prompt's fixed text and cut the document's tail first).
+   * @default 64 (a quarter of maxLength for LLM rerankers)
+   */
   maxQueryTokens?: number;
   /** `only_second` keeps the query and cuts the document; `longest_first` follows Hugging Face. @default 'only_second' */
   truncation?: TruncationStrategy;
@@ -64,6 +72,17 @@ export interface UnifiedReRankerOptions {
   metricsWindow?: number;
   /** Where warnings go. @default warnings and errors to the console */
   logger?: Logger;
+  /**
+   * LLM rerankers: the instruction of calls that give none. A cross-encoder refuses it
+   * (INVALID_CONFIG). @default the template's `defaultInstruction`
+   */
+  instruction?: string;
+  /**
+   * LLM rerankers: how pairs are prompted and read (see `YesNoRerankerTemplate`); for yes/no rerankers
+   * of a supported architecture other than Qwen3-Reranker. @default QWEN3_RERANKER_TEMPLATE for Qwen3
+   * architectures (Qwen2 ones need one)
+   */
+  template?: YesNoRerankerTemplate;
 }
 
 /**

@@ -31,6 +31,8 @@ export async function runRequest(
   options: {
     signal?: AbortSignal;
     useCache: boolean;
+    /** The call's instruction (decoder kinds), already resolved by the kind. */
+    instruction?: string;
     /** A slot the caller already holds (`withSlot`): the request runs in it without queueing. */
     slot?: TaskContext;
   },
@@ -55,7 +57,11 @@ export async function runRequest(
       );
       try {
         const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
-        return await deps.scorer.logits(queries, documents, { signal, useCache: options.useCache });
+        return await deps.scorer.logits(queries, documents, {
+          signal,
+          useCache: options.useCache,
+          instruction: options.instruction,
+        });
       } finally {
         clearTimeout(timer);
       }

@@ -1,4 +1,5 @@
 import type { RerankDocument } from './input';
+import type { ModelKindName } from './kinds/kind';
 import type { Dtype } from './model';
 import type { ScoringUsage } from './usage';
 
@@ -11,6 +12,12 @@ export interface RerankOptions {
   signal?: AbortSignal;
   /** Read and write the pair cache. @default true */
   useCache?: boolean;
+  /**
+   * LLM rerankers only: the task instruction of this call, part of the prompt and of every pair cache
+   * key. A cross-encoder refuses it with INVALID_INPUT rather than ignore it.
+   * @default the reranker's `instruction` option, else the template's default instruction
+   */
+  instruction?: string;
 }
 
 export interface RerankResult<D = RerankDocument> {
@@ -50,6 +57,12 @@ export interface RerankerInfo {
   backend: string;
   device: string;
   model: string;
+  /** What kind of reranker the model is (from its config.json). */
+  kind: ModelKindName;
+  /** Decoder kinds: the prompt template's name, e.g. `qwen3-reranker`. */
+  template?: string;
+  /** Decoder kinds: the instruction used when a call gives none. */
+  defaultInstruction?: string;
   source: string;
   revision: string;
   /** What was loaded, as content (see `ModelFiles.fingerprint`); part of every pair cache key. */

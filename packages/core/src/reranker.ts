@@ -14,6 +14,7 @@ import {
   validateQuery,
   validateTopK,
 } from './input';
+import type { KindEncoder, ModelKind } from './kinds/kind';
 import { consoleLogger } from './logger';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics';
 import { effectiveMaxLength, loadModelAssets } from './model-assets';
@@ -21,15 +22,14 @@ import { DEFAULTS, type UnifiedReRankerOptions, validateOptions } from './option
 import { runInSlot, runRequest } from './request';
 import type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult, RerankSlot } from './reranker-types';
 import { BatchScheduler } from './scheduler';
-import { scoreFromLogits } from './scores';
-import { PairEncoder } from './tokenize/pair-encoder';
 import type { ScoringUsage } from './usage';
 
 /** What a request with no documents costs. */
 const NO_USAGE: ScoringUsage = { computedPairs: 0, cachedPairs: 0, tokens: 0 };
 
 /**
- * Scores (query, document) pairs with a cross-encoder and returns documents best first. Create it with
+ * Scores (query, document) pairs with a reranker (a cross-encoder, or an LLM reranker such as
+ * Qwen3-Reranker: see `ModelKindName`) and returns documents best first. Create it with
  * `UnifiedReRanker.create` (or `createReranker` from `@reranker/node`).
  */
 export class UnifiedReRanker {
@@ -39,7 +39,8 @@ export class UnifiedReRanker {
     private readonly options: UnifiedReRankerOptions & typeof DEFAULTS,
     private readonly backend: Backend,
     private readonly failures: BackendFailure[],
-    private readonly encoder: PairEncoder,
+    private readonly encoder: KindEncoder,
+    private readonly kind: ModelKind,
     /** Facts of the loaded model for `info()`. */
     private readonly loaded: { numLabels: number; fingerprint: string },
     private readonly cache: PairCache | undefined,
@@ -57,17 +58,31 @@ export class UnifiedReRanker {
     const logger = options.logger ?? consoleLogger;
     const controller = new ConcurrencyController(options);
     const metrics = new MetricsRecorder({ windowSize: options.metricsWindow });
-    const assets = await loadModelAssets(options.model);
-    const maxLength = effectiveMaxLength(options.maxLength, assets, logger);
-    const encoder = PairEncoder.fromJson(assets.tokenizerJson, assets.tokenizerConfig, {
-      maxLength,
-      maxQueryTokens: options.maxQueryTokens,
-      truncation: options.truncation,
-      typeVocabSize: typeof assets.config.type_vocab_size === 'number' ? assets.config.type_vocab_size : 2,
+    const assets = await loadModelAssets(options.model, {
+      template: input.template,
+      instruction: input.instruction,
     });
+    const { kind } = assets;
+    const requested = input.maxLength ?? kind.defaultMaxLength ?? DEFAULTS.maxLength;
+    const maxLength = effectiveMaxLength(requested, assets, logger);
+    const encoder = kind.encoder(
+      {
+        config: assets.config,
+        tokenizerJson: assets.tokenizerJson as Record<string, unknown>,
+        tokenizerConfig: assets.tokenizerConfig,
+      },
+      {
+        maxLength,
+        // Undefined lets the kind choose (cross-encoders 64, decoders a quarter of maxLength).
+        maxQueryTokens: input.maxQueryTokens,
+        truncation: input.truncation ?? DEFAULTS.truncation,
+        fingerprint: assets.fingerprint,
+      },
+    );
     const { backend, failures } = await resolveBackend(options.backends, {
       model: options.model,
       config: assets.config,
+      kind: kind.backendInfo(encoder),
       dtype: options.dtype,
       logger,
     });
@@ -108,6 +123,7 @@ export class UnifiedReRanker {
     });
     const scorer = new PairScorer({
       encoder,
+      keyParts: (instruction) => kind.keyParts(instruction),
       scheduler,
       keyContext: {
         modelId: options.model.id,
@@ -126,6 +142,7 @@ export class UnifiedReRanker {
       backend,
       failures,
       encoder,
+      kind,
       { numLabels: assets.numLabels, fingerprint: assets.fingerprint },
       cache,
       controller,
@@ -199,17 +216,18 @@ export class UnifiedReRanker {
   ): Promise<DetailedRerank<D>> {
     this.assertOpen();
     validateQuery(query);
+    const instruction = this.kind.instruction(options.instruction);
     const texts = documentTexts(documents);
     const topK = validateTopK(options.topK, texts.length);
     if (texts.length === 0) return { results: [], usage: NO_USAGE, timings: { queueMs: 0, inferenceMs: 0 } };
     const { logits, usage, timings } = await this.request(
       texts.map(() => query),
       texts,
-      options,
+      { ...options, instruction },
       slot,
     );
     const results = logits.map((l, index): RerankResult<D> => {
-      const { score, relevanceScore } = scoreFromLogits(l);
+      const { score, relevanceScore } = this.kind.score(l);
       return options.returnDocuments
         ? { index, score, relevanceScore, document: documents[index] }
         : { index, score, relevanceScore };
@@ -224,10 +242,11 @@ export class UnifiedReRanker {
     options: Omit<RerankOptions, 'topK' | 'returnDocuments'> = {},
   ): Promise<number[]> {
     this.assertOpen();
+    const instruction = this.kind.instruction(options.instruction);
     const { queries, documents } = pairsToTexts(pairs);
     if (queries.length === 0) return [];
-    const { logits } = await this.request(queries, documents, options);
-    return logits.map((l) => scoreFromLogits(l).score);
+    const { logits } = await this.request(queries, documents, { ...options, instruction });
+    return logits.map((l) => this.kind.score(l).score);
   }
 
   /**
@@ -255,7 +274,12 @@ export class UnifiedReRanker {
       },
       queries,
       documents,
-      { signal: options.signal, useCache: options.useCache ?? true, slot },
+      {
+        signal: options.signal,
+        useCache: options.useCache ?? true,
+        slot,
+        instruction: options.instruction,
+      },
     );
   }
 
@@ -265,6 +289,9 @@ export class UnifiedReRanker {
       backend: this.backend.name,
       device: this.backend.device,
       model: model.id,
+      kind: this.kind.name,
+      ...(this.kind.template && { template: this.kind.template.name }),
+      ...(this.kind.defaultInstruction !== undefined && { defaultInstruction: this.kind.defaultInstruction }),
       source: model.source,
       revision: model.revision,
       fingerprint: this.loaded.fingerprint,
@@ -295,11 +322,11 @@ export class UnifiedReRanker {
   async warmup(): Promise<void> {
     this.assertOpen();
     const lanes = Math.max(1, this.backend.concurrency ?? 1);
-    const query = this.encoder.prepareQuery('warm up');
+    const query = await this.encoder.prepareQuery('warm up');
     const pair = this.encoder.encodePair(query, 'a short passage to warm up the model');
     await Promise.all(Array.from({ length: lanes }, () => this.runRows(pair, 1)));
     if (this.sizer) {
-      const typical = this.typicalPair();
+      const typical = await this.typicalPair();
       await this.sizer.calibrate(async (size) => {
         const start = performance.now();
         await this.runRows(typical, size);
@@ -318,12 +345,12 @@ export class UnifiedReRanker {
   }
 
   /** A pair of half the maximum length (a typical passage pair), for timing batch sizes. */
-  private typicalPair(): TokenizedPair {
+  private async typicalPair(): Promise<TokenizedPair> {
     const width = Math.max(8, Math.floor(this.encoder.maxLength / 2));
-    const query = this.encoder.prepareQuery('how do rivers shape valleys');
+    const query = await this.encoder.prepareQuery('how do rivers shape valleys');
     const full = this.encoder.encodePair(query, 'water carries stone along the valley floor '.repeat(width));
     const keep = (ids: readonly number[]) => [...ids.slice(0, width - 1), ids.at(-1)!];
-    return { inputIds: keep(full.inputIds), tokenTypeIds: keep(full.tokenTypeIds) };
+    return { ...full, inputIds: keep(full.inputIds), tokenTypeIds: keep(full.tokenTypeIds) };
   }
 
   async clearCache(): Promise<void> {

@@ -1,7 +1,7 @@
 import { abortError } from './abort';
 import type { BatchSizer } from './auto-batch';
 import { type Backend, checkLogits } from './backend';
-import { type BatchLimits, batchFits, buildBatch, type TokenizedPair } from './batching';
+import { type BatchLimits, batchFits, batchKey, buildBatch, type TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
 import { errorMessage, RerankerError } from './errors';
 import type { Logger } from './logger';
@@ -48,6 +48,8 @@ interface Ticket {
  * One queue for the pairs of every request: batches are packed across requests by the row and padded
  * token limits, taking pairs round-robin from each request (shortest first) so a 1000-document
  * request cannot starve a 5-document one. Each worker lane gets the next batch as soon as it is free.
+ * A batch holds pairs of one `batchKey` (decoder kinds: one shared prefix), so a backend runs every
+ * row against the same prefix.
  */
 export class BatchScheduler {
   private tickets: Ticket[] = [];
@@ -77,7 +79,11 @@ export class BatchScheduler {
           ticket.entries.push({ pair, ticket, settled: false, resolve, reject });
         }),
     );
-    ticket.entries.sort((a, b) => a.pair.inputIds.length - b.pair.inputIds.length);
+    // By prefix (a batch holds one), then shortest first; cross-encoder pairs all share one key.
+    ticket.entries.sort((a, b) => {
+      const [ka, kb] = [batchKey(a.pair), batchKey(b.pair)];
+      return ka < kb ? -1 : ka > kb ? 1 : a.pair.inputIds.length - b.pair.inputIds.length;
+    });
     if (signal?.aborted) {
       this.cancel(ticket, abortError(signal));
       return promises;
@@ -149,6 +155,8 @@ export class BatchScheduler {
     const entries: Entry[] = [];
     let width = 0;
     let tokens = 0;
+    // The batch's prefix: that of the first pair taken. Requests of other prefixes wait for a later batch.
+    let key: string | undefined;
     let progressed = true;
     while (progressed && entries.length < batchSize) {
       progressed = false;
@@ -157,6 +165,11 @@ export class BatchScheduler {
         const index = advance.get(ticket)!;
         if (blocked.has(ticket) || index >= ticket.entries.length) continue;
         const entry = ticket.entries[index]!;
+        const entryKey = batchKey(entry.pair);
+        if (key !== undefined && entryKey !== key) {
+          blocked.add(ticket);
+          continue;
+        }
         const length = entry.pair.inputIds.length;
         const grown = Math.max(width, length);
         if (!batchFits(entries.length + 1, tokens + length, grown, limits)) {
@@ -164,6 +177,7 @@ export class BatchScheduler {
           continue;
         }
         entries.push(entry);
+        key = entryKey;
         tokens += length;
         width = grown;
         advance.set(ticket, index + 1);

@@ -32,13 +32,16 @@ export function pairNamespace(context: PairKeyContext): string {
 
 /**
  * One key per document, `<namespace>:<sha256 hex>`, in document order. The hash covers the key
- * version, every context field, the query and the document, each JSON-encoded so no two different
- * inputs share bytes (field boundaries and lone surrogates survive the encoding).
+ * version, every context field, the query, the model kind's `parts` (a decoder's template and
+ * instruction; none for cross-encoders, whose keys are unchanged by kinds) and the document, each
+ * JSON-encoded so no two different inputs share bytes (field boundaries and lone surrogates survive
+ * the encoding).
  */
 export async function pairKeys(
   context: PairKeyContext,
   query: string,
   documents: readonly string[],
+  parts: readonly unknown[] = [],
 ): Promise<string[]> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) {
@@ -62,6 +65,7 @@ export async function pairKeys(
       context.truncation,
       context.maxQueryTokens,
       query,
+      ...parts,
     ]),
   );
   return Promise.all(

@@ -1,6 +1,7 @@
 import { throwIfAborted } from '../abort';
 import type { TokenizedPair } from '../batching';
-import type { PairEncoder, PreparedQuery } from './pair-encoder';
+import type { KindEncoder } from '../kinds/kind';
+import type { PreparedQuery } from './pair-encoder';
 
 /**
  * How long tokenization may hold the event loop before it yields (ms). A 1000-document request takes
@@ -85,21 +86,26 @@ export async function runSliced<T>(
 
 /**
  * Encodes (query, document) pairs, giving the event loop back every `sliceMs` of work. Each distinct
- * query is prepared once. An abort between slices stops the work.
+ * (instruction, query) is prepared once. An abort between slices stops the work.
  */
 export function encodePairsSliced(
-  encoder: Pick<PairEncoder, 'prepareQuery' | 'encodePair'>,
-  jobs: readonly { query: string; document: string }[],
+  encoder: Pick<KindEncoder, 'prepareQuery' | 'encodePair'>,
+  jobs: readonly { query: string; document: string; instruction?: string }[],
   options: SlicedOptions = {},
 ): Promise<TokenizedPair[]> {
   return runSliced(async (clock) => {
-    const prepared = new Map<string, PreparedQuery>();
+    const prepared = new Map<string | undefined, Map<string, PreparedQuery>>();
     const pairs: TokenizedPair[] = [];
     for (const job of jobs) {
-      let query = prepared.get(job.query);
+      let byQuery = prepared.get(job.instruction);
+      if (!byQuery) {
+        byQuery = new Map();
+        prepared.set(job.instruction, byQuery);
+      }
+      let query = byQuery.get(job.query);
       if (!query) {
-        query = encoder.prepareQuery(job.query);
-        prepared.set(job.query, query);
+        query = await encoder.prepareQuery(job.query, job.instruction);
+        byQuery.set(job.query, query);
       }
       pairs.push(encoder.encodePair(query, job.document));
       if (pairs.length < jobs.length && clock.due()) await clock.yieldTurn();
