@@ -28,6 +28,7 @@ export {
   type ReferenceBackendOptions,
   referenceBackend,
 } from './reference-backend';
+export { promptRows, referenceDecoderBackend } from './reference-decoder-backend';
 export { SeededRandom, seededRandom } from './rng';
 export {
   DEFAULT_SEED,

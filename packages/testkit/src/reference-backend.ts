@@ -10,6 +10,8 @@ export interface EncodedBatchLike {
   inputIds: BigInt64Array;
   attentionMask: BigInt64Array;
   tokenTypeIds: BigInt64Array;
+  /** Decoder kinds: the ids every row continues. */
+  prefix?: { key: string; inputIds: BigInt64Array };
 }
 
 /** Mirrors core's `Backend`. */
@@ -40,6 +42,8 @@ export interface BackendLoadOptionsLike {
     localDir?: string;
   };
   config: { model_type: string; [key: string]: unknown };
+  /** Mirrors core's `BackendKindInfo` (the fields the reference reads). */
+  kind?: { name: string; numLabels: number; labelTokenIds?: { no: number; yes: number } };
   dtype: 'fp32' | 'fp16' | 'q8';
   logger: LoggerLike;
   signal?: AbortSignal;
@@ -59,7 +63,7 @@ export interface ReferenceBackendOptions {
 }
 
 /** An error with core's `code` property, without core's class. */
-function codedError(code: 'ABORTED' | 'DISPOSED' | 'MODEL_LOAD_FAILED', message: string): Error {
+export function codedError(code: 'ABORTED' | 'DISPOSED' | 'MODEL_LOAD_FAILED', message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 

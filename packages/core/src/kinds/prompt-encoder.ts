@@ -158,7 +158,7 @@ async function prefixKey(salt: string, ids: readonly number[]): Promise<string> 
   const bytes = new Uint8Array(head.length + ids.length * 4);
   bytes.set(head);
   const view = new DataView(bytes.buffer);
-  ids.forEach((id, i) => view.setUint32(head.length + i * 4, id, true));
+  for (let i = 0; i < ids.length; i++) view.setUint32(head.length + i * 4, ids[i]!, true);
   return `prefix:${hex(await subtle.digest('SHA-256', bytes))}`;
 }
 
