@@ -49,7 +49,6 @@ it('@reranker/core exports exactly its public API', () => {
     'silentLogger',
     'throwIfAborted',
     'validateTemplate',
-
   ]);
 });
 
