@@ -139,7 +139,7 @@ describe('decoder engine', () => {
     const reranker = await create(causal, seen, { batchSize: 4, microBatchWindowMs: 20 });
     const queries = ['what is the capital of China?', 'how do rivers shape valleys', 'explain gravity'];
     const all = await Promise.all(queries.map((q) => reranker.rerank(q, DOCS)));
-    all.forEach((results, i) => expectOracle(causalRef, results, queries[i]!));
+    for (const [i, results] of all.entries()) expectOracle(causalRef, results, queries[i]!);
     const keys = new Set(seen.batches.map((b) => b.prefixKey));
     expect(keys.size).toBe(3);
     for (const key of keys) {
