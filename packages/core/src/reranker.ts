@@ -1,11 +1,10 @@
-import { AUTO_BATCH_CANDIDATES, BatchSizer } from './auto-batch';
-import { type Backend, type BackendFailure, resolveBackend } from './backend';
+import type { BatchSizer } from './auto-batch';
+import type { Backend, BackendFailure } from './backend';
 import { buildBatch, type TokenizedPair } from './batching';
-import { createMemoryCache } from './cache/memory';
-import { createPairCache, type PairCache } from './cache/pair-cache';
-import { ConcurrencyController, type ControllerStats, type TaskContext } from './concurrency';
+import type { PairCache } from './cache/pair-cache';
+import type { ConcurrencyController, ControllerStats, TaskContext } from './concurrency';
 import { RerankerError } from './errors';
-import { PairScorer } from './inference';
+import type { PairScorer } from './inference';
 import {
   documentTexts,
   pairsToTexts,
@@ -15,13 +14,12 @@ import {
   validateTopK,
 } from './input';
 import type { KindEncoder, ModelKind } from './kinds/kind';
-import { consoleLogger } from './logger';
-import { MetricsRecorder, type MetricsSnapshot } from './metrics';
-import { effectiveMaxLength, loadModelAssets } from './model-assets';
-import { DEFAULTS, type UnifiedReRankerOptions, validateOptions } from './options';
+import type { MetricsRecorder, MetricsSnapshot } from './metrics';
+import type { DEFAULTS, UnifiedReRankerOptions } from './options';
 import { runInSlot, runRequest } from './request';
+import { assembleReranker } from './reranker-setup';
 import type { DetailedRerank, RerankerInfo, RerankOptions, RerankResult, RerankSlot } from './reranker-types';
-import { BatchScheduler } from './scheduler';
+import type { BatchScheduler } from './scheduler';
 import type { ScoringUsage } from './usage';
 
 /** What a request with no documents costs. */
@@ -53,103 +51,20 @@ export class UnifiedReRanker {
 
   /** Loads the model's config and tokenizer, then the first backend that works. */
   static async create(input: UnifiedReRankerOptions): Promise<UnifiedReRanker> {
-    validateOptions(input);
-    const options = { ...DEFAULTS, ...stripUndefined(input) } as UnifiedReRankerOptions & typeof DEFAULTS;
-    const logger = options.logger ?? consoleLogger;
-    const controller = new ConcurrencyController(options);
-    const metrics = new MetricsRecorder({ windowSize: options.metricsWindow });
-    const assets = await loadModelAssets(options.model, {
-      template: input.template,
-      instruction: input.instruction,
-    });
-    const { kind } = assets;
-    const requested = input.maxLength ?? kind.defaultMaxLength ?? DEFAULTS.maxLength;
-    const maxLength = effectiveMaxLength(requested, assets, logger);
-    const encoder = kind.encoder(
-      {
-        config: assets.config,
-        tokenizerJson: assets.tokenizerJson as Record<string, unknown>,
-        tokenizerConfig: assets.tokenizerConfig,
-      },
-      {
-        maxLength,
-        // Undefined lets the kind choose (cross-encoders 64, decoders a quarter of maxLength).
-        maxQueryTokens: input.maxQueryTokens,
-        truncation: input.truncation ?? DEFAULTS.truncation,
-        fingerprint: assets.fingerprint,
-      },
-    );
-    const { backend, failures } = await resolveBackend(options.backends, {
-      model: options.model,
-      config: assets.config,
-      kind: kind.backendInfo(encoder),
-      dtype: options.dtype,
-      logger,
-    });
-    const cache =
-      options.cache === false
-        ? undefined
-        : createPairCache(
-            options.cache ??
-              createMemoryCache({
-                maxEntries: options.cacheMaxEntries,
-                ttlMs: options.cacheTtlMs,
-                purgeIntervalMs: options.clearCacheIntervalMs,
-              }),
-            { logger, ttlMs: options.cacheTtlMs },
-          );
-    const auto = input.batchSize === 'auto';
-    const sizer = auto
-      ? new BatchSizer({
-          candidates: options.batchSizeCandidates ?? AUTO_BATCH_CANDIDATES,
-          initial: DEFAULTS.batchSize,
-          logger,
-        })
-      : undefined;
-    const scheduler = new BatchScheduler({
-      backend,
-      numLabels: assets.numLabels,
-      padTokenId: encoder.padTokenId,
-      sizer,
-      limits: {
-        batchSize: auto ? DEFAULTS.batchSize : options.batchSize,
-        maxBatchTokens: options.maxBatchTokens,
-        maxPaddingRatio: options.maxPaddingRatio,
-      },
-      retry: { maxRetries: options.maxRetries, backoffMs: options.retryBackoffMs },
-      logger,
-      metrics,
-      microBatchWindowMs: options.microBatchWindowMs,
-    });
-    const scorer = new PairScorer({
-      encoder,
-      keyParts: (instruction) => kind.keyParts(instruction),
-      scheduler,
-      keyContext: {
-        modelId: options.model.id,
-        revision: options.model.revision,
-        fingerprint: assets.fingerprint,
-        dtype: options.dtype,
-        maxLength,
-        truncation: encoder.truncation,
-        maxQueryTokens: encoder.maxQueryTokens,
-      },
-      cache,
-      metrics,
-    });
+    const p = await assembleReranker(input);
     return new UnifiedReRanker(
-      { ...options, logger },
-      backend,
-      failures,
-      encoder,
-      kind,
-      { numLabels: assets.numLabels, fingerprint: assets.fingerprint },
-      cache,
-      controller,
-      metrics,
-      scorer,
-      scheduler,
-      sizer,
+      p.options,
+      p.backend,
+      p.failures,
+      p.encoder,
+      p.kind,
+      p.loaded,
+      p.cache,
+      p.controller,
+      p.metrics,
+      p.scorer,
+      p.scheduler,
+      p.sizer,
     );
   }
 
@@ -368,8 +283,4 @@ export class UnifiedReRanker {
   private assertOpen(): void {
     if (this.disposed) throw new RerankerError('DISPOSED', 'This reranker was disposed; create a new one.');
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
