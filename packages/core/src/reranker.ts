@@ -3,6 +3,7 @@ import { type Backend, type BackendFailure, resolveBackend } from './backend';
 import { buildBatch, type TokenizedPair } from './batching';
 import { createMemoryCache } from './cache/memory';
 import { createPairCache, type PairCache } from './cache/pair-cache';
+import type { ComputeBudgetUser } from './compute-budget';
 import { ConcurrencyController, type ControllerStats, type TaskContext } from './concurrency';
 import { RerankerError } from './errors';
 import { PairScorer } from './inference';
@@ -48,6 +49,7 @@ export class UnifiedReRanker {
     private readonly scorer: PairScorer,
     private readonly scheduler: BatchScheduler,
     private readonly sizer: BatchSizer | undefined,
+    private readonly budget: ComputeBudgetUser | undefined,
   ) {}
 
   /** Loads the model's config and tokenizer, then the first backend that works. */
@@ -70,7 +72,10 @@ export class UnifiedReRanker {
       config: assets.config,
       dtype: options.dtype,
       logger,
+      computeBudget: options.computeBudget,
     });
+    // Registered once the backend loaded: a model that failed to load never holds a place in the budget.
+    const budget = options.computeBudget?.register(options.model.id, { weight: options.computeWeight });
     const cache =
       options.cache === false
         ? undefined
@@ -105,6 +110,7 @@ export class UnifiedReRanker {
       logger,
       metrics,
       microBatchWindowMs: options.microBatchWindowMs,
+      budget,
     });
     const scorer = new PairScorer({
       encoder,
@@ -133,6 +139,7 @@ export class UnifiedReRanker {
       scorer,
       scheduler,
       sizer,
+      budget,
     );
   }
 
@@ -308,13 +315,12 @@ export class UnifiedReRanker {
     }
   }
 
-  /** One batch of `rows` copies of `pair`, outside the scheduler, cache and metrics. */
+  /** One batch of `rows` copies of `pair`, outside the scheduler, cache and metrics (not the budget). */
   private async runRows(pair: TokenizedPair, rows: number): Promise<void> {
     const pairs = Array.from({ length: rows }, () => pair);
     const indices = pairs.map((_, i) => i);
-    await this.backend.run(
-      buildBatch(pairs, { indices, width: pair.inputIds.length }, this.encoder.padTokenId),
-    );
+    const batch = buildBatch(pairs, { indices, width: pair.inputIds.length }, this.encoder.padTokenId);
+    await (this.budget ? this.budget.run(() => this.backend.run(batch)) : this.backend.run(batch));
   }
 
   /** A pair of half the maximum length (a typical passage pair), for timing batch sizes. */
@@ -335,6 +341,7 @@ export class UnifiedReRanker {
     if (this.disposed) return;
     this.disposed = true;
     await this.controller.drain();
+    this.budget?.close();
     await Promise.all([this.backend.dispose(), this.cache?.dispose()]);
   }
 

@@ -3,6 +3,7 @@ import type { BatchSizer } from './auto-batch';
 import { type Backend, checkLogits } from './backend';
 import { type BatchLimits, batchFits, buildBatch, type TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
+import type { ComputeBudgetUser, ComputeLease } from './compute-budget';
 import { errorMessage, RerankerError } from './errors';
 import type { Logger } from './logger';
 import type { MetricsRecorder } from './metrics';
@@ -23,7 +24,11 @@ export interface SchedulerDeps {
   sizer?: BatchSizer;
   /** The clock batches are timed with (tests use a fake one). @default performance.now */
   now?: () => number;
+  /** A shared compute budget: every batch first takes one of its lanes. @default none (only `backend.concurrency` bounds batches) */
+  budget?: ComputeBudgetUser;
 }
+
+type Plan = { entries: Entry[]; width: number; size: number; full: boolean; advance: Map<Ticket, number> };
 
 interface Entry {
   pair: TokenizedPair;
@@ -54,6 +59,8 @@ export class BatchScheduler {
   private cursor = 0;
   private running = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborts the one budget acquisition in flight (when the work it was for is gone). */
+  private acquiring: AbortController | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -102,6 +109,8 @@ export class BatchScheduler {
     ticket.detach();
     for (const entry of ticket.entries) settle(entry, error);
     this.tickets = this.tickets.filter((t) => t !== ticket);
+    // Nothing left to run: give up the place in the budget's queue rather than take a lane for nothing.
+    if (this.tickets.length === 0) this.acquiring?.abort();
   }
 
   private lanes(): number {
@@ -109,7 +118,7 @@ export class BatchScheduler {
   }
 
   private pump(): void {
-    while (this.running < this.lanes()) {
+    while (this.running < this.lanes() && !this.acquiring) {
       const plan = this.plan();
       if (!plan) return;
       const window = this.deps.microBatchWindowMs;
@@ -125,21 +134,50 @@ export class BatchScheduler {
           return;
         }
       }
-      for (const [ticket, next] of plan.advance) ticket.next = next;
-      this.tickets = this.tickets.filter((t) => t.next < t.entries.length);
-      this.cursor++;
-      this.running++;
-      void this.execute(plan.entries, plan.width, plan.size).finally(() => {
-        this.running--;
-        this.pump();
-      });
+      if (this.deps.budget)
+        this.acquireLane(this.deps.budget); // sets `acquiring`: the loop ends
+      else this.start(plan);
     }
   }
 
+  /**
+   * Waits for a budget lane, then runs the batch planned at that moment (pairs that arrived while
+   * waiting can join it). One acquisition at a time: the budget's queue holds this model's next batch.
+   */
+  private acquireLane(budget: ComputeBudgetUser): void {
+    const acquiring = new AbortController();
+    this.acquiring = acquiring;
+    budget.acquire(acquiring.signal).then(
+      (lease) => {
+        this.acquiring = undefined;
+        const plan = this.plan();
+        if (plan) this.start(plan, lease);
+        else lease.release();
+        this.pump();
+      },
+      (error: unknown) => {
+        this.acquiring = undefined;
+        if (acquiring.signal.aborted)
+          this.pump(); // ours: the work was canceled (new work may be queued)
+        else for (const ticket of [...this.tickets]) this.cancel(ticket, error);
+      },
+    );
+  }
+
+  private start(plan: Plan, lease?: ComputeLease): void {
+    for (const [ticket, next] of plan.advance) ticket.next = next;
+    this.tickets = this.tickets.filter((t) => t.next < t.entries.length);
+    this.cursor++;
+    this.running++;
+    void this.execute(plan.entries, plan.width, plan.size).finally(() => {
+      this.running--;
+      lease?.release(); // a failed batch too: execute never throws, and this always runs
+      this.pump();
+    });
+  }
+
   /** The next batch: round-robin over requests from a rotating start, within the batch limits. */
-  private plan():
-    | { entries: Entry[]; width: number; size: number; full: boolean; advance: Map<Ticket, number> }
-    | undefined {
+  private plan(): Plan | undefined {
     const active = this.tickets;
     if (active.length === 0) return undefined;
     const batchSize = this.batchSize();

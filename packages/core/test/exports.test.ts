@@ -8,6 +8,7 @@ it('@reranker/core exports exactly its public API', () => {
   expect(Object.keys(core).sort()).toEqual([
     'AUTO_BATCH_CANDIDATES',
     'AdapterRanking',
+    'ComputeBudget',
     'ConcurrencyController',
     'DEFAULTS',
     'DTYPES',
