@@ -307,20 +307,24 @@ export class UnifiedReRanker {
     await Promise.all(Array.from({ length: lanes }, () => this.runRows(pair, 1)));
     if (this.sizer) {
       const typical = this.typicalPair();
-      await this.sizer.calibrate(async (size) => {
-        const start = performance.now();
-        await this.runRows(typical, size);
-        return performance.now() - start;
-      }, typical.inputIds.length);
+      await this.sizer.calibrate((size) => this.runRows(typical, size), typical.inputIds.length);
     }
   }
 
-  /** One batch of `rows` copies of `pair`, outside the scheduler, cache and metrics (not the budget). */
-  private async runRows(pair: TokenizedPair, rows: number): Promise<void> {
+  /**
+   * One batch of `rows` copies of `pair`, outside the scheduler, cache and metrics but holding a budget
+   * lane when there is a budget; resolves with the run's milliseconds (not the wait for the lane).
+   */
+  private async runRows(pair: TokenizedPair, rows: number): Promise<number> {
     const pairs = Array.from({ length: rows }, () => pair);
     const indices = pairs.map((_, i) => i);
     const batch = buildBatch(pairs, { indices, width: pair.inputIds.length }, this.encoder.padTokenId);
-    await (this.budget ? this.budget.run(() => this.backend.run(batch)) : this.backend.run(batch));
+    const timed = async () => {
+      const start = performance.now();
+      await this.backend.run(batch);
+      return performance.now() - start;
+    };
+    return this.budget ? this.budget.run(timed) : timed();
   }
 
   /** A pair of half the maximum length (a typical passage pair), for timing batch sizes. */

@@ -134,9 +134,8 @@ export class BatchScheduler {
           return;
         }
       }
-      if (this.deps.budget)
-        this.acquireLane(this.deps.budget); // sets `acquiring`: the loop ends
-      else this.start(plan);
+      if (!this.deps.budget) this.start(plan);
+      else this.acquireLane(this.deps.budget); // sets `acquiring`, which ends the loop
     }
   }
 
@@ -157,8 +156,8 @@ export class BatchScheduler {
       },
       (error: unknown) => {
         this.acquiring = undefined;
-        if (acquiring.signal.aborted)
-          this.pump(); // ours: the work was canceled (new work may be queued)
+        // Aborted by us because the work was canceled; new work may have come since.
+        if (acquiring.signal.aborted) this.pump();
         else for (const ticket of [...this.tickets]) this.cancel(ticket, error);
       },
     );

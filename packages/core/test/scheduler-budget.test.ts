@@ -122,7 +122,7 @@ describe('BatchScheduler with a shared ComputeBudget', () => {
 });
 
 describe('UnifiedReRanker with computeBudget', () => {
-  it('hands the budget to the backend, scores through it, and leaves it on dispose', async () => {
+  it('hands the budget to the backend, warms up and scores through it, and leaves it on dispose', async () => {
     const seen: BackendLoadOptions[] = [];
     const inner = probedReference(newProbe());
     const candidate: BackendCandidate = {
@@ -145,9 +145,11 @@ describe('UnifiedReRanker with computeBudget', () => {
     const shared = await make([candidate], budget);
     const alone = await make([probedReference(newProbe())]);
     expect(seen[0]!.computeBudget).toBe(budget);
+    await shared.warmup(); // one run per worker (concurrency 2), each holding a lane
+    expect(budget.stats().users).toMatchObject([{ granted: 2, inUse: 0 }]);
     const docs = ['iron is magnetic', 'bananas are yellow', 'cobalt too'];
     expect(await shared.rerank('magnets', docs)).toEqual(await alone.rerank('magnets', docs));
-    expect(budget.stats().users).toMatchObject([{ name: 'testkit/tiny', granted: 1, inUse: 0 }]);
+    expect(budget.stats().users).toMatchObject([{ name: 'testkit/tiny', granted: 3, inUse: 0 }]);
     await shared.dispose();
     await alone.dispose();
     expect(budget.stats().users).toEqual([]);
