@@ -170,8 +170,11 @@ export class BatchScheduler {
     this.running++;
     void this.execute(plan.entries, plan.width, plan.size).finally(() => {
       this.running--;
-      lease?.release(); // a failed batch too: execute never throws, and this always runs
       this.pump();
+      // After pump: this model's next batch is queued in the budget before the lane is freed, so it
+      // competes for it by its weight instead of losing it to whoever was already waiting. A failed
+      // batch releases too (execute never throws).
+      lease?.release();
     });
   }
 

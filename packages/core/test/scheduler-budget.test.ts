@@ -15,10 +15,10 @@ function sharedRuns() {
   const running: { model: string; ids: number[]; release: () => void }[] = [];
   const started: string[] = [];
   let maxRunning = 0;
-  const backend = (model: string, fail?: (ids: number[]) => boolean): Backend => ({
+  const backend = (model: string, fail?: (ids: number[]) => boolean, concurrency = 2): Backend => ({
     name: model,
     device: 'cpu',
-    concurrency: 2,
+    concurrency,
     async run(batch) {
       const ids = Array.from({ length: batch.rows }, (_, r) => Number(batch.inputIds[r * batch.width + 1]));
       started.push(model);
@@ -80,6 +80,24 @@ describe('BatchScheduler with a shared ComputeBudget', () => {
     expect((await Promise.all(burst)).map(([l]) => l)).toEqual(pairs(1, 50).map((p) => p.inputIds[1]));
     expect(runs.maxRunning()).toBe(2);
     expect(budget.stats()).toMatchObject({ inUse: 0, waiting: 0 });
+  });
+
+  it('weights set the share of lanes between models (2:1), even with one worker each', async () => {
+    const runs = sharedRuns();
+    const budget = new ComputeBudget({ lanes: 1 });
+    const heavy = scheduler(runs.backend('heavy', undefined, 1), budget, 2);
+    const light = scheduler(runs.backend('light', undefined, 1), budget);
+    const all = [
+      ...heavy.submit(pairs(1, 30), { usage: usage() }),
+      ...light.submit(pairs(2, 30), { usage: usage() }),
+    ];
+    await flush();
+    for (let i = 0; i < 30; i++) await runs.releaseOldest();
+    const first30 = runs.started.slice(0, 30);
+    expect(first30.filter((m) => m === 'heavy')).toHaveLength(20);
+    while (runs.running.length > 0) await runs.releaseOldest();
+    await Promise.all(all);
+    expect(runs.maxRunning()).toBe(1);
   });
 
   it('a failed batch releases its lane; the other model goes on', async () => {
