@@ -1,13 +1,14 @@
 import { abortError } from './abort';
 import type { BatchSizer } from './auto-batch';
 import { type Backend, checkLogits } from './backend';
-import { type BatchLimits, batchFits, buildBatch, type TokenizedPair } from './batching';
+import { type BatchLimits, buildBatch, type TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
 import type { ComputeBudgetUser, ComputeLease } from './compute-budget';
 import { errorMessage, RerankerError } from './errors';
 import type { Logger } from './logger';
 import type { MetricsRecorder } from './metrics';
 import { type RetryPolicy, withRetry } from './retry';
+import { type Entry, type Plan, planBatch, settle, type Ticket } from './scheduler-plan';
 import type { ScoringUsage } from './usage';
 
 export interface SchedulerDeps {
@@ -26,27 +27,6 @@ export interface SchedulerDeps {
   now?: () => number;
   /** A shared compute budget: every batch first takes one of its lanes. @default none (only `backend.concurrency` bounds batches) */
   budget?: ComputeBudgetUser;
-}
-
-type Plan = { entries: Entry[]; width: number; size: number; full: boolean; advance: Map<Ticket, number> };
-
-interface Entry {
-  pair: TokenizedPair;
-  ticket: Ticket;
-  settled: boolean;
-  resolve(logits: CachedLogits): void;
-  reject(error: unknown): void;
-}
-
-/** One request's pending pairs, shortest first. */
-interface Ticket {
-  entries: Entry[];
-  next: number;
-  usage: ScoringUsage;
-  enqueuedAt: number;
-  /** Entries not yet resolved or rejected; the abort listener goes when it reaches 0. */
-  unsettled: number;
-  detach(): void;
 }
 
 /**
@@ -180,44 +160,8 @@ export class BatchScheduler {
 
   /** The next batch: round-robin over requests from a rotating start, within the batch limits. */
   private plan(): Plan | undefined {
-    const active = this.tickets;
-    if (active.length === 0) return undefined;
     const batchSize = this.batchSize();
-    const limits = { ...this.deps.limits, batchSize };
-    const advance = new Map(active.map((t) => [t, t.next] as const));
-    const blocked = new Set<Ticket>();
-    const entries: Entry[] = [];
-    let width = 0;
-    let tokens = 0;
-    let progressed = true;
-    while (progressed && entries.length < batchSize) {
-      progressed = false;
-      for (let k = 0; k < active.length && entries.length < batchSize; k++) {
-        const ticket = active[(this.cursor + k) % active.length]!;
-        const index = advance.get(ticket)!;
-        if (blocked.has(ticket) || index >= ticket.entries.length) continue;
-        const entry = ticket.entries[index]!;
-        const length = entry.pair.inputIds.length;
-        const grown = Math.max(width, length);
-        if (!batchFits(entries.length + 1, tokens + length, grown, limits)) {
-          blocked.add(ticket); // its later pairs are longer still
-          continue;
-        }
-        entries.push(entry);
-        tokens += length;
-        width = grown;
-        advance.set(ticket, index + 1);
-        progressed = true;
-      }
-    }
-    if (entries.length === 0) return undefined;
-    return {
-      entries,
-      width,
-      size: batchSize,
-      full: entries.length >= batchSize || blocked.size > 0,
-      advance,
-    };
+    return planBatch(this.tickets, this.cursor, { ...this.deps.limits, batchSize });
   }
 
   /** The row limit in use: the sizer's with `batchSize: 'auto'`, else the fixed one. */
@@ -265,12 +209,4 @@ export class BatchScheduler {
       for (const ticket of new Set(entries.map((e) => e.ticket))) this.cancel(ticket, failure);
     }
   }
-}
-
-function settle(entry: Entry, error: unknown, logits?: CachedLogits): void {
-  if (entry.settled) return;
-  entry.settled = true;
-  if (--entry.ticket.unsettled === 0) entry.ticket.detach();
-  if (logits) entry.resolve(logits);
-  else entry.reject(error);
 }
