@@ -115,6 +115,13 @@ export interface BackendLoadOptions {
   dtype: Dtype;
   logger: Logger;
   signal?: AbortSignal;
+  /**
+   * The compute budget the reranker's batches share with other models' (`computeBudget` option): at
+   * most `lanes` batches run at once over all of them, each with `threadsPerLane` threads. A backend
+   * sizes its sessions from it (threads = threadsPerLane, useful concurrency ≤ lanes) instead of
+   * taking every core. @default none: the backend may use the whole machine
+   */
+  computeBudget?: { readonly lanes: number; readonly threadsPerLane: number };
 }
 
 /** One way to run a model, tried in order by `resolveBackend` (no global registry: a list per instance). */

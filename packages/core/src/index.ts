@@ -29,6 +29,14 @@ export {
 export type { CacheClaims, CacheDriver, CachedLogits } from './cache/contract';
 export { type PairKeyContext, pairKeys, pairNamespace } from './cache/keys';
 export { createMemoryCache, type MemoryCacheOptions } from './cache/memory';
+export {
+  ComputeBudget,
+  type ComputeBudgetOptions,
+  type ComputeBudgetStats,
+  type ComputeBudgetUser,
+  type ComputeBudgetUserStats,
+  type ComputeLease,
+} from './compute-budget';
 export { ConcurrencyController, type ConcurrencyOptions, type ControllerStats } from './concurrency';
 export {
   ERROR_CODES,

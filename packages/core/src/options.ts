@@ -1,5 +1,6 @@
 import type { BackendCandidate } from './backend';
 import type { CacheDriver } from './cache/contract';
+import type { ComputeBudget } from './compute-budget';
 import { RerankerError } from './errors';
 import type { YesNoRerankerTemplate } from './kinds/yes-no-template';
 import type { Logger } from './logger';
@@ -83,6 +84,16 @@ export interface UnifiedReRankerOptions {
    * architectures (Qwen2 ones need one)
    */
   template?: YesNoRerankerTemplate;
+  /**
+   * A compute budget shared with other rerankers in this process: each batch first takes one of its
+   * lanes, fairly across the rerankers (see `ComputeBudget`), and backends size their threads from it
+   * (`BackendLoadOptions.computeBudget`). Use one budget for every model a process serves, so that
+   * their batches together run no more threads than there are cores.
+   * @default none: batches are bounded by this reranker's backend alone (`backend.concurrency`)
+   */
+  computeBudget?: ComputeBudget;
+  /** This reranker's share of `computeBudget` lanes relative to the other rerankers'. @default 1 */
+  computeWeight?: number;
 }
 
 /**
@@ -152,6 +163,24 @@ export function validateOptions(options: UnifiedReRankerOptions): void {
         details: { option: key },
       });
     }
+  }
+  if (options.computeBudget !== undefined && typeof options.computeBudget?.register !== 'function') {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      'computeBudget must be a ComputeBudget (new ComputeBudget({ lanes })).',
+      {
+        details: { option: 'computeBudget' },
+      },
+    );
+  }
+  if (options.computeWeight !== undefined && options.computeBudget === undefined) {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      'computeWeight is a share of computeBudget: give computeBudget too.',
+      {
+        details: { option: 'computeWeight' },
+      },
+    );
   }
   if (!options.model || typeof options.model.read !== 'function') {
     throw new RerankerError(

@@ -2,6 +2,7 @@ import { AUTO_BATCH_CANDIDATES, BatchSizer } from './auto-batch';
 import { type Backend, type BackendFailure, resolveBackend } from './backend';
 import { createMemoryCache } from './cache/memory';
 import { createPairCache, type PairCache } from './cache/pair-cache';
+import type { ComputeBudgetUser } from './compute-budget';
 import { ConcurrencyController } from './concurrency';
 import { PairScorer } from './inference';
 import type { KindEncoder, ModelKind } from './kinds/kind';
@@ -26,6 +27,8 @@ export interface RerankerParts {
   scorer: PairScorer;
   scheduler: BatchScheduler;
   sizer: BatchSizer | undefined;
+  /** This reranker's place in `options.computeBudget`, when there is one. */
+  budget: ComputeBudgetUser | undefined;
 }
 
 /**
@@ -65,7 +68,10 @@ export async function assembleReranker(input: UnifiedReRankerOptions): Promise<R
     kind: kind.backendInfo(encoder),
     dtype: options.dtype,
     logger,
+    computeBudget: options.computeBudget,
   });
+  // Registered once the backend loaded: a model that failed to load never holds a place in the budget.
+  const budget = options.computeBudget?.register(options.model.id, { weight: options.computeWeight });
   const cache =
     options.cache === false
       ? undefined
@@ -100,6 +106,7 @@ export async function assembleReranker(input: UnifiedReRankerOptions): Promise<R
     logger,
     metrics,
     microBatchWindowMs: options.microBatchWindowMs,
+    budget,
   });
   const scorer = new PairScorer({
     encoder,
@@ -130,6 +137,7 @@ export async function assembleReranker(input: UnifiedReRankerOptions): Promise<R
     scorer,
     scheduler,
     sizer,
+    budget,
   };
 }
 

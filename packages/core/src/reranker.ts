@@ -2,6 +2,7 @@ import type { BatchSizer } from './auto-batch';
 import type { Backend, BackendFailure } from './backend';
 import { buildBatch, type TokenizedPair } from './batching';
 import type { PairCache } from './cache/pair-cache';
+import type { ComputeBudgetUser } from './compute-budget';
 import type { ConcurrencyController, ControllerStats, TaskContext } from './concurrency';
 import { RerankerError } from './errors';
 import type { PairScorer } from './inference';
@@ -47,6 +48,7 @@ export class UnifiedReRanker {
     private readonly scorer: PairScorer,
     private readonly scheduler: BatchScheduler,
     private readonly sizer: BatchSizer | undefined,
+    private readonly budget: ComputeBudgetUser | undefined,
   ) {}
 
   /** Loads the model's config and tokenizer, then the first backend that works. */
@@ -65,6 +67,7 @@ export class UnifiedReRanker {
       p.scorer,
       p.scheduler,
       p.sizer,
+      p.budget,
     );
   }
 
@@ -242,21 +245,24 @@ export class UnifiedReRanker {
     await Promise.all(Array.from({ length: lanes }, () => this.runRows(pair, 1)));
     if (this.sizer) {
       const typical = await this.typicalPair();
-      await this.sizer.calibrate(async (size) => {
-        const start = performance.now();
-        await this.runRows(typical, size);
-        return performance.now() - start;
-      }, typical.inputIds.length);
+      await this.sizer.calibrate((size) => this.runRows(typical, size), typical.inputIds.length);
     }
   }
 
-  /** One batch of `rows` copies of `pair`, outside the scheduler, cache and metrics. */
-  private async runRows(pair: TokenizedPair, rows: number): Promise<void> {
+  /**
+   * One batch of `rows` copies of `pair`, outside the scheduler, cache and metrics but holding a budget
+   * lane when there is a budget; resolves with the run's milliseconds (not the wait for the lane).
+   */
+  private async runRows(pair: TokenizedPair, rows: number): Promise<number> {
     const pairs = Array.from({ length: rows }, () => pair);
     const indices = pairs.map((_, i) => i);
-    await this.backend.run(
-      buildBatch(pairs, { indices, width: pair.inputIds.length }, this.encoder.padTokenId),
-    );
+    const batch = buildBatch(pairs, { indices, width: pair.inputIds.length }, this.encoder.padTokenId);
+    const timed = async () => {
+      const start = performance.now();
+      await this.backend.run(batch);
+      return performance.now() - start;
+    };
+    return this.budget ? this.budget.run(timed) : timed();
   }
 
   /** A pair of half the maximum length (a typical passage pair), for timing batch sizes. */
@@ -277,6 +283,7 @@ export class UnifiedReRanker {
     if (this.disposed) return;
     this.disposed = true;
     await this.controller.drain();
+    this.budget?.close();
     await Promise.all([this.backend.dispose(), this.cache?.dispose()]);
   }
 

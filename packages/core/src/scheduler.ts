@@ -1,12 +1,14 @@
 import { abortError } from './abort';
 import type { BatchSizer } from './auto-batch';
 import { type Backend, checkLogits } from './backend';
-import { type BatchLimits, batchFits, batchKey, buildBatch, type TokenizedPair } from './batching';
+import { type BatchLimits, batchKey, buildBatch, type TokenizedPair } from './batching';
 import type { CachedLogits } from './cache/contract';
+import type { ComputeBudgetUser, ComputeLease } from './compute-budget';
 import { errorMessage, RerankerError } from './errors';
 import type { Logger } from './logger';
 import type { MetricsRecorder } from './metrics';
 import { type RetryPolicy, withRetry } from './retry';
+import { type Entry, type Plan, planBatch, settle, type Ticket } from './scheduler-plan';
 import type { ScoringUsage } from './usage';
 
 export interface SchedulerDeps {
@@ -23,25 +25,8 @@ export interface SchedulerDeps {
   sizer?: BatchSizer;
   /** The clock batches are timed with (tests use a fake one). @default performance.now */
   now?: () => number;
-}
-
-interface Entry {
-  pair: TokenizedPair;
-  ticket: Ticket;
-  settled: boolean;
-  resolve(logits: CachedLogits): void;
-  reject(error: unknown): void;
-}
-
-/** One request's pending pairs, shortest first. */
-interface Ticket {
-  entries: Entry[];
-  next: number;
-  usage: ScoringUsage;
-  enqueuedAt: number;
-  /** Entries not yet resolved or rejected; the abort listener goes when it reaches 0. */
-  unsettled: number;
-  detach(): void;
+  /** A shared compute budget: every batch first takes one of its lanes. @default none (only `backend.concurrency` bounds batches) */
+  budget?: ComputeBudgetUser;
 }
 
 /**
@@ -56,6 +41,8 @@ export class BatchScheduler {
   private cursor = 0;
   private running = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborts the one budget acquisition in flight (when the work it was for is gone). */
+  private acquiring: AbortController | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -108,6 +95,8 @@ export class BatchScheduler {
     ticket.detach();
     for (const entry of ticket.entries) settle(entry, error);
     this.tickets = this.tickets.filter((t) => t !== ticket);
+    // Nothing left to run: give up the place in the budget's queue rather than take a lane for nothing.
+    if (this.tickets.length === 0) this.acquiring?.abort();
   }
 
   private lanes(): number {
@@ -115,7 +104,7 @@ export class BatchScheduler {
   }
 
   private pump(): void {
-    while (this.running < this.lanes()) {
+    while (this.running < this.lanes() && !this.acquiring) {
       const plan = this.plan();
       if (!plan) return;
       const window = this.deps.microBatchWindowMs;
@@ -131,67 +120,54 @@ export class BatchScheduler {
           return;
         }
       }
-      for (const [ticket, next] of plan.advance) ticket.next = next;
-      this.tickets = this.tickets.filter((t) => t.next < t.entries.length);
-      this.cursor++;
-      this.running++;
-      void this.execute(plan.entries, plan.width, plan.size).finally(() => {
-        this.running--;
-        this.pump();
-      });
+      if (!this.deps.budget) this.start(plan);
+      else this.acquireLane(this.deps.budget); // sets `acquiring`, which ends the loop
     }
   }
 
+  /**
+   * Waits for a budget lane, then runs the batch planned at that moment (pairs that arrived while
+   * waiting can join it). One acquisition at a time: the budget's queue holds this model's next batch.
+   */
+  private acquireLane(budget: ComputeBudgetUser): void {
+    const acquiring = new AbortController();
+    this.acquiring = acquiring;
+    budget.acquire(acquiring.signal).then(
+      (lease) => {
+        this.acquiring = undefined;
+        const plan = this.plan();
+        if (plan) this.start(plan, lease);
+        else lease.release();
+        this.pump();
+      },
+      (error: unknown) => {
+        this.acquiring = undefined;
+        // Aborted by us because the work was canceled; new work may have come since.
+        if (acquiring.signal.aborted) this.pump();
+        else for (const ticket of [...this.tickets]) this.cancel(ticket, error);
+      },
+    );
+  }
+
+  private start(plan: Plan, lease?: ComputeLease): void {
+    for (const [ticket, next] of plan.advance) ticket.next = next;
+    this.tickets = this.tickets.filter((t) => t.next < t.entries.length);
+    this.cursor++;
+    this.running++;
+    void this.execute(plan.entries, plan.width, plan.size).finally(() => {
+      this.running--;
+      this.pump();
+      // After pump: this model's next batch is queued in the budget before the lane is freed, so it
+      // competes for it by its weight instead of losing it to whoever was already waiting. A failed
+      // batch releases too (execute never throws).
+      lease?.release();
+    });
+  }
+
   /** The next batch: round-robin over requests from a rotating start, within the batch limits. */
-  private plan():
-    | { entries: Entry[]; width: number; size: number; full: boolean; advance: Map<Ticket, number> }
-    | undefined {
-    const active = this.tickets;
-    if (active.length === 0) return undefined;
+  private plan(): Plan | undefined {
     const batchSize = this.batchSize();
-    const limits = { ...this.deps.limits, batchSize };
-    const advance = new Map(active.map((t) => [t, t.next] as const));
-    const blocked = new Set<Ticket>();
-    const entries: Entry[] = [];
-    let width = 0;
-    let tokens = 0;
-    // The batch's prefix: that of the first pair taken. Requests of other prefixes wait for a later batch.
-    let key: string | undefined;
-    let progressed = true;
-    while (progressed && entries.length < batchSize) {
-      progressed = false;
-      for (let k = 0; k < active.length && entries.length < batchSize; k++) {
-        const ticket = active[(this.cursor + k) % active.length]!;
-        const index = advance.get(ticket)!;
-        if (blocked.has(ticket) || index >= ticket.entries.length) continue;
-        const entry = ticket.entries[index]!;
-        const entryKey = batchKey(entry.pair);
-        if (key !== undefined && entryKey !== key) {
-          blocked.add(ticket);
-          continue;
-        }
-        const length = entry.pair.inputIds.length;
-        const grown = Math.max(width, length);
-        if (!batchFits(entries.length + 1, tokens + length, grown, limits)) {
-          blocked.add(ticket); // its later pairs are longer still
-          continue;
-        }
-        entries.push(entry);
-        key = entryKey;
-        tokens += length;
-        width = grown;
-        advance.set(ticket, index + 1);
-        progressed = true;
-      }
-    }
-    if (entries.length === 0) return undefined;
-    return {
-      entries,
-      width,
-      size: batchSize,
-      full: entries.length >= batchSize || blocked.size > 0,
-      advance,
-    };
+    return planBatch(this.tickets, this.cursor, { ...this.deps.limits, batchSize });
   }
 
   /** The row limit in use: the sizer's with `batchSize: 'auto'`, else the fixed one. */
@@ -239,12 +215,4 @@ export class BatchScheduler {
       for (const ticket of new Set(entries.map((e) => e.ticket))) this.cancel(ticket, failure);
     }
   }
-}
-
-function settle(entry: Entry, error: unknown, logits?: CachedLogits): void {
-  if (entry.settled) return;
-  entry.settled = true;
-  if (--entry.ticket.unsettled === 0) entry.ticket.detach();
-  if (logits) entry.resolve(logits);
-  else entry.reject(error);
 }

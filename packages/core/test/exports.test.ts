@@ -9,6 +9,7 @@ it('@reranker/core exports exactly its public API', () => {
     'AUTO_BATCH_CANDIDATES',
     'AdapterRanking',
     'BOUNDARY_PROBE_DOCUMENTS',
+    'ComputeBudget',
     'ConcurrencyController',
     'DECODER_MAX_LENGTH',
     'DEFAULTS',

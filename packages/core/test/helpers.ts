@@ -98,3 +98,26 @@ export function failingCandidate(name: string, message: string): BackendCandidat
     },
   };
 }
+
+/** A backend whose runs wait until the test releases them; logit = first body token id, to trace rows. */
+export function heldBackend(concurrency: number) {
+  const batches: number[][] = [];
+  const waiting: (() => void)[] = [];
+  const backend: Backend = {
+    name: 'held',
+    device: 'cpu',
+    concurrency,
+    async run(batch: EncodedBatch) {
+      const ids = Array.from({ length: batch.rows }, (_, r) => Number(batch.inputIds[r * batch.width + 1]));
+      batches.push(ids);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      return Float32Array.from(ids);
+    },
+    async dispose() {},
+  };
+  const release = async (n = 1) => {
+    for (let i = 0; i < n; i++) waiting.shift()?.();
+    await new Promise((r) => setTimeout(r, 5));
+  };
+  return { backend, batches, waiting, release };
+}

@@ -1,32 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenizedPair } from '../src/batching';
-import type { Backend, EncodedBatch } from '../src/index';
+import type { Backend } from '../src/index';
 import { MetricsRecorder, RerankerError, silentLogger, UnifiedReRanker } from '../src/index';
 import { BatchScheduler } from '../src/scheduler';
-import { localModel, newProbe, probedReference, recordingLogger } from './helpers';
-
-/** A backend whose runs wait until the test releases them; logit = first body token id, to trace rows. */
-function heldBackend(concurrency: number) {
-  const batches: number[][] = [];
-  const waiting: (() => void)[] = [];
-  const backend: Backend = {
-    name: 'held',
-    device: 'cpu',
-    concurrency,
-    async run(batch: EncodedBatch) {
-      const ids = Array.from({ length: batch.rows }, (_, r) => Number(batch.inputIds[r * batch.width + 1]));
-      batches.push(ids);
-      await new Promise<void>((resolve) => waiting.push(resolve));
-      return Float32Array.from(ids);
-    },
-    async dispose() {},
-  };
-  const release = async (n = 1) => {
-    for (let i = 0; i < n; i++) waiting.shift()?.();
-    await new Promise((r) => setTimeout(r, 5));
-  };
-  return { backend, batches, waiting, release };
-}
+import { heldBackend, localModel, newProbe, probedReference, recordingLogger } from './helpers';
 
 function scheduler(backend: Backend, microBatchWindowMs = 0, batchSize = 8, maxPaddingRatio = 10) {
   return new BatchScheduler({

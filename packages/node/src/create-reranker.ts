@@ -1,6 +1,7 @@
 import {
   type BackendCandidate,
   type CacheDriver,
+  type ComputeBudget,
   consoleLogger,
   type Logger,
   UnifiedReRanker,
@@ -25,6 +26,16 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   cache?: CacheDriver | false;
   /** Download progress display. @default 'auto' (a bar on a terminal, log lines otherwise) */
   progress?: ProgressMode;
+  /**
+   * A compute budget shared with the other rerankers of this process (`createComputeBudget()`): the
+   * onnxruntime backend sizes its workers and threads from it instead of from every core, and each
+   * batch waits for one of its lanes, fairly between the models. Give every model of a multi-model
+   * process the same budget. Explicit `workers`/`threadsPerWorker` still win.
+   * @default none: this reranker sizes itself to the whole machine, as when it is the only one
+   */
+  computeBudget?: ComputeBudget;
+  /** This reranker's share of `computeBudget` lanes relative to the others'. @default 1 */
+  computeWeight?: number;
 }
 
 /**
@@ -37,7 +48,16 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
  * const results = await reranker.rerank('what is a reranker', ['A reranker orders passages.', 'Bananas.']);
  */
 export async function createReranker(options: CreateRerankerOptions = {}): Promise<UnifiedReRanker> {
-  const { env, logger: givenLogger, backends, cache, progress, ...overrides } = options;
+  const {
+    env,
+    logger: givenLogger,
+    backends,
+    cache,
+    progress,
+    computeBudget,
+    computeWeight,
+    ...overrides
+  } = options;
   const config: RerankerConfig = { ...loadConfig(env ?? process.env), ...definedOnly(overrides) };
   const logger = givenLogger ?? consoleLogger;
   const candidates = backends ?? (await defaultBackends(config, logger));
@@ -83,6 +103,8 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     cacheMaxEntries: config.cacheMaxEntries,
     clearCacheIntervalMs: config.clearCacheIntervalMs,
     logger,
+    computeBudget,
+    computeWeight,
   }).catch(async (error: unknown) => {
     await distributed?.cache.dispose();
     throw error;

@@ -1,3 +1,4 @@
+export { type CreateComputeBudgetOptions, createComputeBudget } from './compute-budget';
 export {
   CONFIG_VARIABLES,
   type ConfigIssue,

@@ -11,6 +11,7 @@ it('@reranker/node exports exactly its public API', () => {
     'RequestTotals',
     'TRUNCATIONS',
     'aggregateCluster',
+    'createComputeBudget',
     'createGlobalLimits',
     'createRedisCache',
     'createReranker',

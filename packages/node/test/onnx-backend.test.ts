@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { type BackendLoadOptions, type EncodedBatch, type Logger, RerankerError } from '@reranker/core';
 import { loadReferenceModel, maxAbsDiff, referenceLogits, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onnxNodeBackend, resolveTopology } from '../src/onnx/backend';
+import { onnxNodeBackend } from '../src/onnx/backend';
 import { planProviders } from '../src/onnx/providers';
+import { resolveTopology } from '../src/onnx/topology';
 
 /** A logger that keeps its warnings, to count them. */
 function recordingLogger(): Logger & { warnings: string[] } {

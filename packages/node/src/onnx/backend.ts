@@ -19,6 +19,7 @@ import {
 import { DEVICE_PREFERENCES, type DevicePreference } from '../config/types';
 import { type ReadyInfo, SessionLoadError, WorkerPool } from './pool';
 import { deviceOf, planProviders } from './providers';
+import { resolveTopology } from './topology';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -33,12 +34,14 @@ export interface OnnxNodeBackendOptions {
   device?: DevicePreference;
   /**
    * Worker threads, each with its own session (`backend.concurrency`).
-   * @default computed with threadsPerWorker so that workers × threadsPerWorker ≤ os.availableParallelism()
+   * @default with a compute budget (the reranker's `computeBudget`), one per lane on CPU; else
+   * computed with threadsPerWorker so that workers × threadsPerWorker ≤ os.availableParallelism()
    */
   workers?: number;
   /**
    * `intraOpNumThreads` of each session.
-   * @default max(1, floor(os.availableParallelism() / workers)): 1 when workers fill the cores
+   * @default with a compute budget, its `threadsPerLane`; else max(1, floor(os.availableParallelism()
+   * / workers)): 1 when workers fill the cores
    */
   threadsPerWorker?: number;
   /** onnxruntime graph optimizations applied when the session is created. @default 'all' */
@@ -47,44 +50,11 @@ export interface OnnxNodeBackendOptions {
    * Whether a session's intra-op threads spin after a run, waiting for the next (onnxruntime's
    * `session.intra_op.allow_spinning`). Spinning shaves latency off back-to-back runs but takes cores
    * from anything else: turn it off when sessions or processes share the cores (BENCHMARKS.md,
-   * "onnxruntime's spinning threads"). @default true (onnxruntime's default)
+   * "onnxruntime's spinning threads").
+   * @default false with a compute budget (another model's sessions need the cores a finished run's
+   * threads would spin on); else true (onnxruntime's default)
    */
   allowSpinning?: boolean;
-}
-
-export interface Topology {
-  workers: number;
-  threadsPerWorker: number;
-}
-
-/** Threads one session gets by default before more workers pay off (see resolveTopology). */
-const MAX_DEFAULT_THREADS = 4;
-
-/**
- * Workers × threads per worker, never more than `cores` unless both are given explicitly.
- *
- * Core sends up to `concurrency` (= workers) batches at once, and a small request is often a single
- * batch, so threads inside one session serve latency while workers serve throughput. Measured on 2
- * cores (minilm-l6, 8 × 128 tokens): 1 worker × 2 threads ran a lone batch in ~95 ms against ~180 ms
- * for 2 workers × 1 thread, and matched its throughput under load (~80 pairs/s each). So small
- * machines get one worker using every core. Intra-op scaling flattens past ~4 threads on these small
- * matrices, so larger machines get more workers of up to 4 threads (8 cores: 2 × 4; 16: 4 × 4). GPU
- * devices get one worker: one session per GPU, the threads serve the nodes that stay on the CPU.
- */
-export function resolveTopology(
-  options: Pick<OnnxNodeBackendOptions, 'workers' | 'threadsPerWorker'>,
-  device: string,
-  cores: number,
-): Topology {
-  const { workers, threadsPerWorker } = options;
-  if (workers !== undefined && threadsPerWorker !== undefined) return { workers, threadsPerWorker };
-  if (workers !== undefined) return { workers, threadsPerWorker: Math.max(1, Math.floor(cores / workers)) };
-  if (threadsPerWorker !== undefined) {
-    return { workers: Math.max(1, Math.floor(cores / threadsPerWorker)), threadsPerWorker };
-  }
-  if (device !== 'cpu') return { workers: 1, threadsPerWorker: cores };
-  const count = Math.ceil(cores / MAX_DEFAULT_THREADS);
-  return { workers: count, threadsPerWorker: Math.max(1, Math.floor(cores / count)) };
 }
 
 /**
@@ -105,19 +75,15 @@ export function onnxNodeBackend(options: OnnxNodeBackendOptions = {}): BackendCa
 async function loadBackend(
   options: OnnxNodeBackendOptions,
   requestedDevice: DevicePreference,
-  { model, config, dtype, logger, signal }: BackendLoadOptions,
+  { model, config, dtype, logger, signal, computeBudget }: BackendLoadOptions,
 ): Promise<Backend> {
   throwIfAborted(signal);
   const modelFile = modelFileOf(model, dtype);
   const plan = planProviders(requestedDevice);
   const cores = availableParallelism();
-  const topology = resolveTopology(options, plan.device, cores);
-  if (topology.workers * topology.threadsPerWorker > cores) {
-    logger.warn(
-      { ...topology, cores },
-      `onnxruntime-node: ${topology.workers} workers × ${topology.threadsPerWorker} threads exceed the ${cores} cores; over-subscribed threads run slower`,
-    );
-  }
+  const topology = resolveTopology(options, plan.device, cores, computeBudget);
+  warnOversubscribed(topology, cores, computeBudget, logger);
+  const allowSpinning = options.allowSpinning ?? computeBudget === undefined;
   const graphOptimizationLevel = options.graphOptimizationLevel ?? 'all';
   const pool = new WorkerPool(topology.workers, {
     modelPath: modelFile,
@@ -125,7 +91,7 @@ async function loadBackend(
     fallbackToCpu: true,
     graphOptimizationLevel,
     intraOpNumThreads: topology.threadsPerWorker,
-    allowSpinning: options.allowSpinning ?? true,
+    allowSpinning,
   });
   const numLabels = labelCount(config);
   let ready: ReadyInfo;
@@ -154,7 +120,10 @@ async function loadBackend(
     threadsPerWorker: topology.threadsPerWorker,
     modelFile,
     graphOptimizationLevel,
-    allowSpinning: options.allowSpinning ?? true,
+    allowSpinning,
+    ...(computeBudget && {
+      computeBudget: { lanes: computeBudget.lanes, threadsPerLane: computeBudget.threadsPerLane },
+    }),
   };
   return {
     name: 'onnxruntime-node',
@@ -168,6 +137,29 @@ async function loadBackend(
     dispose: () => pool.dispose(),
     describe: () => ({ ...facts, workerRestarts: pool.restarts }),
   };
+}
+
+/**
+ * Without a budget, one backend's threads beyond the cores; with one, a session taking more threads
+ * than the budget counts per lane (the budget's lanes would then run more threads than the cores).
+ */
+function warnOversubscribed(
+  topology: { workers: number; threadsPerWorker: number },
+  cores: number,
+  budget: BackendLoadOptions['computeBudget'],
+  logger: BackendLoadOptions['logger'],
+): void {
+  if (budget && topology.threadsPerWorker > budget.threadsPerLane) {
+    logger.warn(
+      { ...topology, threadsPerLane: budget.threadsPerLane },
+      `onnxruntime-node: ${topology.threadsPerWorker} threads per worker exceed the compute budget's ${budget.threadsPerLane} per lane; its ${budget.lanes} lanes will run more threads than it counts`,
+    );
+  } else if (!budget && topology.workers * topology.threadsPerWorker > cores) {
+    logger.warn(
+      { ...topology, cores },
+      `onnxruntime-node: ${topology.workers} workers × ${topology.threadsPerWorker} threads exceed the ${cores} cores; over-subscribed threads run slower`,
+    );
+  }
 }
 
 function modelFileOf(model: ModelFiles, dtype: Dtype): string {
