@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { architectureFor } from './architectures';
+import type { DecoderGraphOptions } from './architectures/types';
 import type { HfConfig } from './config';
 import { BuildError } from './errors';
 import { GraphBuilder, type PlannedModel } from './graph-builder';
@@ -24,6 +25,8 @@ export const INLINE_LIMIT_BYTES = 2_000_000_000;
 export interface BuildOptions {
   /** `producer_name` recorded in the model. @default '@reranker/onnx-builder' */
   producerName?: string;
+  /** For decoder (LLM) rerankers: which graph, and the label token ids. Cross-encoders ignore it. */
+  decoder?: DecoderGraphOptions;
   /** Called as weights are written, with the bytes done and the total. */
   onProgress?: ProgressCallback;
 }
@@ -53,19 +56,19 @@ export interface WrittenModel {
 export function planOnnxModel(
   config: HfConfig,
   tensors: ReadonlyMap<string, TensorInfo>,
-  options: Pick<BuildOptions, 'producerName'> = {},
+  options: Pick<BuildOptions, 'producerName' | 'decoder'> = {},
 ): PlannedModel {
   const architecture = architectureFor(config);
   const g = new GraphBuilder();
   const params = new Params(g, tensors);
-  architecture.build(g, params, config);
+  architecture.build(g, params, config, { decoder: options.decoder });
   const unused = params.unused();
   if (unused.length > 0) {
     const shown =
       unused.slice(0, 5).join(', ') + (unused.length > 5 ? `, and ${unused.length - 5} more` : '');
     throw new BuildError(
       'unsupported',
-      `the checkpoint has tensors a ${String(config.model_type)} sequence classifier does not use: ${shown}`,
+      `the checkpoint has tensors a ${String(config.model_type)} ${architecture.describe?.(config) ?? 'sequence classifier'} does not use: ${shown}`,
     );
   }
   return g.finish({

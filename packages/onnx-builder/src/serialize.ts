@@ -15,6 +15,13 @@ export function weightBytes(plan: PlannedModel): number {
 }
 
 async function readWeight(init: WeightInitializer, weights: WeightSource): Promise<Float32Array> {
+  if (init.rows) {
+    const cols = init.dims[1]!;
+    const out = new Float32Array(init.rows.length * cols);
+    for (const [i, row] of init.rows.entries())
+      out.set(await weights.read(init.tensor, row * cols, cols), i * cols);
+    return out;
+  }
   const data = await weights.read(init.tensor);
   return init.transpose ? transpose2d(data, init.transpose[0], init.transpose[1]) : data;
 }
@@ -109,8 +116,8 @@ async function writeWeight(
   progress: (bytes: number) => void,
 ): Promise<number> {
   const count = elementCount(init.dims);
-  if (init.transpose) {
-    // A Linear weight (at most a few tens of MB) is transposed whole.
+  if (init.transpose || init.rows) {
+    // A Linear weight (at most a few tens of MB) is transposed whole; selected rows are small.
     const data = await readWeight(init, weights);
     await writeAt(handle, littleEndianBytes(data), offset);
     progress(data.byteLength);
