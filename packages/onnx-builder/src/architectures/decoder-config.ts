@@ -50,7 +50,7 @@ export function decoderClass(config: HfConfig): DecoderClass | undefined {
 export function decoderDims(config: HfConfig): DecoderDims {
   const cls = decoderClass(config);
   const family = config.model_type === 'qwen2' ? 'qwen2' : 'qwen3';
-  if (!cls || !cls.toLowerCase().startsWith(family)) {
+  if (!cls?.toLowerCase().startsWith(family)) {
     throw unsupported(
       `architectures ${JSON.stringify(config.architectures) ?? 'is missing'} with model_type ${String(config.model_type)}: graphs are built for ${DECODER_CLASSES.join(', ')}`,
     );
