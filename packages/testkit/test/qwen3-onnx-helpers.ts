@@ -42,7 +42,9 @@ export const DOCUMENTS = [
 
 /** The card's prompt ids of every document. */
 export const promptIds = (info: HubInfo, documents = DOCUMENTS) =>
-  documents.map((document) => encodeRerankPrompt(QWEN3_RERANKER_TEMPLATE, { query: QUERY, document }, info.encode));
+  documents.map((document) =>
+    encodeRerankPrompt(QWEN3_RERANKER_TEMPLATE, { query: QUERY, document }, info.encode),
+  );
 
 /** The longest run of ids every prompt starts with: the shared prefix a reranker computes once. */
 export function commonPrefix(prompts: number[][]): number {
@@ -56,7 +58,9 @@ export type Past = Record<string, ort.Tensor>;
 /** Past inputs of length 0 (batch `batch`) for `layers` layers. */
 export function emptyPast(config: Record<string, unknown>, batch = 1): Past {
   const kvh = config.num_key_value_heads as number;
-  const d = (config.head_dim as number | undefined) ?? (config.hidden_size as number) / (config.num_attention_heads as number);
+  const d =
+    (config.head_dim as number | undefined) ??
+    (config.hidden_size as number) / (config.num_attention_heads as number);
   const past: Past = {};
   for (let i = 0; i < (config.num_hidden_layers as number); i++)
     for (const kv of ['key', 'value'])
@@ -93,8 +97,13 @@ export async function runPrefixGraph(session: ort.InferenceSession, rows: number
 }
 
 /** Reference [logit(no), logit(yes)] of a whole prompt, or [score] for a seq-cls checkpoint. */
-export function referenceRow(model: Qwen3ReferenceModel, ids: number[], labelIds: { yes: number; no: number }) {
-  if (model.config.architectures.includes('Qwen3ForSequenceClassification')) return [qwen3SeqClsLogit(model, ids)];
+export function referenceRow(
+  model: Qwen3ReferenceModel,
+  ids: number[],
+  labelIds: { yes: number; no: number },
+) {
+  if (model.config.architectures.includes('Qwen3ForSequenceClassification'))
+    return [qwen3SeqClsLogit(model, ids)];
   return Array.from(qwen3LastLogits(model, ids, [labelIds.no, labelIds.yes]));
 }
 

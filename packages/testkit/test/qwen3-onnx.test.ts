@@ -71,7 +71,9 @@ describe.each(['tiny-qwen3', 'tiny-qwen3-seq-cls', 'tiny-qwen2'] as const)('%s p
     expect(Math.max(...lengths) - Math.min(...lengths)).toBeGreaterThan(20);
     const { logits } = await runPrefixGraph(m.session, prompts, emptyPast(m.info.config));
     prompts.forEach((ids, r) => {
-      expect(maxDiff(logits[r]!, referenceRow(m.reference, ids, m.info.labelIds)), `row ${r}`).toBeLessThan(1e-5);
+      expect(maxDiff(logits[r]!, referenceRow(m.reference, ids, m.info.labelIds)), `row ${r}`).toBeLessThan(
+        1e-5,
+      );
     });
   });
 
@@ -116,8 +118,15 @@ describe('tiny-qwen3 prefix graph: format, q8 and external data', () => {
     const model = onnx.ModelProto.decode(m.bytes);
     const meta = Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key, p.value]));
     expect(meta['reranker.layout']).toBe(DECODER_LAYOUTS.yesNoPrefix);
-    expect(JSON.parse(meta['reranker.label_tokens']!)).toEqual({ no: m.info.labelIds.no, yes: m.info.labelIds.yes });
-    expect(m.session.inputNames.slice(0, 3)).toEqual(['input_ids', 'attention_mask', 'past_key_values.0.key']);
+    expect(JSON.parse(meta['reranker.label_tokens']!)).toEqual({
+      no: m.info.labelIds.no,
+      yes: m.info.labelIds.yes,
+    });
+    expect(m.session.inputNames.slice(0, 3)).toEqual([
+      'input_ids',
+      'attention_mask',
+      'past_key_values.0.key',
+    ]);
     expect(m.session.outputNames).toEqual([
       'logits',
       'present.0.key',
