@@ -105,7 +105,7 @@ describe('refusing what it cannot build', () => {
     expect(await reason({ ...config, model_type: 'electra' }, tensors)).toEqual({
       reason: 'unsupported',
       message:
-        'config.json: model_type "electra"; graphs can be built for bert, xlm-roberta, deberta-v2, modernbert',
+        'config.json: model_type "electra"; graphs can be built for bert, xlm-roberta, deberta-v2, modernbert, qwen3, qwen2',
     });
   });
 
