@@ -83,7 +83,7 @@ export async function ensureBuiltGraph(request: GraphBuildRequest): Promise<Buil
   for (const file of inputs)
     inputHashes[file] = await hashLocalFile(join(request.dir, file), memoDir, request.logger);
   // A decoder's graph also depends on its label token ids (read from tokenizer.json).
-  const decoder = await decoderGraphOptions(request.dir, await readConfig(request.dir), request.labelTokens);
+  const decoder = await decoderGraphOptions(request.dir, request.labelTokens);
   const fingerprint = createHash('sha256')
     .update(
       JSON.stringify({
@@ -211,7 +211,7 @@ async function buildVariant(
   onProgress: (done: number, total: number) => void,
   decoder: DecoderGraphOptions | undefined,
 ): Promise<Uint8Array> {
-  const config = await readConfig(dir);
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HfConfig;
   const weights = await openCheckpoint(dir);
   let fp32: Uint8Array;
   try {
@@ -229,15 +229,6 @@ async function buildVariant(
     await weights.close();
   }
   return dtype === 'q8' ? quantizeDynamicInt8(fp32) : storeWeightsAsFloat16(fp32);
-}
-
-/** config.json, or an empty config when unreadable: the builder then names the problem. */
-async function readConfig(dir: string): Promise<HfConfig> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HfConfig;
-  } catch {
-    return {};
-  }
 }
 
 function buildFailure(error: unknown, request: GraphBuildRequest): unknown {

@@ -18,9 +18,14 @@ const DEFAULT_LABELS: LabelTokens = { yes: 'yes', no: 'no' };
  */
 export async function decoderGraphOptions(
   dir: string,
-  config: HfConfig,
   labels: LabelTokens = DEFAULT_LABELS,
 ): Promise<DecoderGraphOptions | undefined> {
+  let config: HfConfig;
+  try {
+    config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HfConfig;
+  } catch {
+    return undefined; // the build itself names an unreadable config.json
+  }
   const names = Array.isArray(config.architectures) ? (config.architectures as unknown[]) : [];
   const causal = DECODER_CLASSES.some((c) => c.endsWith('ForCausalLM') && names.includes(c));
   if (!causal) return undefined;
