@@ -75,8 +75,18 @@ export interface WeightInitializer {
   rows?: number[];
 }
 
-/** A constant (its data already in the proto) or a weight still to be read. */
-export type Initializer = { kind: 'constant'; proto: OnnxTypes.ITensorProto } | WeightInitializer;
+/** A weight stored as int8 (dynamic quantization), quantized as it is read at serialization. */
+export interface Int8Initializer {
+  kind: 'int8';
+  weight: WeightInitializer;
+  perChannel: boolean;
+}
+
+/** A constant (its data already in the proto), a weight still to be read, or one to quantize. */
+export type Initializer =
+  | { kind: 'constant'; proto: OnnxTypes.ITensorProto }
+  | WeightInitializer
+  | Int8Initializer;
 
 /** A finished graph: everything but the weights' values. */
 export interface PlannedModel {

@@ -141,12 +141,16 @@ describe('qwen decoder graphs', () => {
     const { initializers } = planOnnxModel(untied, withHead, {
       decoder: { labelTokenIds: { yes: 3, no: 4 } },
     });
-    expect(initializers.find((i) => i.name === 'lm_head.no_yes')).toMatchObject({ tensor: 'lm_head.weight' });
+    expect(initializers.find((i) => i.kind === 'weight' && i.name === 'lm_head.no_yes')).toMatchObject({
+      tensor: 'lm_head.weight',
+    });
     expect(planError(untied).message).toBe('the checkpoint has no tensor lm_head.weight');
 
     const qwen2 = { ...small, architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', head_dim: undefined };
     const plan = planOnnxModel(qwen2, shapes(qwen2), { decoder: { labelTokenIds: { yes: 3, no: 4 } } });
-    expect(plan.initializers.some((i) => i.name === 'model.layers.0.self_attn.k_proj.bias')).toBe(true);
+    expect(
+      plan.initializers.some((i) => i.kind === 'weight' && i.name === 'model.layers.0.self_attn.k_proj.bias'),
+    ).toBe(true);
   });
 
   it.each([

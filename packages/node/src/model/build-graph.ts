@@ -12,7 +12,6 @@ import {
   type HfConfig,
   INLINE_LIMIT_BYTES,
   openCheckpoint,
-  quantizeDynamicInt8,
   SUPPORTED_MODEL_TYPES,
   storeWeightsAsFloat16,
 } from '@reranker/onnx-builder';
@@ -204,7 +203,11 @@ async function buildInto(
   return built;
 }
 
-/** int8 and fp16 variants are made from the in-memory float32 graph, as the testkit makes them. */
+/**
+ * int8 is quantized as the weights stream in (the same bytes as quantizeDynamicInt8 of the float32
+ * graph, without holding it: models past 2 GB in float32 work). fp16 is made from the in-memory
+ * float32 graph, as the testkit makes it.
+ */
 async function buildVariant(
   dir: string,
   dtype: Exclude<Dtype, 'fp32'>,
@@ -213,22 +216,22 @@ async function buildVariant(
 ): Promise<Uint8Array> {
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HfConfig;
   const weights = await openCheckpoint(dir);
-  let fp32: Uint8Array;
   try {
+    if (dtype === 'q8')
+      return await buildOnnxModel(config, weights, { onProgress, decoder, quantizeInt8: true });
     let bytes = 0;
     for (const t of weights.tensors.values()) bytes += t.shape.reduce((a, b) => a * b, 4);
     if (bytes > INLINE_LIMIT_BYTES) {
       throw new RerankerError(
         'MODEL_LOAD_FAILED',
-        `dtype ${dtype} cannot be made at load for a model over 2 GB yet (it comes in a later version): use dtype fp32, or a repo that publishes ${ONNX_FILE_BY_DTYPE[dtype]}.`,
+        `dtype ${dtype} cannot be made at load for a model over 2 GB yet (it comes in a later version): use dtype fp32 or q8, or a repo that publishes ${ONNX_FILE_BY_DTYPE[dtype]}.`,
         { details: { dtype, weightBytes: bytes } },
       );
     }
-    fp32 = await buildOnnxModel(config, weights, { onProgress, decoder });
+    return storeWeightsAsFloat16(await buildOnnxModel(config, weights, { onProgress, decoder }));
   } finally {
     await weights.close();
   }
-  return dtype === 'q8' ? quantizeDynamicInt8(fp32) : storeWeightsAsFloat16(fp32);
 }
 
 function buildFailure(error: unknown, request: GraphBuildRequest): unknown {
