@@ -1,10 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { architectureFor } from './architectures';
+import type { DecoderGraphOptions } from './architectures/types';
 import type { HfConfig } from './config';
 import { BuildError } from './errors';
 import { GraphBuilder, type PlannedModel } from './graph-builder';
 import { Params } from './params';
+import type { QuantizeOptions } from './quantize';
+import { quantizePlan } from './quantize-plan';
 import { openCheckpoint } from './safetensors/checkpoint';
 import { type ProgressCallback, serializeInline, weightBytes, writeExternal } from './serialize';
 import { memoryWeights, type NamedTensor, type TensorInfo, type WeightSource } from './tensor';
@@ -24,6 +27,15 @@ export const INLINE_LIMIT_BYTES = 2_000_000_000;
 export interface BuildOptions {
   /** `producer_name` recorded in the model. @default '@reranker/onnx-builder' */
   producerName?: string;
+  /** For decoder (LLM) rerankers: which graph, and the label token ids. Cross-encoders ignore it. */
+  decoder?: DecoderGraphOptions;
+  /**
+   * Write the dynamic int8 variant (`model_quantized.onnx`): the bytes of
+   * `quantizeDynamicInt8(float32 model, options)`, but each weight is quantized as it streams in, so
+   * this also works when the float32 graph would be past 2 GB. Inline only (no external data).
+   * @default false
+   */
+  quantizeInt8?: boolean | QuantizeOptions;
   /** Called as weights are written, with the bytes done and the total. */
   onProgress?: ProgressCallback;
 }
@@ -41,7 +53,7 @@ export interface WrittenModel {
   /** Files written, by name, in the folder of the model path: the graph, then its data if any. */
   files: string[];
   externalData: boolean;
-  /** Float32 bytes of the weights. */
+  /** Bytes of the weights as stored: 4 per float32 value (1 per int8 value with `quantizeInt8`). */
   weightBytes: number;
 }
 
@@ -53,27 +65,30 @@ export interface WrittenModel {
 export function planOnnxModel(
   config: HfConfig,
   tensors: ReadonlyMap<string, TensorInfo>,
-  options: Pick<BuildOptions, 'producerName'> = {},
+  options: Pick<BuildOptions, 'producerName' | 'decoder' | 'quantizeInt8'> = {},
 ): PlannedModel {
   const architecture = architectureFor(config);
   const g = new GraphBuilder();
   const params = new Params(g, tensors);
-  architecture.build(g, params, config);
+  architecture.build(g, params, config, { decoder: options.decoder });
   const unused = params.unused();
   if (unused.length > 0) {
     const shown =
       unused.slice(0, 5).join(', ') + (unused.length > 5 ? `, and ${unused.length - 5} more` : '');
     throw new BuildError(
       'unsupported',
-      `the checkpoint has tensors a ${String(config.model_type)} sequence classifier does not use: ${shown}`,
+      `the checkpoint has tensors a ${String(config.model_type)} ${architecture.describe?.(config) ?? 'sequence classifier'} does not use: ${shown}`,
     );
   }
-  return g.finish({
+  const plan = g.finish({
     graphName: 'main_graph',
     producerName: options.producerName ?? '@reranker/onnx-builder',
     irVersion: 8,
     opset: 17,
   });
+  const int8 = options.quantizeInt8;
+  if (!int8) return plan;
+  return quantizePlan(plan, int8 === true ? true : (int8.perChannel ?? true));
 }
 
 const asSource = (weights: WeightSource | readonly NamedTensor[]): WeightSource =>
@@ -116,6 +131,12 @@ export async function writeOnnxModel(
   const bytes = weightBytes(plan);
   const mode = options.externalData ?? 'auto';
   const external = mode === 'auto' ? bytes > INLINE_LIMIT_BYTES : mode;
+  if (external && options.quantizeInt8) {
+    throw new BuildError(
+      'unsupported',
+      `int8 weights are written inline only, and these take ${(bytes / 1e9).toFixed(2)} GB (or external data was asked for)`,
+    );
+  }
   if (external) {
     const files = await writeExternal(plan, source, path, options.onProgress);
     return { files, externalData: true, weightBytes: bytes };

@@ -71,10 +71,22 @@ export interface WeightInitializer {
   tensor: string;
   /** Stored transposed: the tensor is [rows, cols] (a Linear weight [out, in]). */
   transpose?: [rows: number, cols: number];
+  /** Only these rows of the 2-D tensor (e.g. two rows of a vocabulary head), in this order. */
+  rows?: number[];
 }
 
-/** A constant (its data already in the proto) or a weight still to be read. */
-export type Initializer = { kind: 'constant'; proto: OnnxTypes.ITensorProto } | WeightInitializer;
+/** A weight stored as int8 (dynamic quantization), quantized as it is read at serialization. */
+export interface Int8Initializer {
+  kind: 'int8';
+  weight: WeightInitializer;
+  perChannel: boolean;
+}
+
+/** A constant (its data already in the proto), a weight still to be read, or one to quantize. */
+export type Initializer =
+  | { kind: 'constant'; proto: OnnxTypes.ITensorProto }
+  | WeightInitializer
+  | Int8Initializer;
 
 /** A finished graph: everything but the weights' values. */
 export interface PlannedModel {
@@ -95,6 +107,7 @@ export class GraphBuilder {
   private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly names = new Set<string>();
+  private readonly metadata: OnnxTypes.IStringStringEntryProto[] = [];
   // Small constants are shared by value so that e.g. every layer's `1.0` is one initializer.
   private readonly constants = new Map<string, string>();
   private counter = 0;
@@ -147,6 +160,24 @@ export class GraphBuilder {
   weight(name: string, dims: number[], tensor: string, transpose?: [number, number]): string {
     this.initializers.push({ kind: 'weight', name: this.claim(name), dims, tensor, transpose });
     return name;
+  }
+
+  /** A float32 initializer [rows.length, cols] holding the given rows of 2-D checkpoint tensor `tensor`. */
+  weightRows(name: string, tensor: string, rows: number[], cols: number): string {
+    this.initializers.push({
+      kind: 'weight',
+      name: this.claim(name),
+      dims: [rows.length, cols],
+      tensor,
+      rows,
+    });
+    return name;
+  }
+
+  /** A `metadata_props` entry of the model (what a loader checks the graph against). */
+  meta(key: string, value: string): void {
+    if (this.metadata.some((m) => m.key === key)) throw new Error(`duplicate metadata key: ${key}`);
+    this.metadata.push({ key, value });
   }
 
   floatInitializer(name: string, dims: number[], data: Float32Array): string {
@@ -202,6 +233,7 @@ export class GraphBuilder {
         output: this.outputs,
       },
     };
+    if (this.metadata.length > 0) model.metadataProps = this.metadata;
     return { model, initializers: this.initializers };
   }
 }

@@ -1,4 +1,7 @@
 export { SUPPORTED_MODEL_TYPES } from './architectures';
+export { DECODER_CLASSES, type DecoderClass } from './architectures/decoder-config';
+export { DECODER_LAYOUTS } from './architectures/decoder-graphs';
+export type { DecoderGraphOptions } from './architectures/types';
 export {
   BUILDER_VERSION,
   type BuildOptions,

@@ -33,10 +33,10 @@ export class Params {
     return t.shape[0] ?? 1;
   }
 
-  private take(name: string, shape: (number | undefined)[]): TensorInfo {
+  private take(name: string, shape: (number | undefined)[], shared = false): TensorInfo {
     const t = this.tensors.get(name);
     if (!t) throw new BuildError('invalid-checkpoint', `the checkpoint has no tensor ${name}`);
-    if (this.used.has(name)) throw new Error(`tensor ${name} used twice`);
+    if (this.used.has(name) && !shared) throw new Error(`tensor ${name} used twice`);
     if (!FLOAT_DTYPES.has(t.dtype)) {
       throw new BuildError(
         'invalid-checkpoint',
@@ -66,6 +66,21 @@ export class Params {
   linearWeight(name: string, outDim: number, inDim: number): string {
     this.take(name, [outDim, inDim]);
     return this.g.weight(`${name}.T`, [inDim, outDim], name, [outDim, inDim]);
+  }
+
+  /**
+   * Rows `ids` of the 2-D tensor `name` ([rows, cols]) as their own small initializer `as`: a
+   * vocabulary head read at two tokens only. The tensor may also be used whole elsewhere (a head tied
+   * to the input embedding), so this does not count as a second use.
+   */
+  selectRows(name: string, shape: [number | undefined, number], ids: number[], as: string): string {
+    const t = this.take(name, shape, true);
+    const rows = t.shape[0]!;
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= rows)
+        throw new BuildError('invalid-checkpoint', `token id ${id} is not a row of ${name} (${rows} rows)`);
+    }
+    return this.g.weightRows(as, name, ids, shape[1]);
   }
 
   /** Tensors no node read, besides buffers every export drops. */

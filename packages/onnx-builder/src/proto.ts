@@ -10,6 +10,7 @@ export const FLOAT = onnx.TensorProto.DataType.FLOAT;
 export const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 export const INT8 = onnx.TensorProto.DataType.INT8;
 export const INT64 = onnx.TensorProto.DataType.INT64;
+export const BOOL = onnx.TensorProto.DataType.BOOL;
 
 /** A protobuf int64 arrives as a number or a Long (onnx-proto decodes with long.js). */
 export type Int64Like = number | { toNumber(): number };

@@ -35,24 +35,48 @@ export function quantizeDynamicInt8(modelBytes: Uint8Array, options: QuantizeOpt
   const graph = model.graph;
   if (!graph) throw new Error('quantizeDynamicInt8: the model has no graph');
   const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
-  const weightNames = new Set<string>();
-  const newInitializers: OnnxTypes.ITensorProto[] = [];
+  const { nodes, weights } = rewriteMatMulsInt8(graph.node ?? [], (name) => {
+    const t = initializers.get(name);
+    return t !== undefined && isFloatMatrix(t);
+  });
+  const quantized = new Set(weights);
+  graph.node = nodes;
+  graph.initializer = [
+    ...(graph.initializer ?? []).filter((t) => !quantized.has(t.name ?? '')),
+    ...weights.flatMap((w) => {
+      const t = initializers.get(w)!;
+      const [rows, cols] = (t.dims ?? []).map((d) => toNumber(d as Int64Like)) as [number, number];
+      return quantizeMatrix(w, floatData(t), rows, cols, perChannel);
+    }),
+  ];
+  model.producerName = `${model.producerName ?? ''}${QUANTIZED_SUFFIX}`;
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** Appended to `producer_name` by the int8 variants. */
+export const QUANTIZED_SUFFIX = ' (quantized: dynamic int8)';
+
+/**
+ * The node rewrite of `quantizeDynamicInt8`: every MatMul whose B is a weight `isMatrix` accepts
+ * becomes the DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul pattern. Returns the new nodes
+ * and the weights to quantize, in order of first use (their int8 initializers follow in that order).
+ */
+export function rewriteMatMulsInt8(
+  graphNodes: readonly OnnxTypes.INodeProto[],
+  isMatrix: (name: string) => boolean,
+): { nodes: OnnxTypes.INodeProto[]; weights: string[] } {
+  const weights: string[] = [];
   const nodes: OnnxTypes.INodeProto[] = [];
   // One DynamicQuantizeLinear per activation, shared by its MatMuls (query/key/value read the same x).
   const quantizedActivations = new Map<string, [string, string, string]>();
 
-  for (const node of graph.node ?? []) {
-    const [a, b] = node.input ?? [];
-    const weight = b === undefined ? undefined : initializers.get(b);
-    if (node.opType !== 'MatMul' || a === undefined || !weight || !isFloatMatrix(weight)) {
+  for (const node of graphNodes) {
+    const [a, w] = node.input ?? [];
+    if (node.opType !== 'MatMul' || a === undefined || w === undefined || !isMatrix(w)) {
       nodes.push(node);
       continue;
     }
-    const w = b as string;
-    if (!weightNames.has(w)) {
-      weightNames.add(w);
-      newInitializers.push(...quantizeWeight(weight, perChannel));
-    }
+    if (!weights.includes(w)) weights.push(w);
     let activation = quantizedActivations.get(a);
     if (!activation) {
       activation = [`${a}_quantized`, `${a}_scale`, `${a}_zero_point`];
@@ -96,15 +120,8 @@ export function quantizeDynamicInt8(modelBytes: Uint8Array, options: QuantizeOpt
       },
     );
   }
-  if (weightNames.size === 0) throw new Error('quantizeDynamicInt8: no MatMul with a weight initializer');
-
-  graph.node = nodes;
-  graph.initializer = [
-    ...(graph.initializer ?? []).filter((t) => !weightNames.has(t.name ?? '')),
-    ...newInitializers,
-  ];
-  model.producerName = `${model.producerName ?? ''} (quantized: dynamic int8)`;
-  return onnx.ModelProto.encode(model).finish();
+  if (weights.length === 0) throw new Error('quantizeDynamicInt8: no MatMul with a weight initializer');
+  return { nodes, weights };
 }
 
 function isFloatMatrix(t: OnnxTypes.ITensorProto): boolean {
@@ -125,10 +142,13 @@ export function floatData(t: OnnxTypes.ITensorProto): Float32Array {
 }
 
 /** Symmetric int8: scale = max|w| / 127 per tensor or per column of the [in, out] matrix, zero point 0. */
-function quantizeWeight(t: OnnxTypes.ITensorProto, perChannel: boolean): OnnxTypes.ITensorProto[] {
-  const name = t.name ?? '';
-  const [rows, cols] = (t.dims ?? []).map((d) => toNumber(d as Int64Like)) as [number, number];
-  const data = floatData(t);
+export function quantizeMatrix(
+  name: string,
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  perChannel: boolean,
+): OnnxTypes.ITensorProto[] {
   const groups = perChannel ? cols : 1;
   const maxAbs = new Float32Array(groups);
   for (let i = 0; i < data.length; i++) {

@@ -2,19 +2,30 @@ import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { littleEndianBytes, type PlannedModel, transpose2d, type WeightInitializer } from './graph-builder';
 import { FLOAT, type OnnxTypes, onnx } from './proto';
+import { quantizeMatrix } from './quantize';
 import { elementCount, type WeightSource } from './tensor';
 
 /** Bytes of weight data written so far, of the total. */
 export type ProgressCallback = (doneBytes: number, totalBytes: number) => void;
 
-/** Float32 bytes the weight initializers of a planned model hold. */
+/** Bytes the weight initializers of a planned model hold: 4 per float32 value, 1 per int8 value. */
 export function weightBytes(plan: PlannedModel): number {
   let total = 0;
-  for (const init of plan.initializers) if (init.kind === 'weight') total += elementCount(init.dims) * 4;
+  for (const init of plan.initializers) {
+    if (init.kind === 'weight') total += elementCount(init.dims) * 4;
+    else if (init.kind === 'int8') total += elementCount(init.weight.dims);
+  }
   return total;
 }
 
 async function readWeight(init: WeightInitializer, weights: WeightSource): Promise<Float32Array> {
+  if (init.rows) {
+    const cols = init.dims[1]!;
+    const out = new Float32Array(init.rows.length * cols);
+    for (const [i, row] of init.rows.entries())
+      out.set(await weights.read(init.tensor, row * cols, cols), i * cols);
+    return out;
+  }
   const data = await weights.read(init.tensor);
   return init.transpose ? transpose2d(data, init.transpose[0], init.transpose[1]) : data;
 }
@@ -35,6 +46,14 @@ export async function serializeInline(
   for (const init of plan.initializers) {
     if (init.kind === 'constant') {
       protos.push(init.proto);
+      continue;
+    }
+    if (init.kind === 'int8') {
+      const { weight, perChannel } = init;
+      const [rows, cols] = weight.dims as [number, number];
+      protos.push(...quantizeMatrix(weight.name, await readWeight(weight, weights), rows, cols, perChannel));
+      done += rows * cols;
+      onProgress?.(done, total);
       continue;
     }
     const data = await readWeight(init, weights);
@@ -85,6 +104,7 @@ export async function writeExternal(
         protos.push(init.proto);
         continue;
       }
+      if (init.kind === 'int8') throw new Error('int8 weights are written inline, not as external data');
       offset = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
       const length = await writeWeight(handle, init, weights, offset, sliceValues, (bytes) => {
         done += bytes;
@@ -109,8 +129,8 @@ async function writeWeight(
   progress: (bytes: number) => void,
 ): Promise<number> {
   const count = elementCount(init.dims);
-  if (init.transpose) {
-    // A Linear weight (at most a few tens of MB) is transposed whole.
+  if (init.transpose || init.rows) {
+    // A Linear weight (at most a few tens of MB) is transposed whole; selected rows are small.
     const data = await readWeight(init, weights);
     await writeAt(handle, littleEndianBytes(data), offset);
     progress(data.byteLength);

@@ -12,6 +12,7 @@ import {
   type HfConfig,
   INLINE_LIMIT_BYTES,
   type NamedTensor,
+  quantizeDynamicInt8,
   type WeightSource,
   writeOnnxModel,
 } from '../src/index';
@@ -71,6 +72,15 @@ describe.each(['bert', 'xlm-roberta'] as const)('%s', (modelType) => {
     expect(await logits(join(sliced, 'model.onnx'), withTypes)).toEqual(inline);
   });
 
+  it('quantizeInt8 writes the bytes of quantizeDynamicInt8(float32 model), quantizing as weights stream', async () => {
+    const fp32 = await buildOnnxModel(config, tensors);
+    for (const perChannel of [true, false]) {
+      const streamed = await buildOnnxModel(config, tensors, { quantizeInt8: { perChannel } });
+      expect(Buffer.from(streamed).equals(Buffer.from(quantizeDynamicInt8(fp32, { perChannel })))).toBe(true);
+    }
+    expect(await buildOnnxModel(config, tensors, { quantizeInt8: true })).toEqual(quantizeDynamicInt8(fp32));
+  });
+
   it('reports progress up to the total weight bytes', async () => {
     const seen: [number, number][] = [];
     await buildOnnxModel(config, tensors, { onProgress: (done, total) => seen.push([done, total]) });
@@ -105,7 +115,7 @@ describe('refusing what it cannot build', () => {
     expect(await reason({ ...config, model_type: 'electra' }, tensors)).toEqual({
       reason: 'unsupported',
       message:
-        'config.json: model_type "electra"; graphs can be built for bert, xlm-roberta, deberta-v2, modernbert',
+        'config.json: model_type "electra"; graphs can be built for bert, xlm-roberta, deberta-v2, modernbert, qwen3, qwen2',
     });
   });
 
@@ -155,6 +165,37 @@ describe('refusing what it cannot build', () => {
     infos.set(name, { ...infos.get(name)!, dtype: 'I64' });
     const got = await reason({ ...config }, { ...source, tensors: infos });
     expect(got.message).toBe(`tensor ${name} is I64; weights must be F32, F16 or BF16`);
+  });
+
+  it('quantizeInt8 counts a weight at 1 byte per value against the 2 GB limit; never as external data', async () => {
+    // A 1.6 GB float32 FFN weight pair over the limit, 0.4 GB as int8: planning passes, reading starts.
+    const source = memoryWeights(tensors);
+    const infos = new Map(source.tensors);
+    const inter = 50_000_000;
+    infos.set('bert.encoder.layer.0.intermediate.dense.weight', {
+      name: '',
+      shape: [inter, 8],
+      dtype: 'F32',
+    });
+    infos.set('bert.encoder.layer.0.intermediate.dense.bias', { name: '', shape: [inter], dtype: 'F32' });
+    infos.set('bert.encoder.layer.0.output.dense.weight', { name: '', shape: [8, inter], dtype: 'F32' });
+    const reading = new Error('reading weights');
+    const huge: WeightSource = {
+      ...source,
+      tensors: infos,
+      read: async () => {
+        throw reading;
+      },
+    };
+    const big = { ...config, intermediate_size: inter };
+    await expect(buildOnnxModel(big, huge)).rejects.toThrow(/past the ~2 GB/);
+    await expect(buildOnnxModel(big, huge, { quantizeInt8: true })).rejects.toBe(reading);
+    await expect(
+      writeOnnxModel(config, tensors, join(work, 'int8-external.onnx'), {
+        quantizeInt8: true,
+        externalData: true,
+      }),
+    ).rejects.toThrow(/int8 weights are written inline only/);
   });
 
   it('refuses an inline model past 2 GB, before reading any weight', async () => {

@@ -6,6 +6,8 @@ it('@reranker/onnx-builder exports exactly its public API', () => {
   expect(Object.keys(builder).sort()).toEqual([
     'BUILDER_VERSION',
     'BuildError',
+    'DECODER_CLASSES',
+    'DECODER_LAYOUTS',
     'INLINE_LIMIT_BYTES',
     'PYTORCH_FILES',
     'PYTORCH_FIX',

@@ -8,13 +8,14 @@ import {
   buildFromFolder,
   buildOnnxModel,
   type Checkpoint,
+  type DecoderGraphOptions,
   type HfConfig,
   INLINE_LIMIT_BYTES,
   openCheckpoint,
-  quantizeDynamicInt8,
   SUPPORTED_MODEL_TYPES,
   storeWeightsAsFloat16,
 } from '@reranker/onnx-builder';
+import { decoderGraphOptions, type LabelTokens } from './decoder-labels';
 import { hashLocalFile, hashMemoDir } from './fingerprint';
 import type { FileProgress, ProgressReporter } from './progress';
 
@@ -31,6 +32,8 @@ export interface GraphBuildRequest {
   progress: ProgressReporter;
   /** Force external data (tests); by default past ~2 GB. */
   externalData?: boolean;
+  /** Label words of a yes/no LLM reranker (a causal LM), looked up in tokenizer.json. @default yes / no */
+  labelTokens?: LabelTokens;
 }
 
 /** Folder-relative names (`onnx/model.onnx`, `onnx/model.onnx_data`) -> absolute paths in the cache. */
@@ -78,8 +81,17 @@ export async function ensureBuiltGraph(request: GraphBuildRequest): Promise<Buil
   const inputHashes: Record<string, string> = {};
   for (const file of inputs)
     inputHashes[file] = await hashLocalFile(join(request.dir, file), memoDir, request.logger);
+  // A decoder's graph also depends on its label token ids (read from tokenizer.json).
+  const decoder = await decoderGraphOptions(request.dir, request.labelTokens);
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify({ builderVersion: BUILDER_VERSION, dtype: request.dtype, inputs: inputHashes }))
+    .update(
+      JSON.stringify({
+        builderVersion: BUILDER_VERSION,
+        dtype: request.dtype,
+        inputs: inputHashes,
+        ...(decoder ? { decoder } : {}),
+      }),
+    )
     .digest('hex')
     .slice(0, 32);
   const target = join(graphs, fingerprint);
@@ -90,7 +102,7 @@ export async function ensureBuiltGraph(request: GraphBuildRequest): Promise<Buil
   }
   const running = inFlight.get(target);
   if (running) return { files: await running, fingerprint };
-  const build = buildInto(target, { ...request, fingerprint, inputHashes });
+  const build = buildInto(target, { ...request, fingerprint, inputHashes, decoder });
   inFlight.set(target, build);
   try {
     return { files: await build, fingerprint };
@@ -119,7 +131,11 @@ async function builtFiles(dir: string): Promise<BuiltFiles | undefined> {
 
 async function buildInto(
   target: string,
-  request: GraphBuildRequest & { fingerprint: string; inputHashes: Record<string, string> },
+  request: GraphBuildRequest & {
+    fingerprint: string;
+    inputHashes: Record<string, string>;
+    decoder?: DecoderGraphOptions;
+  },
 ): Promise<BuiltFiles> {
   const { dtype, logger, label } = request;
   const graphFile = basename(ONNX_FILE_BY_DTYPE[dtype]);
@@ -143,9 +159,9 @@ async function buildInto(
     const path = join(staging, 'onnx', graphFile);
     if (dtype === 'fp32') {
       const externalData = request.externalData ?? 'auto';
-      await buildFromFolder(request.dir, path, { onProgress, externalData });
+      await buildFromFolder(request.dir, path, { onProgress, externalData, decoder: request.decoder });
     } else {
-      await writeFile(path, await buildVariant(request.dir, dtype, onProgress));
+      await writeFile(path, await buildVariant(request.dir, dtype, onProgress, request.decoder));
     }
     progress?.finish();
     const files: Record<string, number> = {};
@@ -187,30 +203,35 @@ async function buildInto(
   return built;
 }
 
-/** int8 and fp16 variants are made from the in-memory float32 graph, as the testkit makes them. */
+/**
+ * int8 is quantized as the weights stream in (the same bytes as quantizeDynamicInt8 of the float32
+ * graph, without holding it: models past 2 GB in float32 work). fp16 is made from the in-memory
+ * float32 graph, as the testkit makes it.
+ */
 async function buildVariant(
   dir: string,
   dtype: Exclude<Dtype, 'fp32'>,
   onProgress: (done: number, total: number) => void,
+  decoder: DecoderGraphOptions | undefined,
 ): Promise<Uint8Array> {
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HfConfig;
   const weights = await openCheckpoint(dir);
-  let fp32: Uint8Array;
   try {
+    if (dtype === 'q8')
+      return await buildOnnxModel(config, weights, { onProgress, decoder, quantizeInt8: true });
     let bytes = 0;
     for (const t of weights.tensors.values()) bytes += t.shape.reduce((a, b) => a * b, 4);
     if (bytes > INLINE_LIMIT_BYTES) {
       throw new RerankerError(
         'MODEL_LOAD_FAILED',
-        `dtype ${dtype} cannot be made at load for a model over 2 GB yet (it comes in a later version): use dtype fp32, or a repo that publishes ${ONNX_FILE_BY_DTYPE[dtype]}.`,
+        `dtype ${dtype} cannot be made at load for a model over 2 GB yet (it comes in a later version): use dtype fp32 or q8, or a repo that publishes ${ONNX_FILE_BY_DTYPE[dtype]}.`,
         { details: { dtype, weightBytes: bytes } },
       );
     }
-    fp32 = await buildOnnxModel(config, weights, { onProgress });
+    return storeWeightsAsFloat16(await buildOnnxModel(config, weights, { onProgress, decoder }));
   } finally {
     await weights.close();
   }
-  return dtype === 'q8' ? quantizeDynamicInt8(fp32) : storeWeightsAsFloat16(fp32);
 }
 
 function buildFailure(error: unknown, request: GraphBuildRequest): unknown {
@@ -219,7 +240,7 @@ function buildFailure(error: unknown, request: GraphBuildRequest): unknown {
   if (error instanceof BuildError) {
     const advice =
       error.reason === 'unsupported'
-        ? `Graphs are built for model_type ${SUPPORTED_MODEL_TYPES.join(', ')} (BERT, XLM-RoBERTa, DeBERTa-v2/v3 and ModernBERT cross-encoders); for another model, use a repo that publishes an ONNX export (onnx/model.onnx).`
+        ? `Graphs are built for model_type ${SUPPORTED_MODEL_TYPES.join(', ')} (BERT, XLM-RoBERTa, DeBERTa-v2/v3 and ModernBERT cross-encoders; Qwen2/Qwen3 LLM rerankers); for another model, use a repo that publishes an ONNX export (onnx/model.onnx).`
         : 'The checkpoint looks damaged or incomplete: download it again (delete its cache folder), or check that config.json belongs to these weights.';
     return new RerankerError('MODEL_LOAD_FAILED', `${what}: ${error.message}. ${advice}`, {
       cause: error,

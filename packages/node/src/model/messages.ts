@@ -51,7 +51,7 @@ function adviceFor(
       if (details.file !== ONNX_FILE_BY_DTYPE[ctx.dtype])
         return 'Check RERANKER_MODEL and RERANKER_MODEL_REVISION.';
       if (details.checkpoint === 'unsupported')
-        return `Graphs are built at load only for model_type ${SUPPORTED_MODEL_TYPES.join(', ')} (BERT, XLM-RoBERTa, DeBERTa-v2/v3 and ModernBERT cross-encoders): pick a repo that publishes an ONNX export of this model, or another RERANKER_DTYPE it has.`;
+        return `Graphs are built at load only for model_type ${SUPPORTED_MODEL_TYPES.join(', ')} (BERT, XLM-RoBERTa, DeBERTa-v2/v3 and ModernBERT cross-encoders; Qwen2/Qwen3 LLM rerankers): pick a repo that publishes an ONNX export of this model, or another RERANKER_DTYPE it has.`;
       if (details.checkpoint === 'pytorch')
         return `It has only ${PYTORCH_FILES[0]}, which is never loaded (unpickling runs arbitrary code): ${PYTORCH_FIX}; or pick a repo that publishes model.safetensors or an ONNX export.`;
       return `The repo has neither ${details.file}, the ONNX file for RERANKER_DTYPE=${ctx.dtype}, nor model.safetensors to build it from: pick another RERANKER_DTYPE, or a repo with ONNX exports (Xenova/... repos have them) or safetensors weights.`;

@@ -3,11 +3,12 @@ import { BuildError } from '../errors';
 import { bert } from './bert';
 import { debertaV2 } from './deberta-v2';
 import { modernBert } from './modernbert';
+import { qwen } from './qwen';
 import type { Architecture } from './types';
 import { xlmRoberta } from './xlm-roberta';
 
 /** Every architecture the builder writes; a new one is a module added here. */
-const ARCHITECTURES: readonly Architecture[] = [bert, xlmRoberta, debertaV2, modernBert];
+const ARCHITECTURES: readonly Architecture[] = [bert, xlmRoberta, debertaV2, modernBert, qwen];
 
 /** The `model_type` values the builder can write a graph for. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.flatMap((a) => a.modelTypes);

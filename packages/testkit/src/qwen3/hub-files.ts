@@ -113,20 +113,24 @@ export function qwen3HubFiles(dims: Qwen3Dims): Qwen3HubFiles {
 
 function qwen3Config(dims: Qwen3Dims, endOfText: number, imEnd: number): Record<string, unknown> {
   const seqCls = dims.head === 'seq-cls';
+  const qwen2 = dims.family === 'qwen2';
   return {
-    architectures: [seqCls ? 'Qwen3ForSequenceClassification' : 'Qwen3ForCausalLM'],
-    attention_bias: false,
+    architectures: [
+      qwen2 ? 'Qwen2ForCausalLM' : seqCls ? 'Qwen3ForSequenceClassification' : 'Qwen3ForCausalLM',
+    ],
+    // Qwen2Config has neither key: its q/k/v projections always carry biases, head_dim is derived.
+    ...(qwen2 ? {} : { attention_bias: false }),
     attention_dropout: 0.0,
     bos_token_id: endOfText,
     eos_token_id: imEnd,
-    head_dim: dims.headDim,
+    ...(qwen2 ? {} : { head_dim: dims.headDim }),
     hidden_act: 'silu',
     hidden_size: dims.hiddenSize,
     initializer_range: 0.02,
     intermediate_size: dims.intermediateSize,
     max_position_embeddings: dims.maxPositionEmbeddings,
     max_window_layers: dims.numLayers,
-    model_type: 'qwen3',
+    model_type: qwen2 ? 'qwen2' : 'qwen3',
     num_attention_heads: dims.numHeads,
     num_hidden_layers: dims.numLayers,
     num_key_value_heads: dims.numKeyValueHeads,

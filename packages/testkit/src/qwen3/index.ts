@@ -43,13 +43,19 @@ export {
   type YesNoRerankerTemplate,
 } from './template';
 
-/** The folder of a synthesized Qwen3 preset, written on first use under the system temp dir and reused. */
+/**
+ * The folder of a synthesized Qwen3 preset, written on first use under the system temp dir and reused;
+ * with `onnxCommunityExport`, its twin that also holds an onnx-community-layout `onnx/model.onnx`.
+ */
 export function synthesizedQwen3Dir(
   preset: Qwen3PresetName,
-  options: { seed?: number; root?: string } = {},
+  options: { seed?: number; root?: string; onnxCommunityExport?: boolean } = {},
 ): Promise<string> {
   const seed = options.seed ?? DEFAULT_SEED;
-  return cachedSynthesis(`${preset}.seed${seed}.qwen3`, options.root, (outDir) =>
-    synthesizeQwen3({ preset, seed, outDir }),
+  const exported = options.onnxCommunityExport ?? false;
+  return cachedSynthesis(
+    `${preset}.seed${seed}.qwen3${exported ? '.onnx-community' : ''}`,
+    options.root,
+    (outDir) => synthesizeQwen3({ preset, seed, outDir, onnxCommunityExport: exported }),
   );
 }

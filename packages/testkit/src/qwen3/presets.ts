@@ -1,5 +1,11 @@
 /** Everything that fixes a Qwen3 decoder's shape (names follow `Qwen3Config`). */
 export interface Qwen3Dims {
+  /**
+   * `qwen2` writes a `Qwen2ForCausalLM` instead (the same decoder without per-head q/k norms, with
+   * q/k/v biases): the architecture of mxbai-rerank-*-v2. Causal LM only; `headDim` must be
+   * `hiddenSize / numHeads`. @default 'qwen3'
+   */
+  family?: 'qwen3' | 'qwen2';
   /** `Qwen3ForCausalLM` (tied yes/no rows read from the head) or its one-label seq-cls conversion. */
   head: 'causal-lm' | 'seq-cls';
   /** Rows of the embedding (`vocab_size`): the byte-level BPE tokens, then the 26 Qwen3 added tokens. */
@@ -38,6 +44,8 @@ export const QWEN3_PRESETS = {
   'tiny-qwen3': tiny,
   /** `tiny-qwen3` converted to `Qwen3ForSequenceClassification`: `score.weight` = yes row - no row. */
   'tiny-qwen3-seq-cls': { ...tiny, head: 'seq-cls' },
+  /** `tiny-qwen3` as a `Qwen2ForCausalLM`: no q/k norms, q/k/v biases (mxbai-rerank-v2's architecture). */
+  'tiny-qwen2': { ...tiny, family: 'qwen2' },
   /** The compute of Qwen/Qwen3-Reranker-0.6B (about 2.4 GB in float32). */
   'qwen3-0.6b': {
     head: 'causal-lm',
@@ -119,6 +127,11 @@ export function validateQwen3Dims(dims: Qwen3Dims): void {
   }
   if (dims.numHeads % dims.numKeyValueHeads !== 0)
     throw new Error(`dims.numHeads (${dims.numHeads}) must be a multiple of numKeyValueHeads`);
+  if (
+    dims.family === 'qwen2' &&
+    (dims.head !== 'causal-lm' || dims.headDim * dims.numHeads !== dims.hiddenSize)
+  )
+    throw new Error('a qwen2 model is a causal LM with headDim = hiddenSize / numHeads');
   if (dims.headDim % 2 !== 0) throw new Error(`dims.headDim must be even for rotate-half RoPE`);
   if (dims.vocabSize < 256 + QWEN3_ADDED_TOKENS.length)
     throw new Error(`dims.vocabSize must hold 256 byte tokens and ${QWEN3_ADDED_TOKENS.length} added tokens`);

@@ -7,6 +7,8 @@ import { encodeRerankPrompt, type RerankPromptInput, type YesNoRerankerTemplate 
 /** The `config.json` fields the reference reads. */
 export interface Qwen3ReferenceConfig {
   architectures: string[];
+  /** `qwen2`: no per-head q/k norms, biases on q/k/v (transformers' `Qwen2Attention`). */
+  model_type?: string;
   hidden_size: number;
   num_hidden_layers: number;
   num_attention_heads: number;
@@ -32,7 +34,7 @@ export async function loadQwen3Reference(dir: string): Promise<Qwen3ReferenceMod
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Qwen3ReferenceConfig;
   if (config.hidden_act !== undefined && config.hidden_act !== 'silu')
     throw new Error(`the Qwen3 reference implements hidden_act silu, got ${config.hidden_act}`);
-  if (config.attention_bias) throw new Error('the Qwen3 reference has no attention biases');
+  if (config.attention_bias) throw new Error('the Qwen3 reference has no attention_bias option');
   const weights = new Map<string, Float32Array>();
   for (const [name, entry] of await readCheckpoint(dir)) weights.set(name, entry.data);
   return { config, weights };
@@ -46,7 +48,8 @@ function param(model: Qwen3ReferenceModel, name: string): Float32Array {
 
 /**
  * The final-norm hidden states [T, hidden] of one unpadded sequence: embedding lookup, then per layer
- * x += o_proj(attention(RMSNorm(x))) with per-head q/k RMSNorm before rotate-half RoPE and causal
+ * x += o_proj(attention(RMSNorm(x))) with per-head q/k RMSNorm (Qwen3; Qwen2 adds q/k/v biases
+ * instead) before rotate-half RoPE and causal
  * grouped-query attention, x += down(silu(gate(n)) * up(n)) with n = RMSNorm(x), then the final
  * RMSNorm. `positions` default to 0..T-1.
  */
@@ -61,6 +64,7 @@ export function qwen3HiddenStates(
   const T = ids.length;
   const pos = positions ?? ids.map((_, i) => i);
   if (pos.length !== T) throw new Error('positions must match the ids in length');
+  const qwen2 = c.model_type === 'qwen2';
   const embed = param(model, 'model.embed_tokens.weight');
   let x: Float64Array = new Float64Array(T * h);
   ids.forEach((id, t) => {
@@ -80,19 +84,21 @@ export function qwen3HiddenStates(
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = (name: string) => param(model, `model.layers.${l}.${name}`);
     const n1 = rmsNorm(x, h, p('input_layernorm.weight'), c.rms_norm_eps);
-    const q = rmsNorm(
-      matmulT(n1, T, p('self_attn.q_proj.weight'), c.num_attention_heads * d),
-      d,
-      p('self_attn.q_norm.weight'),
-      c.rms_norm_eps,
-    );
-    const k = rmsNorm(
-      matmulT(n1, T, p('self_attn.k_proj.weight'), c.num_key_value_heads * d),
-      d,
-      p('self_attn.k_norm.weight'),
-      c.rms_norm_eps,
-    );
-    const v = matmulT(n1, T, p('self_attn.v_proj.weight'), c.num_key_value_heads * d);
+    // Qwen2Attention: q/k/v Linear layers with biases. Qwen3Attention: no biases, and an RMSNorm over
+    // each head's vector of q and of k (before RoPE).
+    const project = (name: string, heads: number) => {
+      const y = matmulT(n1, T, p(`self_attn.${name}.weight`), heads * d);
+      if (qwen2) {
+        const bias = p(`self_attn.${name}.bias`);
+        for (let i = 0; i < y.length; i++) y[i] = y[i]! + bias[i % (heads * d)]!;
+      }
+      return y;
+    };
+    const headNorm = (y: Float64Array, name: string) =>
+      qwen2 ? y : rmsNorm(y, d, p(`self_attn.${name}.weight`), c.rms_norm_eps);
+    const q = headNorm(project('q_proj', c.num_attention_heads), 'q_norm');
+    const k = headNorm(project('k_proj', c.num_key_value_heads), 'k_norm');
+    const v = project('v_proj', c.num_key_value_heads);
     rotate(q, c.num_attention_heads);
     rotate(k, c.num_key_value_heads);
     const attended = causalAttention(q, k, v, T, c.num_attention_heads, c.num_key_value_heads, d);

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildFromFolder } from '@reranker/onnx-builder';
 import { DEFAULT_SEED } from '../synthesize';
 import { qwen3HubFiles } from './hub-files';
 import { QWEN3_PRESETS, type Qwen3Dims, type Qwen3PresetName, validateQwen3Dims } from './presets';
@@ -14,6 +15,13 @@ export interface SynthesizeQwen3Options {
   seed?: number;
   /** Folder to write; created if missing. */
   outDir: string;
+  /**
+   * Also write `onnx/model.onnx` in the onnx-community export layout (`input_ids`, `attention_mask`,
+   * `position_ids`, `past_key_values.*` in; full-vocabulary `logits` and `present.*` out), built by
+   * @reranker/onnx-builder from the same safetensors: what an Optimum export of this checkpoint
+   * looks like. Causal LMs only. @default false
+   */
+  onnxCommunityExport?: boolean;
 }
 
 export interface SynthesizedQwen3 {
@@ -28,8 +36,8 @@ export interface SynthesizedQwen3 {
 /**
  * Writes a Qwen3-Reranker-layout folder (config, generation config, tokenizer files,
  * `model.safetensors` with transformers' parameter names, tied embeddings): real architecture and
- * cost, random weights. The same preset and seed give byte-identical files. No ONNX graph yet: graphs
- * come from the graph builder, checked against `./reference`.
+ * cost, random weights. The same preset and seed give byte-identical files. No ONNX graph unless
+ * `onnxCommunityExport` asks for one: graphs come from the graph builder, checked against `./reference`.
  */
 export async function synthesizeQwen3(options: SynthesizeQwen3Options): Promise<SynthesizedQwen3> {
   if (options.preset && options.dims) throw new Error('give either preset or dims, not both');
@@ -56,15 +64,28 @@ export async function synthesizeQwen3(options: SynthesizeQwen3Options): Promise<
   }
   await writeSafetensorsStreaming(join(dir, 'model.safetensors'), qwen3Weights(dims, seed, labelIds));
   files.push('model.safetensors');
+  if (options.onnxCommunityExport) {
+    if (dims.head !== 'causal-lm') throw new Error('an onnx-community export is written for causal LMs only');
+    await mkdir(join(dir, 'onnx'), { recursive: true });
+    const written = await buildFromFolder(dir, join(dir, 'onnx', 'model.onnx'), {
+      decoder: { layout: 'causal-lm' },
+    });
+    files.push(...written.files.map((f) => `onnx/${f}`));
+  }
   await writeFile(join(dir, 'README.md'), readme(dims, seed, options.preset));
   files.push('README.md');
   return { dir, dims, seed, labelIds, files };
 }
 
 function readme(dims: Qwen3Dims, seed: number, preset: string | undefined): string {
-  const arch = dims.head === 'seq-cls' ? 'Qwen3ForSequenceClassification' : 'Qwen3ForCausalLM';
+  const arch =
+    dims.family === 'qwen2'
+      ? 'Qwen2ForCausalLM'
+      : dims.head === 'seq-cls'
+        ? 'Qwen3ForSequenceClassification'
+        : 'Qwen3ForCausalLM';
   return [
-    `# Synthetic Qwen3 reranker${preset ? ` (preset \`${preset}\`)` : ''}`,
+    `# Synthetic ${dims.family === 'qwen2' ? 'Qwen2' : 'Qwen3'} reranker${preset ? ` (preset \`${preset}\`)` : ''}`,
     '',
     'Written by `@reranker/testkit` with seeded random weights. The architecture, tokenizer layout and',
     'compute cost are real; the weights are random, so its scores carry no meaning. Use it to test and',

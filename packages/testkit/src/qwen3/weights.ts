@@ -51,11 +51,23 @@ export function qwen3Weights(
   for (let i = 0; i < dims.numLayers; i++) {
     const layer = `model.layers.${i}`;
     add(`${layer}.input_layernorm.weight`, [h], 0.1, 1);
-    add(`${layer}.self_attn.q_proj.weight`, [q, h], 1 / Math.sqrt(h));
-    add(`${layer}.self_attn.k_proj.weight`, [kv, h], 1 / Math.sqrt(h));
-    add(`${layer}.self_attn.v_proj.weight`, [kv, h], 1 / Math.sqrt(h));
-    add(`${layer}.self_attn.q_norm.weight`, [dims.headDim], 0.2, 1);
-    add(`${layer}.self_attn.k_norm.weight`, [dims.headDim], 0.2, 1);
+    if (dims.family === 'qwen2') {
+      // Qwen2: q/k/v biases (in transformers' parameter order) and no q/k norms.
+      for (const [name, rows] of [
+        ['q_proj', q],
+        ['k_proj', kv],
+        ['v_proj', kv],
+      ] as const) {
+        add(`${layer}.self_attn.${name}.weight`, [rows, h], 1 / Math.sqrt(h));
+        add(`${layer}.self_attn.${name}.bias`, [rows], 0.2);
+      }
+    } else {
+      add(`${layer}.self_attn.q_proj.weight`, [q, h], 1 / Math.sqrt(h));
+      add(`${layer}.self_attn.k_proj.weight`, [kv, h], 1 / Math.sqrt(h));
+      add(`${layer}.self_attn.v_proj.weight`, [kv, h], 1 / Math.sqrt(h));
+      add(`${layer}.self_attn.q_norm.weight`, [dims.headDim], 0.2, 1);
+      add(`${layer}.self_attn.k_norm.weight`, [dims.headDim], 0.2, 1);
+    }
     add(`${layer}.self_attn.o_proj.weight`, [h, q], branch / Math.sqrt(q));
     add(`${layer}.post_attention_layernorm.weight`, [h], 0.1, 1);
     add(`${layer}.mlp.gate_proj.weight`, [dims.intermediateSize, h], 1 / Math.sqrt(h));
