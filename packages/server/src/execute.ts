@@ -1,7 +1,6 @@
 import { type DetailedRerank, isRerankerError, type RerankSlot } from '@reranker/core';
 import type { GlobalLimits, GlobalPermit } from '@reranker/node';
 import type { RequestHandler, Response } from 'express';
-import type { TokenWindow } from './chunking';
 import type { ServerConfig } from './config';
 import { type Flavour, HttpError } from './errors';
 import type { ServerMetrics } from './metrics/prometheus';

@@ -22,8 +22,8 @@ export interface LoaderOptions {
   /** Environment of the engine variables every model shares (threads, cache, queue timeout…). */
   env: Record<string, string | undefined>;
   logger: Logger;
-  /** The backends to try for each model (each model gets its own instances). */
-  backends: () => BackendCandidate[] | Promise<BackendCandidate[]>;
+  /** The backends to try for a model (each model gets its own instances). */
+  backends: (spec: ModelSpec) => BackendCandidate[] | Promise<BackendCandidate[]>;
   /** Records per-batch histograms under the model's label. */
   metrics?: ServerMetrics;
   /**
@@ -43,7 +43,7 @@ export function rerankerLoader(options: LoaderOptions): ModelLoader {
     async load(spec) {
       let bytes: number | undefined;
       const dtype = spec.dtype ?? shared.dtype;
-      const candidates = await options.backends();
+      const candidates = await options.backends(spec);
       const instrumented = options.metrics ? options.metrics.instrument(candidates, spec.name) : candidates;
       const measured = instrumented.map(
         (candidate): BackendCandidate => ({

@@ -53,6 +53,7 @@ export class ModelRegistry {
   readonly #options: RegistryOptions;
   readonly #loader: ModelLoader | undefined;
   readonly #single: Promise<UnifiedReRanker> | undefined;
+  readonly #events: ModelEvents[] = [];
 
   private constructor(
     entries: ModelEntry[],
@@ -66,6 +67,7 @@ export class ModelRegistry {
     this.#options = options;
     this.#loader = loader;
     this.#single = single;
+    if (options.events) this.#events.push(options.events);
     this.global = loader && options.global ? new ConcurrencyController(options.global) : undefined;
   }
 
@@ -90,12 +92,7 @@ export class ModelRegistry {
 
   /** Sends load and unload events to `events` too (the metrics), beside the ones given at creation. */
   observe(events: ModelEvents): void {
-    const given = this.#options.events;
-    this.#options.events = {
-      loaded: (...a) => (given?.loaded?.(...a), events.loaded?.(...a)),
-      loadFailed: (...a) => (given?.loadFailed?.(...a), events.loadFailed?.(...a)),
-      unloaded: (...a) => (given?.unloaded?.(...a), events.unloaded?.(...a)),
-    };
+    this.#events.push(events);
   }
 
   /** Whether several models are configured (RERANKER_MODELS or RERANKER_MODELS_FILE). */
@@ -226,7 +223,7 @@ export class ModelRegistry {
       entry.state = 'failed';
       entry.failure = errorMessage(error);
       logger.error({ model: entry.name }, `model ${entry.name} failed to load: ${entry.failure}`);
-      this.#options.events?.loadFailed?.(entry.name);
+      for (const e of this.#events) e.loadFailed?.(entry.name);
       if (error instanceof HttpError) throw error;
       throw new HttpError(503, 'UNHEALTHY', `Model "${entry.name}" failed to load: ${entry.failure}.`, {
         retryAfter: 5,
@@ -241,7 +238,7 @@ export class ModelRegistry {
       { model: entry.name, bytes: entry.bytes, seconds: Math.round(seconds * 1000) / 1000 },
       `loaded model ${entry.name}`,
     );
-    this.#options.events?.loaded?.(entry.name, seconds, entry.bytes);
+    for (const e of this.#events) e.loaded?.(entry.name, seconds, entry.bytes);
     if (entry.users === 0) this.#scheduleIdle(entry);
   }
 
@@ -359,7 +356,7 @@ export class ModelRegistry {
     entry.reranker = undefined;
     entry.unloads++;
     this.#options.logger.info({ model: entry.name, reason }, `unloaded model ${entry.name} (${reason})`);
-    this.#options.events?.unloaded?.(entry.name, reason);
+    for (const e of this.#events) e.unloaded?.(entry.name, reason);
     await reranker?.dispose().catch((error: unknown) => {
       this.#options.logger.warn(`disposing model ${entry.name} failed: ${errorMessage(error)}`);
     });
