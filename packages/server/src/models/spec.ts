@@ -46,13 +46,7 @@ const fileSchema = z.strictObject({
   models: z.record(
     z.string().regex(MODEL_NAME, 'a model name is letters, digits, . _ or - (a letter or digit first)'),
     // A bare string is the source alone.
-    z.union([
-      z
-        .string()
-        .min(1)
-        .transform((source): FileEntry => ({ source })),
-      entrySchema,
-    ]),
+    z.preprocess((value) => (typeof value === 'string' ? { source: value } : value), entrySchema),
   ),
 });
 
@@ -137,7 +131,12 @@ function readModelsFile(
     const [top, name, ...rest] = issue.path.map(String);
     const entry = top === 'models' && name !== undefined ? `models.${name}` : top ? top : '(file)';
     const field = rest.length > 0 ? `${rest.join('.')}: ` : '';
-    byEntry.set(entry, [...(byEntry.get(entry) ?? []), `${field}${issue.message}`]);
+    // A bad name's own message sits under zod's "Invalid key in record".
+    const message =
+      issue.code === 'invalid_key'
+        ? `"${name}" is not a valid name: ${issue.issues[0]?.message}`
+        : issue.message;
+    byEntry.set(entry, [...(byEntry.get(entry) ?? []), `${field}${message}`]);
   }
   for (const [entry, messages] of byEntry) problems.push(`${entry}: ${messages.join(', ')}`);
   const good: Record<string, FileEntry> = {};
