@@ -122,6 +122,7 @@ describe('operations', () => {
         '/openapi.json',
         '/readyz',
         '/rerank',
+        '/v1/models',
         '/v1/rerank',
         '/v2/rerank',
       ].sort(),
