@@ -43,7 +43,7 @@ export const MODEL_VARIABLES: readonly ServerVariable[] = [
     'RERANKER_MODELS',
     'models',
     '(unset)',
-    'comma-separated name=source pairs (names: letters, digits, . _ -), such as minilm=Xenova/ms-marco-MiniLM-L-6-v2,bge=./models/bge',
+    'comma-separated name=source pairs (names: letters, digits, . _ -)',
     'Serve several models, routed by the request `model`; unset serves RERANKER_MODEL alone.',
     pairs,
   ),
@@ -52,7 +52,7 @@ export const MODEL_VARIABLES: readonly ServerVariable[] = [
     'modelsFile',
     '(unset)',
     'a path to a .json, .yaml or .yml file',
-    'Per-model settings (source, dtype, maxLength, batchSize, instruction, aliases, maxParallel, maxQueue, preload).',
+    'Per-model settings (see Several models).',
     optionalText,
   ),
   variable(
@@ -76,7 +76,7 @@ export const MODEL_VARIABLES: readonly ServerVariable[] = [
     'modelMemoryBudgetBytes',
     '0',
     'a whole number of MiB from 0 to 16777216',
-    'Most model weight bytes resident at once; the least recently used idle model is evicted. 0: no bound.',
+    'Most model weight MiB resident at once (least recently used idle models are evicted); 0: no bound.',
     int(0, 16_777_216).transform((mb) => mb * 1024 * 1024),
   ),
 ];
