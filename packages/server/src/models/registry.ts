@@ -7,6 +7,7 @@ import {
   type UnifiedReRanker,
 } from '@reranker/core';
 import { HttpError } from '../errors';
+import { planRoom, waitForLoad } from './budget';
 import { ModelEntry, type ModelLease } from './entry';
 import type { ModelLoader } from './factory';
 import type { ModelSpec } from './spec';
@@ -153,7 +154,7 @@ export class ModelRegistry {
       // A model can be evicted between its load and this request's turn only if nobody waits for it,
       // and this request counts in `users` from the start, so one round is enough; two for safety.
       for (let round = 0; entry.state !== 'loaded' && round < 2; round++) {
-        await this.#wait(entry, this.#ensureLoading(entry), signal);
+        await waitForLoad(entry.name, this.#ensureLoading(entry), this.#options.loadWaitMs ?? 30_000, signal);
       }
       if (entry.state !== 'loaded')
         throw new HttpError(503, 'LOADING', `Model "${entry.name}" is not loaded; retry.`, { retryAfter: 1 });
@@ -243,78 +244,17 @@ export class ModelRegistry {
   }
 
   /**
-   * Evicts least recently used idle models until `bytes` more fit in the budget, or refuses with 503:
-   * at once (no Retry-After is right) when the model alone is larger than the budget, else when the
-   * models in use hold the rest (then retrying later may work). Victims are chosen synchronously, so
-   * two loads at once never count the same free bytes.
+   * Evicts least recently used idle models until `bytes` more fit in the budget, or refuses with 503
+   * (see `budget.ts`). Victims are detached synchronously, so two loads at once never count the same
+   * free bytes.
    */
   async #makeRoom(entry: ModelEntry, bytes: number): Promise<void> {
     const budget = this.#options.memoryBudgetBytes ?? 0;
     if (budget <= 0) return;
-    const mb = (n: number) => `${Math.round((n / 1024 / 1024) * 100) / 100} MB`;
-    if (bytes > budget) {
-      throw new HttpError(
-        503,
-        'OVER_MEMORY_BUDGET',
-        `Model "${entry.name}" (${mb(bytes)}) is larger than MODEL_MEMORY_BUDGET_MB (${mb(budget)}): raise the budget or use a smaller dtype.`,
-        { retryAfter: 60 },
-      );
-    }
-    const others = () =>
-      this.residentBytes() - (entry.state === 'loading' || entry.state === 'loaded' ? (entry.bytes ?? 0) : 0);
-    const victims: ModelEntry[] = [];
-    while (others() + bytes > budget) {
-      const victim = this.entries
-        .filter((e) => e !== entry && !e.pinned && e.state === 'loaded' && e.users === 0)
-        .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
-      if (!victim) break;
-      victims.push(victim);
-      this.#detach(victim);
-    }
-    const free = others() + bytes <= budget;
-    await Promise.all(victims.map((v) => this.#finishUnload(v, 'evicted')));
-    if (!free) {
-      const busy = this.entries.filter((e) => e !== entry && (e.state === 'loaded' || e.state === 'loading'));
-      throw new HttpError(
-        503,
-        'OVER_MEMORY_BUDGET',
-        `Model "${entry.name}" (${mb(bytes)}) does not fit in MODEL_MEMORY_BUDGET_MB (${mb(budget)}) while ${busy.map((e) => e.name).join(', ')} serve requests (${mb(others())}); retry shortly.`,
-        { retryAfter: 5 },
-      );
-    }
-  }
-
-  /** Waits for a load, at most the queue timeout, or until the request is aborted. */
-  async #wait(entry: ModelEntry, load: Promise<void>, signal?: AbortSignal): Promise<void> {
-    const ms = this.#options.loadWaitMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    try {
-      await Promise.race([
-        load,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new HttpError(
-                  503,
-                  'LOADING',
-                  `Model "${entry.name}" is still loading after ${ms} ms; retry in a few seconds.`,
-                  {
-                    retryAfter: 5,
-                  },
-                ),
-              ),
-            ms,
-          );
-          onAbort = () => reject(signal!.reason);
-          signal?.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    }
+    const plan = planRoom(this.entries, entry, bytes, budget);
+    for (const victim of plan.victims) this.#detach(victim);
+    await Promise.all(plan.victims.map((v) => this.#finishUnload(v, 'evicted')));
+    if (plan.refusal) throw plan.refusal;
   }
 
   #release(entry: ModelEntry): void {
