@@ -2,6 +2,7 @@ import type { BackendCandidate } from '@reranker/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DOCS, deferred, get, type Json, Probe, post, probedReference, QUERY, until } from './helpers';
 import { type MultiOptions, type MultiServer, startMultiServer } from './multi-server';
+import { compileFromDoc, responseSchema, strictAjv } from './openapi/spec';
 
 // Two synthesized models (BERT `minilm`, the default, and XLM-R `xlmr`) on the testkit's reference
 // backend, each with its own probe to hold its runs. Load, unload and eviction are observed through
@@ -221,5 +222,28 @@ describe('per-model limits', () => {
     expect(prom).toMatch(/reranker_request_documents_count\{model="xlmr"\} 2/);
     expect(prom).toMatch(/reranker_request_documents_count\{model="minilm"\} 1/);
     expect(prom).toMatch(/reranker_queue_depth\{model="minilm"\} 0/);
+  });
+});
+
+describe('the OpenAPI document covers the multi-model bodies', () => {
+  it('/health, /metrics, /v1/models and /info of a loaded and an unloaded model match their schemas', async () => {
+    const s = await start();
+    expect((await rerankWith(s, 'minilm')).status).toBe(200);
+    const doc = (await get(`${s.url}/openapi.json`)).body;
+    const ajv = strictAjv();
+    for (const [path, status] of [
+      ['/health', 200],
+      ['/metrics', 200],
+      ['/v1/models', 200],
+      ['/info', 200],
+      ['/info?model=xlmr', 200],
+      ['/info?model=nope', 404],
+    ] as const) {
+      const res = await get(`${s.url}${path}`);
+      expect(res.status, path).toBe(status);
+      const validate = compileFromDoc(ajv, doc, responseSchema(doc, 'get', path.split('?')[0]!, status));
+      expect(validate(res.body), `${path}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
+    expect((await get(`${s.url}/info?model=xlmr`)).body).toMatchObject({ loaded: false, state: 'unloaded' });
   });
 });
