@@ -10,18 +10,25 @@ import { Admission } from './middleware/admission';
 import { requireApiKey } from './middleware/auth';
 import { BodyReader } from './middleware/json-body';
 import { requestLogging } from './middleware/logging';
-import { ModelNames } from './model-names';
+import { ModelNames } from './models/names';
+import { ModelRegistry } from './models/registry';
 import { clusterMetricsRoutes } from './routes/cluster-metrics';
 import { cohereRoutes } from './routes/cohere';
 import { dashboardRoutes } from './routes/dashboard';
+import { modelsRoutes } from './routes/models';
 import { openapiRoutes } from './routes/openapi';
 import { opsRoutes } from './routes/ops';
 import { rerankRoute } from './routes/rerank';
 import { Service } from './service';
 
 export interface CreateAppOptions {
-  /** The engine, or a promise of it: routes answer 503 "loading" until it resolves. */
-  reranker: UnifiedReRanker | Promise<UnifiedReRanker>;
+  /**
+   * The engine of the one model, or a promise of it: routes answer 503 "loading" until it resolves.
+   * Give either this or `models`.
+   */
+  reranker?: UnifiedReRanker | Promise<UnifiedReRanker>;
+  /** Several models (see `ModelRegistry.of`); the app loads the preloaded ones and disposes all at shutdown. */
+  models?: ModelRegistry;
   config: ServerConfig;
   /** Request and lifecycle logs. @default pino at `config.logLevel` on stdout */
   logger?: PinoLogger;
@@ -51,18 +58,22 @@ export function createApp(options: CreateAppOptions): RerankerApp {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = options.metrics ?? new ServerMetrics();
-  const service = new Service({
-    reranker: options.reranker,
-    warmup: config.warmupOnStart,
-    logger: engineLogger(logger),
-  });
+  const models =
+    options.models ??
+    ModelRegistry.single(
+      options.reranker ??
+        Promise.reject(new Error('createApp needs `reranker` or `models`: neither was given.')),
+      { logger: engineLogger(logger), warmup: config.warmupOnStart },
+    );
+  const service = new Service({ models, logger: engineLogger(logger) });
+  metrics.attachModels(models);
   service.ready
     .then(() => {
       const workers = service.info?.backendDetails.workers;
-      metrics.attach(service.reranker!, typeof workers === 'number' ? workers : undefined);
+      if (!models.multi && typeof workers === 'number') metrics.workersHint(workers);
     })
     .catch(() => {});
-  const names = new ModelNames(service, config);
+  const names = new ModelNames(models, config);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -90,6 +101,7 @@ export function createApp(options: CreateAppOptions): RerankerApp {
       auth: opsAuth,
       registry: options.registry,
       limits: options.limits,
+      names,
     }),
   );
   app.use(
@@ -105,6 +117,7 @@ export function createApp(options: CreateAppOptions): RerankerApp {
       dashboardRoutes({ service, metrics, auth: opsAuth, distributed: options.registry !== undefined }),
     );
   }
+  app.use(modelsRoutes({ models, engine: options.engine, auth: apiAuth }));
   app.use(rerankRoute(deps, body));
   app.use(cohereRoutes(deps));
   app.use((req, _res, next) => {

@@ -14,6 +14,9 @@ import { loadServerConfig } from './config';
 import { createServer } from './http-server';
 import { createLogger, engineLogger } from './logger';
 import { ServerMetrics } from './metrics/prometheus';
+import { rerankerLoader } from './models/factory';
+import { ModelRegistry } from './models/registry';
+import { loadModelSpecs, type ModelSpec } from './models/spec';
 import { onShutdownSignals } from './shutdown';
 
 /**
@@ -28,19 +31,45 @@ async function main(): Promise<void> {
   const env = parseCommandLine(args[0] === '--' ? args.slice(1) : args);
   let config: ReturnType<typeof loadServerConfig>;
   let engine: ReturnType<typeof loadConfig>;
+  let specs: ModelSpec[] | undefined;
   try {
     config = loadServerConfig(env);
     engine = loadConfig(env);
+    specs = loadModelSpecs(config);
   } catch (error) {
     console.error(errorMessage(error));
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
   const metrics = new ServerMetrics();
-  // The library's own selection (USE_MLX, RERANKER_PYTHON, RERANKER_BACKEND), wrapped for the metrics.
-  const reranker = defaultBackends(engine, engineLogger(logger)).then((backends) =>
-    createReranker({ env, logger: engineLogger(logger), backends: metrics.instrument(backends) }),
-  );
+  // The library's own backend selection (USE_MLX, RERANKER_PYTHON, RERANKER_BACKEND).
+  const backends = () => defaultBackends(engine, engineLogger(logger));
+  // RERANKER_MODEL alone: one engine, as before. Several models: a registry creating each model's
+  // engine through one loader (where a process-wide compute budget will be passed to all of them).
+  const reranker = specs
+    ? undefined
+    : backends().then((found) =>
+        createReranker({ env, logger: engineLogger(logger), backends: metrics.instrument(found) }),
+      );
+  const models = specs
+    ? ModelRegistry.of(
+        specs,
+        rerankerLoader({ env, logger: engineLogger(logger), backends, metrics }),
+        config.defaultModel,
+        {
+          logger: engineLogger(logger),
+          warmup: config.warmupOnStart,
+          loadWaitMs: engine.queueTimeoutMs,
+          idleUnloadMs: config.modelIdleUnloadMs,
+          memoryBudgetBytes: config.modelMemoryBudgetBytes,
+          global: {
+            maxParallel: engine.maxParallel,
+            maxQueue: engine.maxQueue,
+            queueTimeoutMs: engine.queueTimeoutMs,
+          },
+        },
+      )
+    : undefined;
   let port = config.port;
   // In distributed mode the server announces itself in Redis, for GET /cluster and the /health count.
   const registry = engine.distributed
@@ -84,7 +113,7 @@ async function main(): Promise<void> {
   if (!engine.distributed && (engine.globalMaxParallel > 0 || engine.globalRateLimitRps > 0)) {
     logger.warn('GLOBAL_MAX_PARALLEL and GLOBAL_RATE_LIMIT_RPS need ENABLE_DISTRIBUTED=true; ignored');
   }
-  const app = createApp({ reranker, config, logger, metrics, engine, registry, limits });
+  const app = createApp({ reranker, models, config, logger, metrics, engine, registry, limits });
   const server = createServer(app, config).listen(config.port, config.host);
   server.once('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}`);
@@ -100,16 +129,19 @@ async function main(): Promise<void> {
   try {
     await app.service.ready;
     if (app.service.phase !== 'ready') return;
-    const info = app.service.info!;
+    const info = app.service.info;
+    const served = app.service.models.entries.map((e) => `${e.name} (${e.state})`).join(', ');
     logger.info(
-      {
-        model: info.model,
-        source: info.source,
-        backend: info.backend,
-        device: info.device,
-        dtype: info.dtype,
-      },
-      'ready',
+      info
+        ? {
+            model: info.model,
+            source: info.source,
+            backend: info.backend,
+            device: info.device,
+            dtype: info.dtype,
+          }
+        : {},
+      app.service.models.multi ? `ready: ${served}` : 'ready',
     );
   } catch (error) {
     const code = isRerankerError(error) ? error.code : 'INTERNAL';

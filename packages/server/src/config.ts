@@ -1,7 +1,11 @@
 import { RerankerError } from '@reranker/core';
 import { z } from 'zod';
+import { BOOL_WORDS, bool, int, list, type ServerVariable, size, variable } from './config-kinds';
+import { MODEL_VARIABLES } from './models/variables';
 
 type Env = Record<string, string | undefined>;
+
+export type { ServerVariable } from './config-kinds';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -45,57 +49,16 @@ export interface ServerConfig {
    * GET /metrics/cluster sizes the cluster for it. In (0, 1]. @default 0.7
    */
   scaleTargetUtilization: number;
-}
-
-/** One documented server variable, for --help and the README. */
-export interface ServerVariable {
-  variable: string;
-  key: keyof ServerConfig;
-  default: string;
-  accepts: string;
-  description: string;
-  schema: z.ZodType<unknown, string>;
-}
-
-const bool = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' });
-const BOOL_WORDS = 'true or false (also 1/0, yes/no)';
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\+?\d+$/)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-const list = z.string().transform((raw) =>
-  raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0),
-);
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-const size = z
-  .string()
-  .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i)
-  .transform((raw) => {
-    const [, num, unit] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw)!;
-    return Math.floor(Number(num) * (UNITS[(unit || 'b').toLowerCase()] ?? 1));
-  })
-  .pipe(
-    z
-      .number()
-      .int()
-      .min(1024)
-      .max(1024 ** 3),
-  );
-
-function variable(
-  variable: string,
-  key: keyof ServerConfig,
-  def: string,
-  accepts: string,
-  description: string,
-  schema: z.ZodType<unknown, string>,
-): ServerVariable {
-  return { variable, key, default: def, accepts, description, schema };
+  /** Served models as `name=source` pairs (RERANKER_MODELS); empty serves RERANKER_MODEL alone. @default [] */
+  models: { name: string; source: string }[];
+  /** JSON or YAML file of per-model settings (RERANKER_MODELS_FILE). */
+  modelsFile?: string;
+  /** The model answering requests without `model`. @default the first configured model */
+  defaultModel?: string;
+  /** Unload a model unused this long, in ms; 0 never unloads. @default 0 */
+  modelIdleUnloadMs: number;
+  /** Most bytes of model weights resident at once; 0 is unbounded. @default 0 */
+  modelMemoryBudgetBytes: number;
 }
 
 /** Every server variable, in the order --help and the README list them. */
@@ -248,6 +211,7 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
       .transform(Number)
       .pipe(z.number().gt(0).max(1)),
   ),
+  ...MODEL_VARIABLES,
 ];
 
 /**

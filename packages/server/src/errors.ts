@@ -25,6 +25,7 @@ export type HttpErrorCode =
   | 'INPUT_TOO_LONG'
   | 'EMPTY'
   | 'MODEL_NOT_FOUND'
+  | 'OVER_MEMORY_BUDGET'
   | 'UNAUTHORIZED'
   | 'NOT_FOUND'
   | 'LOADING'
@@ -173,6 +174,8 @@ function fromHttpError(error: HttpError): Classified {
       return { ...base, status: all(error.status), teiType: 'Unhealthy' };
     case 'UNAUTHORIZED':
       return { ...base, status: all(401), teiType: 'Unauthorized' };
+    case 'OVER_MEMORY_BUDGET':
+      return { ...base, status: all(503), teiType: 'Overloaded' };
     default:
       return { ...base, status: all(error.status), teiType: 'Validation' };
   }

@@ -1,11 +1,11 @@
-import type { DetailedRerank, UnifiedReRanker } from '@reranker/core';
+import { type DetailedRerank, isRerankerError, type RerankSlot } from '@reranker/core';
 import type { GlobalLimits, GlobalPermit } from '@reranker/node';
 import type { RequestHandler, Response } from 'express';
-import type { TokenWindow } from './chunking';
 import type { ServerConfig } from './config';
 import { type Flavour, HttpError } from './errors';
 import type { ServerMetrics } from './metrics/prometheus';
-import type { ModelNames } from './model-names';
+import type { ModelLease } from './models/entry';
+import type { ModelNames } from './models/names';
 import type { Service } from './service';
 
 /** What the rerank routes share. */
@@ -48,25 +48,38 @@ export function checkDocumentCount(count: number, config: ServerConfig, field: s
 }
 
 /**
- * The texts to score, or work that finds them (chunking, truncation) and runs once the request holds
- * its slot, so it counts against the concurrency limits; it stops when the signal aborts.
+ * The texts to score, or work that finds them (chunking, truncation) with the request's model and runs
+ * once the request holds its slot, so it counts against the concurrency limits; it stops when the
+ * signal aborts.
  */
-export type TextSource = readonly string[] | ((signal: AbortSignal) => Promise<string[]>);
+export type TextSource = readonly string[] | ((signal: AbortSignal, model: ModelLease) => Promise<string[]>);
+
+/** What a request scored, and the model that scored it. */
+export interface Scored {
+  detailed: DetailedRerank<string>;
+  /** The served model's name, echoed where the API has a `model` field. */
+  model: string;
+}
 
 /**
- * Scores `texts` against `query` for one HTTP request: every text, sorted best first. The request is
- * aborted when the client disconnects, so a request still waiting in the queue leaves it and is never
- * computed. With cluster limits the request first passes the rate limit and takes a lease (its wait
- * counts as queue time), given back when the request is done. Records the costs for the log line, the
- * metrics and TEI's timing headers.
+ * Scores `texts` against `query` for one HTTP request with the model its `model` field names (see
+ * `ModelNames`): every text, sorted best first. The model is loaded first if it is not (the wait
+ * counts as queue time, bounded by the queue timeout). The request then takes a slot of its model
+ * (MAX_PARALLEL / MAX_QUEUE per model) and, with several models, one of the server-wide limits
+ * (taken second, so a burst on one model waiting for its own slots never holds server slots). The
+ * request is aborted when the client disconnects, so a request still waiting leaves its queue and is
+ * never computed. With cluster limits the request first passes the rate limit and takes a lease (its
+ * wait counts as queue time). Records the costs for the log line, the metrics and TEI's timing headers.
  */
 export async function scoreForRequest(
-  deps: Pick<RerankDeps, 'service' | 'metrics' | 'limits'>,
+  deps: Pick<RerankDeps, 'service' | 'metrics' | 'limits' | 'names'>,
   res: Response,
-  reranker: UnifiedReRanker,
+  requested: string | undefined,
   query: string,
   texts: TextSource,
-): Promise<DetailedRerank<string>> {
+): Promise<Scored> {
+  const entry = deps.names.resolve(requested);
+  const registry = deps.service.models;
   const abort = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) abort.abort(new Error('The client closed the connection.'));
@@ -74,6 +87,7 @@ export async function scoreForRequest(
   res.once('close', onClose);
   const { signal } = abort;
   let permit: GlobalPermit | undefined;
+  let lease: ModelLease | undefined;
   // Documents in flight for the autoscaling gauges: from arrival (or from chunking, which runs in the
   // slot) until the answer; `tokens` is set once scored.
   let inflight = 0;
@@ -82,34 +96,50 @@ export async function scoreForRequest(
     inflight = count;
     deps.metrics.inflight.begin(count);
   };
+  const arrivedAt = performance.now();
+  let startedAt: number | undefined;
   try {
     let scored = typeof texts === 'function' ? [] : texts;
     arrive(scored.length);
     res.locals.documents = scored.length;
+    res.locals.model = entry.name;
     permit = await deps.limits?.enter(signal);
+    lease = await deps.service.lease(entry, signal);
+    const model = lease;
+    const score = async (slot: RerankSlot) => {
+      startedAt = performance.now();
+      if (typeof texts === 'function') {
+        scored = await texts(signal, model);
+        arrive(scored.length);
+        res.locals.documents = scored.length;
+      }
+      return slot.rerankDetailed(query, scored, { signal });
+    };
+    const global = registry.global;
     const detailed =
-      typeof texts === 'function'
-        ? await reranker.withSlot(
-            async (slot) => {
-              scored = await texts(signal);
-              arrive(scored.length);
-              res.locals.documents = scored.length;
-              return slot.rerankDetailed(query, scored, { signal });
-            },
+      typeof texts !== 'function' && !global
+        ? await model.reranker.rerankDetailed(query, texts, { signal })
+        : await model.reranker.withSlot(
+            (slot) => (global ? global.run(() => score(slot), { signal }) : score(slot)),
             { signal },
-          )
-        : await reranker.rerankDetailed(query, texts, { signal });
+          );
     tokens = detailed.usage.tokens;
     const { inferenceMs } = detailed.timings;
-    const queueMs = detailed.timings.queueMs + (permit?.waitedMs ?? 0);
+    // The model's wait, the load wait, the server-wide wait and the cluster lease all count as queue time.
+    const queueMs =
+      startedAt === undefined
+        ? detailed.timings.queueMs + (permit?.waitedMs ?? 0)
+        : Math.max(0, startedAt - arrivedAt);
     res.locals.queueMs = queueMs;
     res.locals.inferenceMs = inferenceMs;
-    deps.metrics.recordRerank({
-      queueMs,
-      inferenceMs,
-      documents: scored.length,
-      tokens: detailed.usage.tokens,
-    });
+    deps.metrics.recordRerank({ model: model.name, queueMs, inferenceMs, documents: scored.length, tokens });
+    for (const recorder of [model.stats, registry.stats]) {
+      recorder.recordRequest({ ok: true, waitMs: queueMs, processMs: inferenceMs, documents: scored.length });
+      recorder.recordCache(
+        detailed.usage.cachedPairs,
+        Math.max(0, scored.length - detailed.usage.cachedPairs),
+      );
+    }
     const totalMs = performance.now() - (res.locals.startedAt ?? performance.now());
     res.set({
       'x-queue-time': String(Math.round(queueMs)),
@@ -117,20 +147,29 @@ export async function scoreForRequest(
       'x-total-time': String(Math.round(totalMs)),
       'x-compute-tokens': String(detailed.usage.tokens),
     });
-    return detailed;
+    return { detailed, model: model.name };
+  } catch (error) {
+    const now = performance.now();
+    const failure = {
+      ok: false,
+      waitMs: (startedAt ?? now) - arrivedAt,
+      processMs: startedAt === undefined ? 0 : now - startedAt,
+      documents: inflight,
+      errorCode: errorCodeOf(error),
+    };
+    entry.stats.recordRequest(failure);
+    registry.stats.recordRequest(failure);
+    throw error;
   } finally {
     deps.metrics.inflight.finish(inflight, tokens);
     permit?.release();
+    lease?.release();
     res.off('close', onClose);
   }
 }
 
-/** The model's window facts the routes need for truncation and chunking. */
-export function windowOf(service: Service): TokenWindow {
-  const info = service.info;
-  return {
-    maxLength: info?.maxLength ?? 512,
-    maxQueryTokens: info?.maxQueryTokens ?? 64,
-    pairSpecialTokens: info?.pairSpecialTokens ?? 4,
-  };
+function errorCodeOf(error: unknown): string {
+  if (isRerankerError(error)) return error.code;
+  if (error instanceof HttpError) return error.code;
+  return 'INTERNAL';
 }

@@ -64,13 +64,62 @@ export const opsSchemas: Record<string, Schema> = {
         ],
       },
       distributed,
+      models: {
+        type: 'object',
+        description: 'With several models (RERANKER_MODELS): each served model by name.',
+        additionalProperties: ref('ModelHealth'),
+      },
     },
     ['status', 'controller', 'model'],
   ),
+  ModelHealth: obj(
+    {
+      state: choice('unloaded', 'loading', 'loaded', 'failed'),
+      default: { ...bool, description: 'Whether requests without `model` go to it.' },
+      reason: { ...str, description: 'Why its last load failed.' },
+      requests: { ...int, description: 'Requests holding or waiting for the model.' },
+      controller: { anyOf: [controller, nil] },
+    },
+    ['state', 'default', 'requests', 'controller'],
+  ),
+  ModelNotLoaded: obj(
+    {
+      model_id: str,
+      loaded: { type: 'boolean', const: false },
+      state: choice('unloaded', 'loading', 'failed'),
+      failure: str,
+      model_aliases: { type: 'array', items: str },
+      max_input_length: { anyOf: [int, nil] },
+      version: str,
+    },
+    ['model_id', 'loaded', 'state', 'version'],
+  ),
+  ModelList: closed({
+    object: { type: 'string', const: 'list' },
+    data: {
+      type: 'array',
+      items: closed({
+        id: { ...str, description: 'The name to send in `model`.' },
+        object: { type: 'string', const: 'model' },
+        owned_by: str,
+        kind: { ...str, description: 'cross-encoder, or the kind an LLM reranker engine reports.' },
+        backend: { anyOf: [str, nil], description: 'The backend running it; null while not loaded.' },
+        dtype: { anyOf: [str, nil] },
+        max_length: { anyOf: [int, nil] },
+        loaded: bool,
+        state: choice('unloaded', 'loading', 'loaded', 'failed'),
+        aliases: { type: 'array', items: str },
+        default: bool,
+      }),
+    },
+  }),
   Info: {
     ...obj(
       {
         model_id: str,
+        loaded: bool,
+        state: str,
+        default_model: { ...str, description: 'The model answering requests without `model`.' },
         model_sha: { anyOf: [str, nil], description: 'The hub commit when known, else the revision.' },
         model_fingerprint: {
           ...str,
@@ -97,16 +146,29 @@ export const opsSchemas: Record<string, Schema> = {
   },
   EngineMetrics: closed(engineMetrics),
   Stats: {
-    ...closed({
-      ...engineMetrics,
-      controller,
-      metrics: {
-        ...ref('EngineMetrics'),
-        deprecated: true,
-        description:
-          'The same numbers as the top level, where this server put them before; read the top level.',
+    ...closed(
+      {
+        ...engineMetrics,
+        controller,
+        models: {
+          type: 'object',
+          description:
+            'With several models (RERANKER_MODELS): the same keys per model, with its state and queue (null while not loaded).',
+          additionalProperties: obj({
+            ...engineMetrics,
+            state: str,
+            controller: { anyOf: [controller, nil] },
+          }),
+        },
+        metrics: {
+          ...ref('EngineMetrics'),
+          deprecated: true,
+          description:
+            'The same numbers as the top level, where this server put them before; read the top level.',
+        },
       },
-    }),
+      [...Object.keys(engineMetrics), 'controller', 'metrics'],
+    ),
     description:
       "The original service's keys (total_requests, success_rate, avg_wait_time_ms, p95_wait_time_ms, ...) at the top level, with the concurrency controller beside them.",
   },
@@ -122,6 +184,12 @@ function getJson(operationId: string, summary: string, schema: Schema, errors: S
       responses: { '200': json(schema, 'ok'), ...errorResponses(OPS_UNAUTHORIZED), ...errors },
     },
   };
+}
+
+/** `operation` (one GET) with a query parameter. */
+function withQuery(operation: Schema, parameter: Schema): Schema {
+  const get = operation.get as Schema;
+  return { get: { ...get, parameters: [parameter] } };
 }
 
 const text = { 'text/plain': { schema: str } };
@@ -153,7 +221,32 @@ export const opsPaths: Record<string, Schema> = {
       ),
     },
   ),
-  '/info': getJson('getInfo', 'The model and the limits', ref('Info'), loading),
+  '/info': withQuery(
+    getJson(
+      'getInfo',
+      'The default model, or `?model=`, and the limits',
+      { anyOf: [ref('Info'), ref('ModelNotLoaded')] },
+      { ...loading, ...errorResponses({ '404': [['native'], '`model` names no served model'] }) },
+    ),
+    {
+      name: 'model',
+      in: 'query',
+      required: false,
+      description: 'A served model name or alias (default: the default model).',
+      schema: str,
+    },
+  ),
+  '/v1/models': {
+    get: {
+      operationId: 'listModels',
+      tags: ['rerank'],
+      summary: 'The served models, OpenAI-style (never loads one)',
+      responses: {
+        '200': json(ref('ModelList'), 'ok'),
+        ...errorResponses({ '401': [['cohere'], 'a key is required'] }),
+      },
+    },
+  },
   '/metrics': {
     get: {
       operationId: 'getMetrics',

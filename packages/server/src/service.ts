@@ -1,45 +1,44 @@
-import { basename } from 'node:path';
-import { errorMessage, type Logger, type RerankerInfo, type UnifiedReRanker } from '@reranker/core';
+import type { ControllerStats, RerankerInfo, UnifiedReRanker } from '@reranker/core';
+import { errorMessage, type Logger } from '@reranker/core';
 import { HttpError } from './errors';
+import type { ModelEntry, ModelLease } from './models/entry';
+import type { ModelRegistry } from './models/registry';
 
 /**
- * Where the service is in its life: loading the model, warming it up, serving, draining for
- * shutdown, or failed (model or warm-up failed; only liveness answers 200 then).
+ * Where the service is in its life: loading the preloaded models, warming them up, serving, draining
+ * for shutdown, or failed (a preloaded model or its warm-up failed; only liveness answers 200 then).
  */
 export type Phase = 'loading' | 'warming' | 'ready' | 'draining' | 'failed';
 
 export interface ServiceOptions {
-  reranker: UnifiedReRanker | Promise<UnifiedReRanker>;
-  warmup: boolean;
+  models: ModelRegistry;
   logger: Logger;
 }
 
 /**
- * Owns the reranker for the app: resolves it (the bin listens while the model loads, so /health can
- * say "loading"), warms it up, and tells routes whether they may use it.
+ * Owns the served models for the app: loads the preloaded ones (the bin listens meanwhile, so
+ * /health can say "loading"), and tells routes whether they may run. `reranker`, `info` and
+ * `modelName` are the default model's.
  */
 export class Service {
   phase: Phase = 'loading';
   failure: string | undefined;
-  /** Resolves when the model is loaded (and warmed, if asked); rejects when either fails. */
+  readonly models: ModelRegistry;
+  /** Resolves when the preloaded models are loaded (and warmed, if asked); rejects when one fails. */
   readonly ready: Promise<void>;
-  #reranker: UnifiedReRanker | undefined;
-  #info: RerankerInfo | undefined;
 
   constructor(options: ServiceOptions) {
-    this.ready = this.#start(options);
+    this.models = options.models;
+    this.ready = this.#start(options.logger);
     // The bin awaits `ready` and exits on failure; tests may not await it at all.
     this.ready.catch(() => {});
   }
 
-  async #start({ reranker, warmup, logger }: ServiceOptions): Promise<void> {
+  async #start(logger: Logger): Promise<void> {
     try {
-      this.#reranker = await reranker;
-      this.#info = await this.#reranker.info();
-      if (warmup && this.phase === 'loading') {
-        this.phase = 'warming';
-        await this.#reranker.warmup();
-      }
+      await this.models.start(() => {
+        if (this.phase === 'loading') this.phase = 'warming';
+      });
       if (this.phase === 'loading' || this.phase === 'warming') this.phase = 'ready';
     } catch (error) {
       if (this.phase !== 'draining') this.phase = 'failed';
@@ -49,52 +48,71 @@ export class Service {
     }
   }
 
-  /** The reranker, loaded or not (undefined while loading). */
+  /** The default model's reranker while loaded. */
   get reranker(): UnifiedReRanker | undefined {
-    return this.#reranker;
+    return this.models.defaultEntry.reranker;
   }
 
-  /** Static facts about the loaded model (cache size is as of load; call `reranker.info()` for now). */
+  /** Static facts about the default model (cache size is as of load; call `reranker.info()` for now). */
   get info(): RerankerInfo | undefined {
-    return this.#info;
+    return this.models.defaultEntry.info;
+  }
+
+  /** The default model's name as clients see it in `model` (never a server path). */
+  get modelName(): string {
+    return this.models.defaultEntry.name;
   }
 
   /**
-   * The name clients see in `model`: the hub id, or the folder name of a local model (never the
-   * server's file system path).
+   * Whether a rerank request may start: a 503 while draining, and with RERANKER_MODEL alone while the
+   * model loads or after it failed (with several models, requests wait for their model instead).
    */
-  get modelName(): string {
-    const info = this.#info;
-    if (!info) return 'unknown';
-    return info.source.startsWith('local:') ? basename(info.model.replace(/[\\/]+$/, '')) : info.model;
-  }
-
-  /** The reranker for a rerank request, or a 503 saying why it cannot run now (also while draining). */
-  require(): UnifiedReRanker {
+  require(): void {
     if (this.phase === 'draining') {
       throw new HttpError(503, 'SHUTTING_DOWN', 'The server is shutting down; retry on another instance.', {
         retryAfter: 1,
       });
     }
-    return this.loaded();
+    if (!this.models.multi) this.loaded();
   }
 
-  /** The loaded reranker (for info and metrics, which still answer while draining), or a 503. */
+  /** The model for a request (already resolved by name), loaded and held until the lease is released. */
+  lease(entry: ModelEntry, signal?: AbortSignal): Promise<ModelLease> {
+    this.require();
+    return this.models.acquire(entry, signal);
+  }
+
+  /**
+   * The request slots admission control reads: the server-wide limits with several models, else the
+   * model's own; throws the 503 that applies while none can be taken (loading, draining).
+   */
+  admissionStats(): ControllerStats {
+    this.require();
+    return this.models.global?.stats() ?? this.loaded().stats().controller;
+  }
+
+  /** The default model's loaded reranker (for info and metrics, which still answer while draining), or a 503. */
   loaded(): UnifiedReRanker {
     if (this.failure !== undefined) {
       throw new HttpError(503, 'UNHEALTHY', `The model failed to start: ${this.failure}.`);
     }
+    const reranker = this.reranker;
     // Warm-up only makes the first request faster, so requests are served while it runs.
-    if (!this.#reranker) {
+    if (!reranker || !this.info) {
       throw new HttpError(503, 'LOADING', 'The model is still loading; retry in a few seconds.', {
         retryAfter: 5,
       });
     }
-    return this.#reranker;
+    return reranker;
   }
 
   /** Readiness turns 503 and new rerank requests are refused; running ones finish. */
   beginShutdown(): void {
     this.phase = 'draining';
+  }
+
+  /** Unloads every model; running requests finish first. */
+  dispose(): Promise<void> {
+    return this.models.dispose();
   }
 }

@@ -36,12 +36,11 @@ export async function shutdown(options: ShutdownOptions, signal: string): Promis
     logger.warn('shutdown timeout reached: closing the remaining connections');
     server.closeAllConnections();
   }
-  const reranker = service.reranker;
-  if (reranker) {
+  {
     // Requests cut at the timeout may still hold a slot until their batch ends: give dispose a bound.
     const grace = Math.max(5000, deadline - Date.now());
     const disposed = await Promise.race([
-      reranker.dispose().then(() => true),
+      service.dispose().then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), grace).unref()),
     ]);
     if (!disposed) logger.warn('the reranker did not finish disposing in time; exiting anyway');

@@ -51,7 +51,8 @@ describe('autoscaling gauges', () => {
   const scrape = async () => {
     const text = (await get(`${t.url}/metrics/prometheus`)).body as string;
     return (name: string) => {
-      const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      // Per-model gauges carry a `model` label; this server has one model, so one series.
+      const match = new RegExp(`^${name}(?:\\{model="[^"]*"\\})? (\\S+)$`, 'm').exec(text);
       if (!match) throw new Error(`${name} is missing from /metrics/prometheus`);
       return Number(match[1]);
     };

@@ -23,6 +23,9 @@ describe('loadServerConfig', () => {
       shutdownTimeoutMs: 30_000,
       dashboard: true,
       scaleTargetUtilization: 0.7,
+      models: [],
+      modelIdleUnloadMs: 0,
+      modelMemoryBudgetBytes: 0,
     });
   });
 

@@ -71,7 +71,7 @@ describe('OpenAPI lint (@redocly/cli, recommended rules)', () => {
     const ids = operations(doc).map(([, , op]) => op.operationId);
     expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(12);
+    expect(ids.length).toBe(13);
     // middleware/auth.ts: `Authorization: Bearer <key>`, required only when API_KEYS is set.
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }, {}]);

@@ -87,8 +87,8 @@ describe('operations', () => {
       'reranker_inference_seconds_count',
       'reranker_http_request_duration_seconds_sum',
       'reranker_request_tokens_bucket',
-      'reranker_queue_depth 0',
-      'reranker_active_requests 0',
+      `reranker_queue_depth{model="${t.app.service.modelName}"} 0`,
+      `reranker_active_requests{model="${t.app.service.modelName}"} 0`,
       'reranker_cache_hits_total',
       'reranker_cache_misses_total',
     ]) {
@@ -98,7 +98,9 @@ describe('operations', () => {
 
   it('counts every model run in the batch histograms', async () => {
     const prom = (await get(`${t.url}/metrics/prometheus`)).body as string;
-    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(prom)?.[1]);
+    // One model: one series per name, under its `model` label.
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}\\{model="${t.app.service.modelName}"\\} (\\S+)$`, 'm').exec(prom)?.[1]);
     expect(t.probe.runs).toBeGreaterThan(0);
     expect(value('reranker_batch_rows_count')).toBe(t.probe.runs);
     expect(value('reranker_batch_rows_sum')).toBe(t.probe.rows);
@@ -120,6 +122,7 @@ describe('operations', () => {
         '/openapi.json',
         '/readyz',
         '/rerank',
+        '/v1/models',
         '/v1/rerank',
         '/v2/rerank',
       ].sort(),

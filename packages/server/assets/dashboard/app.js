@@ -40,8 +40,11 @@ async function loadInfo() {
   };
   for (const [key, value] of Object.entries(facts))
     $(`[data-testid="${key}"]`).textContent = String(value ?? '–');
+  // Every served model (GET /v1/models), the default selected; the playground sends the choice.
+  const listed = await call('/v1/models').catch(() => null);
+  const names = listed?.data?.map((m) => m.id) ?? [info.model_id];
   const select = $('#play-model');
-  select.replaceChildren(new Option(info.model_id, info.model_id));
+  select.replaceChildren(...names.map((name) => new Option(name, name, false, name === info.model_id)));
 }
 
 async function tick() {

@@ -21,6 +21,7 @@ export function startPlayground({ onNeedsKey }) {
     const started = performance.now();
     try {
       const answer = await call('/rerank', {
+        model: $('#play-model').value || undefined,
         query,
         documents,
         top_k: topN,

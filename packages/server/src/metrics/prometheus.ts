@@ -1,7 +1,9 @@
-import type { BackendCandidate, UnifiedReRanker } from '@reranker/core';
+import type { BackendCandidate, ControllerStats } from '@reranker/core';
 import { RequestTotals } from '@reranker/node';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { DEMAND_TIME_CONSTANT_S, LoadTracker } from './load';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { ModelEvents, ModelRegistry } from '../models/registry';
+import { LoadTracker } from './load';
+import { defineModelGauges, modelEventCounters } from './model-gauges';
 
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const COUNTS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
@@ -29,8 +31,22 @@ export interface WorkerTime {
 
 /** Sums the time of backend runs, counting runs in progress up to now so utilisation moves smoothly. */
 class WorkerClock {
-  lanes = 0;
+  /** Lanes per model (a model's lanes leave when its backend is disposed). */
+  readonly byModel = new Map<object, number>();
+  #hint = 0;
   #finishedMs = 0;
+
+  get lanes(): number {
+    let sum = 0;
+    for (const lanes of this.byModel.values()) sum += lanes;
+    return sum || this.#hint;
+  }
+
+  /** The backend's concurrency when the backends were not instrumented. */
+  hint(lanes: number): void {
+    this.#hint = lanes;
+  }
+
   readonly #running = new Set<{ startedAt: number }>();
 
   start(): () => void {
@@ -53,6 +69,8 @@ class WorkerClock {
 
 /** What one rerank request cost, for the histograms. */
 export interface RequestCost {
+  /** The served model's name (the `model` label). */
+  model: string;
   queueMs: number;
   inferenceMs: number;
   documents: number;
@@ -71,20 +89,20 @@ export class ServerMetrics {
   readonly inflight = new LoadTracker();
   readonly #requests: Counter<'route' | 'method' | 'status'>;
   readonly #latency: Histogram<'route'>;
-  readonly #queue: Histogram;
-  readonly #inference: Histogram;
-  readonly #documents: Histogram;
-  readonly #requestTokens: Histogram;
-  readonly #batchRows: Histogram;
-  readonly #batchTokens: Histogram;
-  #reranker: UnifiedReRanker | undefined;
+  readonly #queue: Histogram<'model'>;
+  readonly #inference: Histogram<'model'>;
+  readonly #documents: Histogram<'model'>;
+  readonly #requestTokens: Histogram<'model'>;
+  readonly #batchRows: Histogram<'model'>;
+  readonly #batchTokens: Histogram<'model'>;
+  #models: ModelRegistry | undefined;
   /** Rerank requests answered 503 (queue full or timed out, rate limited, loading, draining). */
   #unavailable = 0;
   readonly #workers = new WorkerClock();
+  readonly #modelEvents: ModelEvents;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    const self = this;
     this.#requests = new Counter({
       name: 'reranker_http_requests_total',
       help: 'HTTP requests by route, method and status.',
@@ -100,131 +118,81 @@ export class ServerMetrics {
     });
     this.#queue = new Histogram({
       name: 'reranker_queue_wait_seconds',
+      labelNames: ['model'],
       help: 'Time rerank requests waited for a free slot.',
       buckets: SECONDS,
       registers,
     });
     this.#inference = new Histogram({
       name: 'reranker_inference_seconds',
+      labelNames: ['model'],
       help: 'Time rerank requests spent computing after the wait.',
       buckets: SECONDS,
       registers,
     });
     this.#documents = new Histogram({
       name: 'reranker_request_documents',
+      labelNames: ['model'],
       help: 'Documents (pairs, after chunking) per rerank request.',
       buckets: COUNTS,
       registers,
     });
     this.#requestTokens = new Histogram({
       name: 'reranker_request_tokens',
+      labelNames: ['model'],
       help: 'Tokens the model ran on per rerank request (cached pairs cost none).',
       buckets: TOKENS,
       registers,
     });
     this.#batchRows = new Histogram({
       name: 'reranker_batch_rows',
+      labelNames: ['model'],
       help: 'Pairs per model run (only when the backends are instrumented, as the bin does).',
       buckets: COUNTS,
       registers,
     });
     this.#batchTokens = new Histogram({
       name: 'reranker_batch_tokens',
+      labelNames: ['model'],
       help: 'Padded tokens (rows x width) per model run (only when the backends are instrumented).',
       buckets: TOKENS,
       registers,
     });
-    const controllerGauge = (name: string, help: string, key: 'waiting' | 'active') =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          const stats = self.#reranker?.stats().controller;
-          this.set(stats ? stats[key] : 0);
-        },
-      });
-    controllerGauge('reranker_queue_depth', 'Rerank requests waiting for a slot.', 'waiting');
-    controllerGauge('reranker_active_requests', 'Rerank requests computing now.', 'active');
-    // Autoscaling signals (server README, "Autoscaling signals"): each read at scrape time.
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      });
-    gauge(
-      'reranker_saturation',
-      'Rerank requests running and waiting, divided by MAX_PARALLEL_REQUESTS (1 = every slot busy, above 1 = a queue).',
-      () => {
-        const stats = self.#reranker?.stats().controller;
-        return stats ? (stats.active + stats.waiting) / stats.max_parallel : 0;
-      },
-    );
-    gauge(
-      'reranker_max_parallel_requests',
-      'Rerank requests this server runs at once (MAX_PARALLEL_REQUESTS).',
-      () => self.#reranker?.stats().controller.max_parallel ?? 0,
-    );
-    gauge(
-      'reranker_max_queue_size',
-      'Rerank requests allowed to wait for a slot (MAX_QUEUE_SIZE).',
-      () => self.#reranker?.stats().controller.max_queue ?? 0,
-    );
-    gauge(
-      'reranker_workers',
-      'Inference workers (batches the backend runs at once); 0 while the model loads.',
-      () => (self.#reranker ? self.#workers.lanes : 0),
-    );
-    gauge(
-      'reranker_inflight_documents',
-      'Documents of the rerank requests waiting or computing now.',
-      () => self.inflight.inflightDocuments,
-    );
-    gauge(
-      'reranker_inflight_tokens',
-      'Model tokens of the documents in flight, estimated from the mean tokens per document scored so far.',
-      () => self.inflight.inflightTokens,
-    );
-    gauge(
-      'reranker_demand_documents_per_second',
-      `Documents offered per second (refused ones included), exponentially smoothed over ${DEMAND_TIME_CONSTANT_S} s.`,
-      () => self.inflight.demandRate(),
-    );
-    // Lifetime totals from the engine's snapshot, exposed as counters by adding what changed.
-    const engineCounter = (name: string, help: string, key: 'cache_hits' | 'cache_misses') => {
-      let seen = 0;
-      return new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          const total = self.#reranker?.stats().metrics[key] ?? seen;
-          if (total > seen) this.inc(total - seen);
-          seen = total;
-        },
-      });
-    };
-    engineCounter('reranker_cache_hits_total', 'Pairs answered by the score cache.', 'cache_hits');
-    engineCounter('reranker_cache_misses_total', 'Pairs the score cache did not hold.', 'cache_misses');
+    defineModelGauges(registers, {
+      models: () => this.#models,
+      server: () => this.#serverController(),
+      lanes: () => this.#workers.lanes,
+      inflight: this.inflight,
+    });
+    this.#modelEvents = modelEventCounters(registers);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  /**
-   * Reads queue gauges and cache counters from this reranker at scrape time. `workers` is the
-   * backend's concurrency when the backends were not instrumented (which learns it at load).
-   */
-  attach(reranker: UnifiedReRanker, workers?: number): void {
-    this.#reranker = reranker;
-    if (this.#workers.lanes === 0 && workers) this.#workers.lanes = workers;
+  /** Reads the models' queue gauges and cache counters at scrape time. */
+  attachModels(models: ModelRegistry): void {
+    this.#models = models;
+    models.observe(this.#modelEvents);
+  }
+
+  /** The backend's concurrency when the backends were not instrumented (which learns it at load). */
+  workersHint(workers: number): void {
+    this.#workers.hint(workers);
+  }
+
+  /** Counts models loaded, failed to load and unloaded (idle, evicted, shutdown), by model. */
+  get modelEvents(): ModelEvents {
+    return this.#modelEvents;
+  }
+
+  /** The server's request slots: the server-wide limits with several models, else the model's. */
+  #serverController(): ControllerStats | undefined {
+    const models = this.#models;
+    return models?.global?.stats() ?? models?.defaultEntry.reranker?.stats().controller;
   }
 
   /** The load a server publishes with its registry heartbeat (GET /metrics/cluster sizes the cluster with it). */
   heartbeatLoad(): { active: number; waiting: number; max_parallel?: number } {
-    const stats = this.#reranker?.stats().controller;
+    const stats = this.#serverController();
     if (!stats) return { active: 0, waiting: 0 };
     return { active: stats.active, waiting: stats.waiting, max_parallel: stats.max_parallel };
   }
@@ -253,35 +221,46 @@ export class ServerMetrics {
   }
 
   recordRerank(cost: RequestCost): void {
-    this.#queue.observe(cost.queueMs / 1000);
-    this.#inference.observe(cost.inferenceMs / 1000);
-    this.#documents.observe(cost.documents);
-    this.#requestTokens.observe(cost.tokens);
+    const labels = { model: cost.model };
+    this.#queue.observe(labels, cost.queueMs / 1000);
+    this.#inference.observe(labels, cost.inferenceMs / 1000);
+    this.#documents.observe(labels, cost.documents);
+    this.#requestTokens.observe(labels, cost.tokens);
     this.totals.recordDocuments(cost.documents);
   }
 
-  /** Wraps backends so every model run records its rows and padded tokens. */
-  instrument(candidates: readonly BackendCandidate[]): BackendCandidate[] {
+  /**
+   * Wraps backends so every model run records its rows and padded tokens under `model` (default: the
+   * default model's name, known once loaded).
+   */
+  instrument(candidates: readonly BackendCandidate[], model?: string): BackendCandidate[] {
+    const label = () => ({ model: model ?? this.#models?.defaultEntry.name ?? 'unknown' });
     return candidates.map((candidate) => ({
       name: candidate.name,
       load: async (options) => {
         const backend = await candidate.load(options);
-        this.#workers.lanes = Math.max(1, backend.concurrency ?? 1);
+        const key = {};
+        this.#workers.byModel.set(key, Math.max(1, backend.concurrency ?? 1));
         const run: typeof backend.run = async (batch, runOptions) => {
           const done = this.#workers.start();
           try {
             const logits = await backend.run(batch, runOptions);
-            this.#batchRows.observe(batch.rows);
-            this.#batchTokens.observe(batch.rows * batch.width);
+            this.#batchRows.observe(label(), batch.rows);
+            this.#batchTokens.observe(label(), batch.rows * batch.width);
             return logits;
           } finally {
             done();
           }
         };
+        const dispose: typeof backend.dispose = () => {
+          this.#workers.byModel.delete(key);
+          return backend.dispose();
+        };
         // A proxy keeps the backend's own getters (device, concurrency) and methods intact.
         return new Proxy(backend, {
           get(target, key) {
             if (key === 'run') return run;
+            if (key === 'dispose') return dispose;
             const value = Reflect.get(target, key);
             return typeof value === 'function' ? value.bind(target) : value;
           },

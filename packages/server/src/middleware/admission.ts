@@ -25,7 +25,7 @@ export class Admission {
   refusal(): Error | undefined {
     let controller: ControllerStats;
     try {
-      controller = this.#service.require().stats().controller;
+      controller = this.#service.admissionStats();
     } catch (error) {
       return error as Error;
     }

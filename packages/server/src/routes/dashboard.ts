@@ -53,12 +53,16 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     send(res, assets.get('index.html')!, 'index.html'),
   );
   router.get('/dashboard/stats', label, deps.auth, (_req, res) => {
-    const reranker = deps.service.loaded();
+    const models = deps.service.models;
+    // With several models: the server-wide slots and the metrics over all models.
+    const engine = models.multi
+      ? { controller: models.global!.stats(), metrics: models.stats.snapshot() }
+      : deps.service.loaded().stats();
     res.set('cache-control', 'no-store').json({
       at: Date.now(),
       phase: deps.service.phase,
       distributed: deps.distributed,
-      engine: reranker.stats(),
+      engine,
       http: deps.metrics.live(),
     });
   });

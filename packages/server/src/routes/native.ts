@@ -18,6 +18,8 @@ export const nativeRequest = requestObject({
   top_k: z.number().int().optional(),
   return_documents: z.boolean().default(true),
   return_tokens: z.boolean().default(false),
+  /** An extension: which served model answers (see `ModelNames`). */
+  model: z.string().optional(),
 });
 
 /**
@@ -28,7 +30,7 @@ export const nativeRequest = requestObject({
  * slot so the counting waits its turn like scoring.
  */
 export async function nativeRerank(deps: RerankDeps, req: Request, res: Response): Promise<void> {
-  const reranker = deps.service.require();
+  deps.service.require();
   const started = performance.now();
   // Count first: a huge list is refused before every item is validated.
   if (Array.isArray(req.body?.documents))
@@ -36,19 +38,19 @@ export async function nativeRerank(deps: RerankDeps, req: Request, res: Response
   const body = nativeRequest.parse(req.body ?? {});
   const texts = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
   let tokens: PairTokens[] | undefined;
-  const window = body.return_tokens ? (deps.service.info ?? (await reranker.info())) : undefined;
-  const { results } = await scoreForRequest(
+  const { detailed } = await scoreForRequest(
     deps,
     res,
-    reranker,
+    body.model,
     body.query,
-    window
-      ? async (signal) => {
-          tokens = await pairTokens(reranker, window, body.query, texts, signal);
+    body.return_tokens
+      ? async (signal, model) => {
+          tokens = await pairTokens(model.reranker, model.info, body.query, texts, signal);
           return texts;
         }
       : texts,
   );
+  const { results } = detailed;
   const topK = body.top_k && body.top_k > 0 ? body.top_k : results.length;
   res.json({
     results: results.slice(0, topK).map((r) => ({

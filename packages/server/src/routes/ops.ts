@@ -7,7 +7,11 @@ import {
 } from '@reranker/node';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { ServerConfig } from '../config';
+import { HttpError } from '../errors';
 import type { ServerMetrics } from '../metrics/prometheus';
+import type { ModelEntry } from '../models/entry';
+import type { ModelNames } from '../models/names';
+import type { ModelRegistry } from '../models/registry';
 import type { Service } from '../service';
 import { VERSION } from '../version';
 import { liveServers } from './cluster-metrics';
@@ -24,6 +28,8 @@ export interface OpsDeps {
   registry?: ServerRegistry;
   /** Cluster-wide limits, shown by /health in distributed mode. */
   limits?: GlobalLimits;
+  /** Resolves `/info?model=`. */
+  names: ModelNames;
 }
 
 const label =
@@ -45,7 +51,7 @@ export function opsRoutes(deps: OpsDeps): Router {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : service.phase });
   });
   router.get('/health', label('/health'), auth, (_req, res) => health(deps, res));
-  router.get('/info', label('/info'), auth, (_req, res) => info(deps, res));
+  router.get('/info', label('/info'), auth, (req, res) => info(deps, req, res));
   router.get('/cluster', label('/cluster'), auth, (_req, res) => cluster(deps, res));
   router.get('/metrics', label('/metrics'), auth, (req, res) => metrics(deps, req, res));
   router.get('/metrics/prometheus', label('/metrics/prometheus'), auth, async (_req, res) => {
@@ -66,6 +72,7 @@ export function opsRoutes(deps: OpsDeps): Router {
  */
 async function health({ service, registry, limits }: OpsDeps, res: Response): Promise<void> {
   const reranker = service.reranker;
+  const models = service.models;
   const status =
     service.phase === 'ready' || service.phase === 'warming'
       ? 'healthy'
@@ -87,7 +94,8 @@ async function health({ service, registry, limits }: OpsDeps, res: Response): Pr
     ...(status === 'unhealthy' && {
       reason: service.phase === 'draining' ? 'shutting down' : service.failure,
     }),
-    controller: reranker ? reranker.stats().controller : null,
+    controller: models.global?.stats() ?? (reranker ? reranker.stats().controller : null),
+    ...(models.multi && { models: modelStates(models) }),
     model: info
       ? {
           backend: info.backend,
@@ -128,13 +136,34 @@ async function cluster({ registry }: OpsDeps, res: Response): Promise<void> {
   res.json({ self: registry?.id, servers });
 }
 
-/** TEI's /info keys (model_id, max_input_length, …) plus this service's backend, device and limits. */
-async function info({ service, config, engine }: OpsDeps, res: Response): Promise<void> {
-  const reranker = service.loaded();
+/**
+ * TEI's /info keys (model_id, max_input_length, …) plus this service's backend, device and limits, of
+ * the default model or of `?model=` (a served name or alias; anything else is 404). A model not loaded
+ * is not loaded for this: its state and limits are shown.
+ */
+async function info({ service, config, engine, names }: OpsDeps, req: Request, res: Response): Promise<void> {
+  const entry =
+    typeof req.query.model === 'string' ? served(names, req.query.model) : service.models.defaultEntry;
+  const models = service.models;
+  if (models.multi && !entry.reranker) {
+    res.json({
+      model_id: entry.name,
+      loaded: false,
+      state: entry.state,
+      ...(entry.failure !== undefined && { failure: entry.failure }),
+      model_aliases: entry.spec.aliases,
+      max_input_length: entry.info?.maxLength ?? entry.spec.maxLength ?? null,
+      version: VERSION,
+    });
+    return;
+  }
+  const reranker = models.multi ? entry.reranker! : service.loaded();
   const info = await reranker.info();
   const controller = reranker.stats().controller;
   res.json({
-    model_id: service.modelName,
+    model_id: entry.name,
+    loaded: true,
+    state: entry.state,
     // TEI's model_sha is the commit; a branch name is all there is when the hub did not say.
     model_sha: info.commit ?? info.revision,
     model_fingerprint: info.fingerprint,
@@ -158,7 +187,8 @@ async function info({ service, config, engine }: OpsDeps, res: Response): Promis
     max_query_tokens: info.maxQueryTokens,
     truncation: info.truncation,
     num_labels: info.numLabels,
-    model_aliases: config.modelAliases,
+    model_aliases: models.multi ? entry.spec.aliases : config.modelAliases,
+    default_model: models.defaultEntry.name,
     strict_model_names: config.strictModelNames,
     limits: {
       body_limit_bytes: config.bodyLimitBytes,
@@ -187,10 +217,57 @@ async function metrics({ service, metrics }: OpsDeps, req: Request, res: Respons
     res.type(contentType).send(body);
     return;
   }
-  const { controller, metrics: snapshot } = service.loaded().stats();
-  // The original's keys at the top level (its scripts read `jq '.total_requests'`); `metrics` keeps
-  // the nested copy this server sent before, for clients written against it.
-  res.json({ ...snapshot, controller, metrics: snapshot });
+  const models = service.models;
+  // With one model its engine's own snapshot, as before; with several, the server's, over all models.
+  const { controller, metrics: snapshot } = models.multi
+    ? { controller: models.global!.stats(), metrics: models.stats.snapshot() }
+    : service.loaded().stats();
+  const perModel = Object.fromEntries(
+    models.entries.map((e) => [
+      e.name,
+      {
+        ...e.stats.snapshot(),
+        state: e.state,
+        controller: e.reranker?.stats().controller ?? null,
+      },
+    ]),
+  );
+  // The original's keys at the top level (its scripts read `jq '.total_requests'`), for the whole
+  // server; with several models `models` has the same keys per model; `metrics` keeps the nested copy
+  // this server sent before.
+  res.json({ ...snapshot, controller, ...(models.multi && { models: perModel }), metrics: snapshot });
+}
+
+/** Each model's state and queue, cheap enough for /health (no engine call but counters). */
+function modelStates(models: ModelRegistry): Record<string, unknown> {
+  return Object.fromEntries(
+    models.entries.map((e) => [
+      e.name,
+      {
+        state: e.state,
+        default: e === models.defaultEntry,
+        ...(e.failure !== undefined && { reason: e.failure }),
+        requests: e.users,
+        controller: e.reranker?.stats().controller ?? null,
+      },
+    ]),
+  );
+}
+
+/** The model `name` selects (its name or an alias), or 404 even when unknown names are tolerated. */
+function served(names: ModelNames, name: string): ModelEntry {
+  const entry = names.find(name);
+  if (!entry) {
+    throw new HttpError(
+      404,
+      'MODEL_NOT_FOUND',
+      `Model "${name}" is not served here; use one of: ${names.known().join(', ')}.`,
+      {
+        field: 'model',
+      },
+    );
+  }
+  return entry;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { keepTails, passageBudget, type TokenWindow } from '../chunking';
 import { HttpError } from '../errors';
-import { checkDocumentCount, type RerankDeps, scoreForRequest, windowOf } from '../execute';
+import { checkDocumentCount, type RerankDeps, scoreForRequest, type TextSource } from '../execute';
 import { requestObject } from './request-object';
 
 /** Hugging Face text-embeddings-inference's rerank request (optional fields sent as `null` are absent). */
@@ -17,6 +17,8 @@ export const teiRequest = requestObject({
     .enum(['right', 'left', 'Right', 'Left'])
     .default('right')
     .transform((d) => d.toLowerCase() as 'right' | 'left'),
+  /** An extension: which served model answers (see `ModelNames`). */
+  model: z.string().optional(),
 });
 type TeiRequest = z.infer<typeof teiRequest>;
 
@@ -28,19 +30,18 @@ type TeiRequest = z.infer<typeof teiRequest>;
  * the texts' tokens once the request holds its slot, in slices.
  */
 export async function teiRerank(deps: RerankDeps, req: Request, res: Response): Promise<void> {
-  const reranker = deps.service.require();
+  deps.service.require();
   if (Array.isArray(req.body?.texts)) checkDocumentCount(req.body.texts.length, deps.config, 'texts');
   const body = teiRequest.parse(req.body);
   if (body.texts.length === 0)
     throw new HttpError(400, 'EMPTY', '`texts` cannot be empty.', { field: 'texts' });
-  const window = windowOf(deps.service);
-  const texts =
+  const texts: TextSource =
     body.truncate === false
-      ? (signal: AbortSignal) => refuseTooLong(reranker, body, window, signal)
+      ? (signal, model) => refuseTooLong(model.reranker, body, model.window, signal)
       : body.truncation_direction === 'left'
-        ? (signal: AbortSignal) => keepTailsOf(reranker, body, window, signal)
+        ? (signal, model) => keepTailsOf(model.reranker, body, model.window, signal)
         : body.texts;
-  const { results } = await scoreForRequest(deps, res, reranker, body.query, texts);
+  const { results } = (await scoreForRequest(deps, res, body.model, body.query, texts)).detailed;
   res.json(
     results.map((r) => ({
       index: r.index,

@@ -1,0 +1,103 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BackendCandidate } from '@reranker/core';
+import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import { createApp, type RerankerApp } from '../src/app';
+import { type ServerConfig, serverConfig } from '../src/config';
+import { createServer } from '../src/http-server';
+import { ServerMetrics } from '../src/metrics/prometheus';
+import { rerankerLoader } from '../src/models/factory';
+import { ModelRegistry, type RegistryOptions } from '../src/models/registry';
+import type { ModelSpec } from '../src/models/spec';
+import { silentPino } from './helpers';
+
+// A folder of this file's own: other test runs on the machine may clean the shared one meanwhile.
+const MODELS_ROOT = join(tmpdir(), 'reranker-testkit-multi-model');
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A model of a multi-model test server: a synthesized preset under a name. */
+export interface TestModel extends Partial<Omit<ModelSpec, 'name' | 'source'>> {
+  name: string;
+  preset: PresetName;
+}
+
+export interface MultiServer {
+  url: string;
+  app: RerankerApp;
+  models: ModelRegistry;
+  /** Loads started per model name (by the one loader). */
+  loads: Map<string, number>;
+  /** Model folders by name, for the reference scores. */
+  dirs: Map<string, string>;
+  close(): Promise<void>;
+}
+
+export interface MultiOptions {
+  models: TestModel[];
+  defaultModel?: string;
+  config?: Partial<ServerConfig>;
+  registry?: Partial<RegistryOptions>;
+  /** Backends per model. @default the testkit's reference backend */
+  backends: (spec: ModelSpec) => BackendCandidate[];
+}
+
+/**
+ * A listening server over several synthesized models, built as the bin builds one from
+ * RERANKER_MODELS (one loader creates every engine), with no environment read. Models load in one
+ * worker thread each where the backend has workers.
+ */
+export async function startMultiServer(options: MultiOptions): Promise<MultiServer> {
+  const dirs = new Map<string, string>();
+  const specs: ModelSpec[] = [];
+  const first = options.defaultModel ?? options.models[0]!.name;
+  for (const { preset, ...model } of options.models) {
+    const dir = await synthesizedModelDir(preset, { root: MODELS_ROOT });
+    dirs.set(model.name, dir);
+    specs.push({ aliases: [], preload: model.name === first, ...model, source: dir });
+  }
+  const metrics = new ServerMetrics({ defaultMetrics: false });
+  const loads = new Map<string, number>();
+  const loader = rerankerLoader({
+    env: {},
+    logger: quiet,
+    backends: options.backends,
+    metrics,
+    engine: { workers: 1, threadsPerWorker: 1 },
+  });
+  const counted = {
+    estimate: loader.estimate,
+    load(spec: ModelSpec) {
+      loads.set(spec.name, (loads.get(spec.name) ?? 0) + 1);
+      return loader.load(spec);
+    },
+  };
+  const config = serverConfig({ warmupOnStart: false, ...options.config });
+  const models = ModelRegistry.of(specs, counted, options.defaultModel, {
+    logger: quiet,
+    loadWaitMs: 30_000,
+    global: { maxParallel: 4, maxQueue: 10, queueTimeoutMs: 30_000 },
+    idleUnloadMs: config.modelIdleUnloadMs,
+    memoryBudgetBytes: config.modelMemoryBudgetBytes,
+    ...options.registry,
+  });
+  const app = createApp({ models, config, logger: silentPino(), metrics });
+  await app.service.ready;
+  const server = await new Promise<Server>((resolve) => {
+    const s = createServer(app, config).listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    app,
+    models,
+    loads,
+    dirs,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.service.dispose();
+    },
+  };
+}
