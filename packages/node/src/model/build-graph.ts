@@ -10,6 +10,7 @@ import {
   type Checkpoint,
   type HfConfig,
   INLINE_LIMIT_BYTES,
+  type Operators,
   openCheckpoint,
   quantizeDynamicInt8,
   SUPPORTED_MODEL_TYPES,
@@ -45,6 +46,7 @@ export interface BuiltGraph {
 /** What `build.json` records beside a built graph. */
 interface BuildRecord {
   builderVersion: string;
+  operators: Operators;
   dtype: Dtype;
   fingerprint: string;
   source: string;
@@ -56,6 +58,13 @@ interface BuildRecord {
 }
 
 const RECORD = 'build.json';
+
+/**
+ * The builder's operator set for graphs built at load: onnxruntime's fused contrib operators, which
+ * onnxruntime-node's providers run (and onnxruntime-web's wasm too). Part of the fingerprint, so a
+ * graph built with another operator set is never taken for this one.
+ */
+const OPERATORS: Operators = 'fused';
 
 // One build per graph folder at a time in this process: two rerankers starting together share it.
 const inFlight = new Map<string, Promise<BuiltFiles>>();
@@ -79,7 +88,14 @@ export async function ensureBuiltGraph(request: GraphBuildRequest): Promise<Buil
   for (const file of inputs)
     inputHashes[file] = await hashLocalFile(join(request.dir, file), memoDir, request.logger);
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify({ builderVersion: BUILDER_VERSION, dtype: request.dtype, inputs: inputHashes }))
+    .update(
+      JSON.stringify({
+        builderVersion: BUILDER_VERSION,
+        operators: OPERATORS,
+        dtype: request.dtype,
+        inputs: inputHashes,
+      }),
+    )
     .digest('hex')
     .slice(0, 32);
   const target = join(graphs, fingerprint);
@@ -143,7 +159,7 @@ async function buildInto(
     const path = join(staging, 'onnx', graphFile);
     if (dtype === 'fp32') {
       const externalData = request.externalData ?? 'auto';
-      await buildFromFolder(request.dir, path, { onProgress, externalData });
+      await buildFromFolder(request.dir, path, { onProgress, externalData, operators: OPERATORS });
     } else {
       await writeFile(path, await buildVariant(request.dir, dtype, onProgress));
     }
@@ -156,6 +172,7 @@ async function buildInto(
     const seconds = (performance.now() - started) / 1000;
     const record: BuildRecord = {
       builderVersion: BUILDER_VERSION,
+      operators: OPERATORS,
       dtype,
       fingerprint: request.fingerprint,
       source: request.dir,
@@ -206,7 +223,7 @@ async function buildVariant(
         { details: { dtype, weightBytes: bytes } },
       );
     }
-    fp32 = await buildOnnxModel(config, weights, { onProgress });
+    fp32 = await buildOnnxModel(config, weights, { onProgress, operators: OPERATORS });
   } finally {
     await weights.close();
   }
