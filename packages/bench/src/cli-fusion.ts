@@ -33,6 +33,8 @@ export function fusionCommand(): Command {
     .option('--rounds <n>', 'rounds, each timing both contenders', positiveInt, 8)
     .option('--warmup <n>', 'untimed runs per contender first', nonNegativeInt, 1)
     .option('--settle-ms <n>', 'idle pause before each timed phase', nonNegativeInt, 300)
+    .option('--threads <n>', 'intra-op threads of both sessions (default: the cores)', positiveInt)
+    .option('--no-spinning', "turn onnxruntime's intra-op spinning off (as allowSpinning: false)")
     .option('--json <file>', 'also write the results as JSON to this file')
     .action(async (opts: FusionOptions & { json?: string }) => {
       const { json, ...options } = opts;

@@ -16,7 +16,7 @@ const counts = (c: Record<string, number>) =>
 function contenderRow(row: FusionRow, c: FusionContender): string {
   const values = c.rounds.map((r) => r.docsPerSecond);
   const range = `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
-  return `| ${row.preset} | ${row.dtype} | ${c.name} | ${c.fusion.leftoverTotal} (${counts(c.fusion.leftovers)}) | ${counts(c.fusion.fused)} | ${c.docsPerSecond.toFixed(1)} | ${range} |`;
+  return `| ${row.preset} | ${row.dtype} | ${c.name} | ${c.fusion.leftoverTotal} (${counts(c.fusion.leftovers)}) | ${counts(c.fusion.fused)} | ${c.fusion.residualAdds} | ${c.docsPerSecond.toFixed(1)} | ${range} | ${c.docsPerCpuSecond.toFixed(1)} |`;
 }
 
 /** The result as markdown: machine, fused node counts per graph, docs/s and the ratios. */
@@ -33,7 +33,7 @@ export function fusionMarkdown(r: FusionResult): string {
       : row.ratio >= FUSION_TARGET_RATIO
         ? `meets ≥ ${FUSION_TARGET_RATIO}`
         : `misses ≥ ${FUSION_TARGET_RATIO}`;
-    return `| ${row.preset} | ${row.dtype} | **${row.ratio.toFixed(3)}** | ${row.roundRatioMedian.toFixed(3)} | ${verdict} | ${perRound.join(' ')} |`;
+    return `| ${row.preset} | ${row.dtype} | **${row.ratio.toFixed(3)}** | ${row.roundRatioMedian.toFixed(3)} | ${row.cpuRatioMedian.toFixed(3)} | ${verdict} | ${perRound.join(' ')} |`;
   });
   return [
     '## fusion: our built graph vs a published-style export, onnxruntime-node CPU',
@@ -42,17 +42,17 @@ export function fusionMarkdown(r: FusionResult): string {
     '> the testkit in the form torch.onnx.export gives (opset 14, standard operators), from the same weights.',
     '',
     `Machine: ${m.cores} cores, ${m.cpuModel} (${m.simd.join(' ') || 'no AVX2'}), Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, ${m.os}.`,
-    `Session options of the node backend's workers (graphOptimizationLevel all, intraOpNumThreads ${m.cores}, interOpNumThreads 1, sequential, spinning on), CPU provider.`,
+    `Session options of the node backend's workers (graphOptimizationLevel all, intraOpNumThreads ${o.threads ?? m.cores}, interOpNumThreads 1, sequential, spinning ${o.spinning === false ? 'off' : 'on'}), CPU provider.`,
     `Workload: one batch of ${o.batchSize} rows × ${o.pairTokens} tokens (no padding) per run; ${o.rounds} rounds × ${o.runs} runs per contender after ${o.warmup} warm-up run(s), the first contender alternating by round, ${o.settleMs} ms idle before each timed phase.`,
     '',
-    `Nodes onnxruntime runs after optimization (saved through optimizedModelFilePath). Leftovers: ${LEFTOVER_OPS.join(', ')} (a residual Add beside its LayerNormalization).`,
+    `Nodes onnxruntime runs after optimization (saved through optimizedModelFilePath). Unfused leftovers: ${LEFTOVER_OPS.join(', ')}.`,
     '',
-    '| preset | dtype | graph | unfused leftovers | fused nodes | docs/s (median) | docs/s range |',
-    '| --- | --- | --- | --- | --- | ---: | ---: |',
+    '| preset | dtype | graph | unfused leftovers | fused nodes | residual Add → LayerNormalization | docs/s (median) | docs/s range | docs per CPU-second |',
+    '| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |',
     ...r.rows.flatMap((row) => [contenderRow(row, row.ours), contenderRow(row, row.published)]),
     '',
-    '| preset | dtype | ours / published docs/s | median of round ratios | verdict | per round |',
-    '| --- | --- | ---: | ---: | --- | --- |',
+    '| preset | dtype | ours / published docs/s | median of round ratios | per CPU-second (median of rounds) | verdict | per round |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- |',
     ...ratios,
     '',
     `\\* = other processes used more than ${CONTENDED_SHARE} of the cores during the round (noisy).`,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ONNX_FILE_BY_DTYPE } from '@reranker/core';
@@ -38,6 +38,14 @@ export interface FusionOptions {
   warmup: number;
   /** Idle pause before each timed phase, so the other session's threads stop spinning. @default 300 */
   settleMs: number;
+  /**
+   * Intra-op threads of both sessions. 1 with `spinning` off makes this process's CPU time a measure
+   * of the work alone, which other processes on a shared machine barely disturb.
+   * @default os.availableParallelism(), as the backend on a machine of this many cores
+   */
+  threads?: number;
+  /** onnxruntime's intra-op thread spinning, as the backend's `allowSpinning`. @default true */
+  spinning?: boolean;
 }
 
 export interface FusionContender {
@@ -46,7 +54,9 @@ export interface FusionContender {
   fusion: FusionSummary;
   /** Median over rounds of rows scored per second. */
   docsPerSecond: number;
-  rounds: (CpuUse & { docsPerSecond: number })[];
+  /** Median over rounds of rows scored per second of this process's CPU time (work, not waiting). */
+  docsPerCpuSecond: number;
+  rounds: (CpuUse & { docsPerSecond: number; docsPerCpuSecond: number })[];
 }
 
 export interface FusionRow {
@@ -58,6 +68,8 @@ export interface FusionRow {
   ratio: number;
   /** Median of the per-round ratios (cancels noise that lasts a round). */
   roundRatioMedian: number;
+  /** Median of the per-round ratios of docs per CPU-second. */
+  cpuRatioMedian: number;
   /** Rounds where other processes took more than CONTENDED_SHARE of the cores (1-based). */
   contendedRounds: number[];
 }
@@ -127,7 +139,10 @@ async function measureRow(
   const sessions: Session[] = [];
   try {
     for (const [name, modelFile] of entries) {
-      const session = await ort.InferenceSession.create(modelFile, backendSessionOptions());
+      const session = await ort.InferenceSession.create(
+        modelFile,
+        backendSessionOptions(options.threads, options.spinning),
+      );
       sessions.push({
         name,
         modelFile,
@@ -145,8 +160,12 @@ async function measureRow(
         const phase = `${preset} ${dtype} round ${round}/${options.rounds} ${s.name}`;
         await sleep(options.settleMs);
         const { seconds, ...cpu } = await timeRuns(s, options.runs, progress, phase);
-        const docsPerSecond = (options.batchSize * options.runs) / seconds;
-        rounds.get(s.name)!.push({ docsPerSecond, ...cpu });
+        const docs = options.batchSize * options.runs;
+        const cpuSeconds = cpu.cpuShare * seconds * availableParallelism();
+        rounds
+          .get(s.name)!
+          .push({ docsPerSecond: docs / seconds, docsPerCpuSecond: docs / cpuSeconds, ...cpu });
+        const docsPerSecond = docs / seconds;
         progress.phaseDone(
           phase,
           `${docsPerSecond.toFixed(1)} docs/s, others' cpu ${cpu.othersShare?.toFixed(2) ?? 'n/a'}`,
@@ -159,6 +178,7 @@ async function measureRow(
         modelFile: s.modelFile,
         fusion: fusion.get(s.name)!,
         docsPerSecond: median(rounds.get(s.name)!.map((r) => r.docsPerSecond)),
+        docsPerCpuSecond: median(rounds.get(s.name)!.map((r) => r.docsPerCpuSecond)),
         rounds: rounds.get(s.name)!,
       }),
     ) as [FusionContender, FusionContender];
@@ -173,6 +193,9 @@ async function measureRow(
       published,
       ratio: ours.docsPerSecond / published.docsPerSecond,
       roundRatioMedian: median(roundRatios),
+      cpuRatioMedian: median(
+        ours.rounds.map((r, i) => r.docsPerCpuSecond / published.rounds[i]!.docsPerCpuSecond),
+      ),
       contendedRounds,
     };
   } finally {

@@ -83,9 +83,11 @@ export interface AddNormOptions {
 }
 
 /**
- * LayerNorm(sublayer + skip), the sublayer's Linear bias added first: one SkipLayerNormalization
- * (bias as its fifth input, the sum as its fourth output) when fused, else Add nodes then
- * LayerNormalization. `skip` may be [S, H] against a [B, S, H] sublayer (BERT's position rows).
+ * LayerNorm(sublayer + skip), the sublayer's Linear bias added first: Add nodes then one
+ * LayerNormalization, with either operator set. Not com.microsoft SkipLayerNormalization, though it
+ * would fold the Adds in: on onnxruntime-node 1.30's CPU provider it measured about 10% slower per
+ * minilm-l6 batch than Add + LayerNormalization (CPU time, 30 alternating rounds; BENCHMARKS.md).
+ * `skip` may be [S, H] against a [B, S, H] sublayer (BERT's position rows).
  */
 export function addLayerNorm(
   g: GraphBuilder,
@@ -97,17 +99,6 @@ export function addLayerNorm(
   const { prefix, size, eps } = options;
   const gamma = params.get(`${prefix}.weight`, [size]);
   const beta = (options.normBias ?? true) ? params.get(`${prefix}.bias`, [size]) : '';
-  if (g.fused) {
-    const inputs = [sublayer.product, skip, gamma, beta, sublayer.bias ?? ''];
-    const outputs = ['skip_layer_norm', null, null, options.keepSum ? 'residual' : null];
-    const [out, , , sum] = g.contrib(
-      'SkipLayerNormalization',
-      inputs,
-      [{ name: 'epsilon', float: eps }],
-      outputs,
-    );
-    return { out: out!, sum: options.keepSum ? sum : undefined };
-  }
   const sum = g.op('Add', [withBias(g, sublayer), skip]);
   const normInputs = beta ? [sum, gamma, beta] : [sum, gamma];
   const out = g.op('LayerNormalization', normInputs, [
