@@ -12,7 +12,7 @@ import { memoryWeights, type NamedTensor, type TensorInfo, type WeightSource } f
 /**
  * Changes whenever the builder writes different bytes for the same config and weights (another node
  * layout, other names). Part of the key of any cache of built graphs, with the `operators` option.
- * 2: attention, residual LayerNorm and bias + GELU as onnxruntime contrib operators (`fused`).
+ * 2: attention and bias + GELU as onnxruntime contrib operators (`fused`).
  */
 export const BUILDER_VERSION = '2';
 
@@ -28,9 +28,9 @@ export interface BuildOptions {
   /** Called as weights are written, with the bytes done and the total. */
   onProgress?: ProgressCallback;
   /**
-   * `fused`: attention, residual + LayerNorm and bias + GELU as the onnxruntime contrib operators
-   * that compute them in one kernel (MultiHeadAttention, SkipLayerNormalization, BiasGelu, Gelu), which
-   * onnxruntime-node (CPU) and onnxruntime-web (wasm) run. `standard`: standard ONNX operators only,
+   * `fused`: attention and bias + GELU as the onnxruntime contrib operators that compute them in
+   * one kernel (MultiHeadAttention, BiasGelu, Gelu), which onnxruntime-node (CPU) and
+   * onnxruntime-web (wasm) run. `standard`: standard ONNX operators only,
    * for runtimes without onnxruntime's contrib operators. Same scores either way (within float32
    * rounding). Part of what decides the bytes: key caches of built graphs with it.
    * @default 'fused'

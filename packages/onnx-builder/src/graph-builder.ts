@@ -79,7 +79,7 @@ export type Initializer = { kind: 'constant'; proto: OnnxTypes.ITensorProto } | 
 /**
  * Which operators a graph is written with:
  * - `fused`: onnxruntime's com.microsoft contrib operators where they replace a whole subgraph
- *   (MultiHeadAttention, SkipLayerNormalization, BiasGelu, Gelu), which onnxruntime-node's CPU
+ *   (MultiHeadAttention, BiasGelu, Gelu), which onnxruntime-node's CPU
  *   provider and onnxruntime-web's wasm backend both run;
  * - `standard`: standard ONNX operators only (attention as MatMul/Softmax, residual Add then
  *   LayerNormalization, GELU as Erf), the nodes `torch.onnx.export` writes, for other runtimes.

@@ -4,8 +4,7 @@ import { FLOAT } from './proto';
 
 /**
  * Building blocks shared by the architectures. With `g.fused` a block that onnxruntime has one
- * contrib kernel for is emitted as that kernel (SkipLayerNormalization, BiasGelu, Gelu; attention in
- * `./attention`); otherwise as the standard nodes `torch.onnx.export` writes for the PyTorch module.
+ * contrib kernel for is emitted as that kernel (BiasGelu, Gelu; attention in `./attention`); otherwise as the standard nodes `torch.onnx.export` writes for the PyTorch module.
  */
 
 /** HF's extended attention mask fills masked keys with torch.finfo(float32).min. */

@@ -71,8 +71,7 @@ function encoder(
     global: rotaryTables(g, positions, headDim, dims.globalRopeTheta),
     local: rotaryTables(g, positions, headDim, dims.localRopeTheta),
   };
-  // Pre-norm: each residual sum is normalized for the next sublayer, so Add + norm pairs up across
-  // sublayers (one SkipLayerNormalization that also returns the sum, when fused).
+  // Pre-norm: each residual sum is normalized for the next sublayer, and carried on as the residual.
   const addNorm = (sublayer: LinearParts, prefix: string) => {
     const options = { prefix, size: h, eps: dims.normEps, normBias: dims.normBias, keepSum: true };
     const { out, sum } = addLayerNorm(g, params, sublayer, x, options);
