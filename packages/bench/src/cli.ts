@@ -6,6 +6,7 @@ import { breakdownCommand } from './cli-breakdown';
 import { clusterCommand } from './cli-cluster';
 import { compareCommand } from './cli-compare';
 import { evalCommand } from './cli-eval';
+import { fusionCommand } from './cli-fusion';
 import { loadCommand } from './cli-load';
 import { overheadCommand } from './cli-overhead';
 import { spinningCommand } from './cli-spinning';
@@ -25,5 +26,6 @@ program.addCommand(tableCommand());
 program.addCommand(loadCommand());
 program.addCommand(clusterCommand());
 program.addCommand(evalCommand());
+program.addCommand(fusionCommand());
 
 await program.parseAsync();

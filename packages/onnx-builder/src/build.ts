@@ -4,7 +4,7 @@ import { architectureFor } from './architectures';
 import type { DecoderGraphOptions } from './architectures/types';
 import type { HfConfig } from './config';
 import { BuildError } from './errors';
-import { GraphBuilder, type PlannedModel } from './graph-builder';
+import { GraphBuilder, type Operators, type PlannedModel } from './graph-builder';
 import { Params } from './params';
 import type { QuantizeOptions } from './quantize';
 import { quantizePlan } from './quantize-plan';
@@ -14,9 +14,10 @@ import { memoryWeights, type NamedTensor, type TensorInfo, type WeightSource } f
 
 /**
  * Changes whenever the builder writes different bytes for the same config and weights (another node
- * layout, other names). Part of the key of any cache of built graphs.
+ * layout, other names). Part of the key of any cache of built graphs, with the `operators` option.
+ * 2: attention and bias + GELU as onnxruntime contrib operators (`fused`).
  */
-export const BUILDER_VERSION = '1';
+export const BUILDER_VERSION = '2';
 
 /**
  * Weights past this many bytes go to external data by default: a protobuf stops at 2 GiB, and the
@@ -38,6 +39,15 @@ export interface BuildOptions {
   quantizeInt8?: boolean | QuantizeOptions;
   /** Called as weights are written, with the bytes done and the total. */
   onProgress?: ProgressCallback;
+  /**
+   * `fused`: attention and bias + GELU as the onnxruntime contrib operators that compute them in
+   * one kernel (MultiHeadAttention, BiasGelu, Gelu), which onnxruntime-node (CPU) and
+   * onnxruntime-web (wasm) run. `standard`: standard ONNX operators only,
+   * for runtimes without onnxruntime's contrib operators. Same scores either way (within float32
+   * rounding). Part of what decides the bytes: key caches of built graphs with it.
+   * @default 'fused'
+   */
+  operators?: Operators;
 }
 
 export interface WriteOptions extends BuildOptions {
@@ -65,10 +75,13 @@ export interface WrittenModel {
 export function planOnnxModel(
   config: HfConfig,
   tensors: ReadonlyMap<string, TensorInfo>,
-  options: Pick<BuildOptions, 'producerName' | 'decoder' | 'quantizeInt8'> = {},
+  options: Pick<BuildOptions, 'producerName' | 'decoder' | 'quantizeInt8' | 'operators'> = {},
 ): PlannedModel {
   const architecture = architectureFor(config);
-  const g = new GraphBuilder();
+  const operators = options.operators ?? 'fused';
+  if (operators !== 'fused' && operators !== 'standard')
+    throw new BuildError('unsupported', `operators must be 'fused' or 'standard', got ${String(operators)}`);
+  const g = new GraphBuilder(operators);
   const params = new Params(g, tensors);
   architecture.build(g, params, config, { decoder: options.decoder });
   const unused = params.unused();

@@ -88,6 +88,19 @@ export type Initializer =
   | WeightInitializer
   | Int8Initializer;
 
+/**
+ * Which operators a graph is written with:
+ * - `fused`: onnxruntime's com.microsoft contrib operators where they replace a whole subgraph
+ *   (MultiHeadAttention, BiasGelu, Gelu), which onnxruntime-node's CPU
+ *   provider and onnxruntime-web's wasm backend both run;
+ * - `standard`: standard ONNX operators only (attention as MatMul/Softmax, residual Add then
+ *   LayerNormalization, GELU as Erf), the nodes `torch.onnx.export` writes, for other runtimes.
+ */
+export type Operators = 'fused' | 'standard';
+
+/** The contrib operator domain of onnxruntime. */
+export const MS_DOMAIN = 'com.microsoft';
+
 /** A finished graph: everything but the weights' values. */
 export interface PlannedModel {
   /** The ModelProto without initializers. */
@@ -111,6 +124,17 @@ export class GraphBuilder {
   // Small constants are shared by value so that e.g. every layer's `1.0` is one initializer.
   private readonly constants = new Map<string, string>();
   private counter = 0;
+  private usesContrib = false;
+
+  constructor(
+    /** Which operators the architectures emit (see `Operators`). */
+    readonly operators: Operators = 'fused',
+  ) {}
+
+  /** Whether contrib operators replace the subgraphs they fuse. */
+  get fused(): boolean {
+    return this.operators === 'fused';
+  }
 
   /** Reserves `name` as is; throws if it is already taken (graph inputs, HF weight names). */
   claim(name: string): string {
@@ -154,6 +178,29 @@ export class GraphBuilder {
     if (attrs.length > 0) node.attribute = attrs.map(toAttribute);
     this.nodes.push(node);
     return output;
+  }
+
+  /**
+   * A com.microsoft contrib node. `outputs` gives a name hint per output, `null` for an optional
+   * output left out (an empty name, as ONNX marks it); returns the output names in that order.
+   * Optional inputs left out are given as `''`.
+   */
+  contrib(opType: string, inputs: string[], attrs: Attr[], outputs: (string | null)[] = [opType]): string[] {
+    this.usesContrib = true;
+    const names = outputs.map((hint) => (hint === null ? '' : this.fresh(hint)));
+    // Trailing optional inputs are dropped rather than left as empty names.
+    const used = [...inputs];
+    while (used.length > 0 && used[used.length - 1] === '') used.pop();
+    const node: OnnxTypes.INodeProto = {
+      name: this.fresh(opType),
+      opType,
+      domain: MS_DOMAIN,
+      input: used,
+      output: names,
+    };
+    if (attrs.length > 0) node.attribute = attrs.map(toAttribute);
+    this.nodes.push(node);
+    return names;
   }
 
   /** A float32 initializer holding checkpoint tensor `tensor` (optionally transposed), read at serialization. */
@@ -225,7 +272,10 @@ export class GraphBuilder {
     const model: OnnxTypes.IModelProto = {
       irVersion: opts.irVersion,
       producerName: opts.producerName,
-      opsetImport: [{ domain: '', version: opts.opset }],
+      opsetImport: [
+        { domain: '', version: opts.opset },
+        ...(this.usesContrib ? [{ domain: MS_DOMAIN, version: 1 }] : []),
+      ],
       graph: {
         name: opts.graphName,
         node: this.nodes,

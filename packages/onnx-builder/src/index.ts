@@ -15,6 +15,7 @@ export {
 export type { HfConfig } from './config';
 export { BuildError, type BuildErrorReason } from './errors';
 export { storeWeightsAsFloat16 } from './fp16';
+export type { Operators } from './graph-builder';
 export { type QuantizeOptions, quantizeDynamicInt8 } from './quantize';
 export {
   type Checkpoint,

@@ -3,12 +3,37 @@ import type { Params } from './params';
 import { FLOAT } from './proto';
 
 /**
- * Building blocks shared by the architectures, each emitted in the node pattern `torch.onnx.export`
- * produces for the PyTorch module it stands for, so onnxruntime's fusions see the usual shapes.
+ * Building blocks shared by the architectures. With `g.fused` a block that onnxruntime has one
+ * contrib kernel for is emitted as that kernel (BiasGelu, Gelu; attention in `./attention`); otherwise as the standard nodes `torch.onnx.export` writes for the PyTorch module.
  */
 
 /** HF's extended attention mask fills masked keys with torch.finfo(float32).min. */
-const FLOAT32_MIN = -3.4028234663852886e38;
+export const FLOAT32_MIN = -3.4028234663852886e38;
+
+/** A Linear's MatMul and its bias, kept apart so a fused node can take the bias as an input. */
+export interface LinearParts {
+  product: string;
+  bias?: string;
+}
+
+/** x W^T as a MatMul with W stored transposed, and the bias initializer (when `withBias`). */
+export function linearParts(
+  g: GraphBuilder,
+  params: Params,
+  x: string,
+  prefix: string,
+  outDim: number,
+  inDim: number,
+  withBias = true,
+): LinearParts {
+  const product = g.op('MatMul', [x, params.linearWeight(`${prefix}.weight`, outDim, inDim)]);
+  return withBias ? { product, bias: params.get(`${prefix}.bias`, [outDim]) } : { product };
+}
+
+/** The Linear's output as one value (MatMul + Add). */
+export function withBias(g: GraphBuilder, parts: LinearParts): string {
+  return parts.bias ? g.op('Add', [parts.product, parts.bias]) : parts.product;
+}
 
 /** x W^T + b as MatMul + Add with W stored transposed, as torch.onnx.export emits nn.Linear. */
 export function linear(
@@ -45,6 +70,56 @@ export function layerNorm(
   );
 }
 
+export interface AddNormOptions {
+  /** Name prefix of the norm's `weight` and `bias`. */
+  prefix: string;
+  size: number;
+  eps: number;
+  /** Whether the norm has a bias (ModernBERT's `norm_bias: false` has none). @default true */
+  normBias?: boolean;
+  /** Also return the sum before the norm (pre-norm models carry it as the residual stream). */
+  keepSum?: boolean;
+}
+
+/**
+ * LayerNorm(sublayer + skip), the sublayer's Linear bias added first: Add nodes then one
+ * LayerNormalization, with either operator set. Not com.microsoft SkipLayerNormalization, though it
+ * would fold the Adds in: on onnxruntime-node 1.30's CPU provider it measured about 10% slower per
+ * minilm-l6 batch than Add + LayerNormalization (CPU time, 30 alternating rounds; BENCHMARKS.md).
+ * `skip` may be [S, H] against a [B, S, H] sublayer (BERT's position rows).
+ */
+export function addLayerNorm(
+  g: GraphBuilder,
+  params: Params,
+  sublayer: LinearParts,
+  skip: string,
+  options: AddNormOptions,
+): { out: string; sum: string | undefined } {
+  const { prefix, size, eps } = options;
+  const gamma = params.get(`${prefix}.weight`, [size]);
+  const beta = (options.normBias ?? true) ? params.get(`${prefix}.bias`, [size]) : '';
+  const sum = g.op('Add', [withBias(g, sublayer), skip]);
+  const normInputs = beta ? [sum, gamma, beta] : [sum, gamma];
+  const out = g.op('LayerNormalization', normInputs, [
+    { name: 'axis', int: -1 },
+    { name: 'epsilon', float: eps },
+  ]);
+  return { out, sum: options.keepSum ? sum : undefined };
+}
+
+/** GELU(x W^T + b): one BiasGelu (or Gelu without a bias) when fused, else Add then the Erf form. */
+export function linearGelu(g: GraphBuilder, parts: LinearParts): string {
+  if (!g.fused) return geluErf(g, withBias(g, parts));
+  return parts.bias
+    ? g.contrib('BiasGelu', [parts.product, parts.bias], [], ['gelu'])[0]!
+    : gelu(g, parts.product);
+}
+
+/** Exact GELU: com.microsoft Gelu when fused, else the Erf form. */
+export function gelu(g: GraphBuilder, x: string): string {
+  return g.fused ? g.contrib('Gelu', [x], [], ['gelu'])[0]! : geluErf(g, x);
+}
+
 /** Exact GELU, x * 0.5 * (1 + erf(x / sqrt 2)), in the Div-Erf-Add-Mul-Mul form onnxruntime fuses. */
 export function geluErf(g: GraphBuilder, x: string): string {
   const erf = g.op('Erf', [g.op('Div', [x, g.constFloat([Math.SQRT2])])]);
@@ -67,26 +142,6 @@ export function additiveMask(g: GraphBuilder, attentionMask: string): string {
 /** [B, S, nh * dh] -> [B, nh, S, dh] (`perm` [0, 2, 1, 3]) or, for keys, [B, nh, dh, S] ([0, 2, 3, 1]). */
 export function splitHeads(g: GraphBuilder, x: string, headsShape: string, perm: number[]): string {
   return g.op('Transpose', [g.op('Reshape', [x, headsShape])], [{ name: 'perm', ints: perm }]);
-}
-
-/**
- * softmax(q kᵀ / sqrt(dh) + mask) v for q [B, nh, S, dh], kᵀ [B, nh, dh, S], v [B, nh, S, dh], with
- * the heads merged back into [B, S, H] (`hiddenShape`).
- */
-export function attention(
-  g: GraphBuilder,
-  q: string,
-  kT: string,
-  v: string,
-  mask: string,
-  headDim: number,
-  hiddenShape: string,
-): string {
-  const scores = g.op('Div', [g.op('MatMul', [q, kT]), g.constFloat([Math.sqrt(headDim)])]);
-  const probs = g.op('Softmax', [g.op('Add', [scores, mask])], [{ name: 'axis', int: -1 }]);
-  const context = g.op('MatMul', [probs, v]);
-  const merged = g.op('Transpose', [context], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
-  return g.op('Reshape', [merged, hiddenShape]);
 }
 
 /** Hidden states of the first token ([CLS] / <s>): [B, S, H] -> [B, H]. */

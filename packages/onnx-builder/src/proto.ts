@@ -9,6 +9,7 @@ export const { onnx } = onnxProto;
 export const FLOAT = onnx.TensorProto.DataType.FLOAT;
 export const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 export const INT8 = onnx.TensorProto.DataType.INT8;
+export const INT32 = onnx.TensorProto.DataType.INT32;
 export const INT64 = onnx.TensorProto.DataType.INT64;
 export const BOOL = onnx.TensorProto.DataType.BOOL;
 

@@ -10,6 +10,7 @@ export {
   type PresetName,
   validateDims,
 } from './presets';
+export { decomposeLayerNorms, publishedStyleExport, publishedStyleModelDir } from './published-export';
 export * from './qwen3/index';
 export {
   loadReferenceModel,

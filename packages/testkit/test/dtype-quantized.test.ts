@@ -53,8 +53,9 @@ describe.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)('%s: onnx/model_qua
     expect(count('MatMulInteger')).toBe(6 * numLayers + 2);
     // Query, key and value share one quantized input: 4 per layer, plus one per head Linear.
     expect(count('DynamicQuantizeLinear')).toBe(4 * numLayers + 2);
-    // Attention's two activation-by-activation MatMuls stay float32.
-    expect(count('MatMul')).toBe(2 * numLayers);
+    // Attention's activation-by-activation products stay float32, inside MultiHeadAttention.
+    expect(count('MatMul')).toBe(0);
+    expect(count('MultiHeadAttention')).toBe(numLayers);
     const int8Weights = model.graph!.initializer!.filter(
       (t) => t.dataType === onnx.TensorProto.DataType.INT8,
     );

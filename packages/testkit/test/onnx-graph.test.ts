@@ -97,7 +97,11 @@ describe.each(presets)('buildOnnxModel(%s)', (preset) => {
     const model = onnx.ModelProto.decode(bytes);
     expect(Number(model.irVersion)).toBe(8);
     expect(model.producerName).toBe('@reranker/onnx-builder');
-    expect(model.opsetImport.map((o) => [o.domain ?? '', Number(o.version)])).toEqual([['', 17]]);
+    // onnxruntime's contrib operators (fused attention, LayerNorm, GELU) come from com.microsoft.
+    expect(model.opsetImport.map((o) => [o.domain ?? '', Number(o.version)])).toEqual([
+      ['', 17],
+      ['com.microsoft', 1],
+    ]);
     const shapeOf = (v: OnnxTypes.IValueInfoProto) =>
       v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
     for (const input of model.graph!.input!) {

@@ -11,6 +11,7 @@ import {
   type DecoderGraphOptions,
   type HfConfig,
   INLINE_LIMIT_BYTES,
+  type Operators,
   openCheckpoint,
   SUPPORTED_MODEL_TYPES,
   storeWeightsAsFloat16,
@@ -48,6 +49,7 @@ export interface BuiltGraph {
 /** What `build.json` records beside a built graph. */
 interface BuildRecord {
   builderVersion: string;
+  operators: Operators;
   dtype: Dtype;
   fingerprint: string;
   source: string;
@@ -59,6 +61,13 @@ interface BuildRecord {
 }
 
 const RECORD = 'build.json';
+
+/**
+ * The builder's operator set for graphs built at load: onnxruntime's fused contrib operators, which
+ * onnxruntime-node's providers run (and onnxruntime-web's wasm too). Part of the fingerprint, so a
+ * graph built with another operator set is never taken for this one.
+ */
+const OPERATORS: Operators = 'fused';
 
 // One build per graph folder at a time in this process: two rerankers starting together share it.
 const inFlight = new Map<string, Promise<BuiltFiles>>();
@@ -87,6 +96,7 @@ export async function ensureBuiltGraph(request: GraphBuildRequest): Promise<Buil
     .update(
       JSON.stringify({
         builderVersion: BUILDER_VERSION,
+        operators: OPERATORS,
         dtype: request.dtype,
         inputs: inputHashes,
         ...(decoder ? { decoder } : {}),
@@ -159,7 +169,12 @@ async function buildInto(
     const path = join(staging, 'onnx', graphFile);
     if (dtype === 'fp32') {
       const externalData = request.externalData ?? 'auto';
-      await buildFromFolder(request.dir, path, { onProgress, externalData, decoder: request.decoder });
+      await buildFromFolder(request.dir, path, {
+        onProgress,
+        externalData,
+        decoder: request.decoder,
+        operators: OPERATORS,
+      });
     } else {
       await writeFile(path, await buildVariant(request.dir, dtype, onProgress, request.decoder));
     }
@@ -172,6 +187,7 @@ async function buildInto(
     const seconds = (performance.now() - started) / 1000;
     const record: BuildRecord = {
       builderVersion: BUILDER_VERSION,
+      operators: OPERATORS,
       dtype,
       fingerprint: request.fingerprint,
       source: request.dir,
@@ -218,7 +234,12 @@ async function buildVariant(
   const weights = await openCheckpoint(dir);
   try {
     if (dtype === 'q8')
-      return await buildOnnxModel(config, weights, { onProgress, decoder, quantizeInt8: true });
+      return await buildOnnxModel(config, weights, {
+        onProgress,
+        decoder,
+        quantizeInt8: true,
+        operators: OPERATORS,
+      });
     let bytes = 0;
     for (const t of weights.tensors.values()) bytes += t.shape.reduce((a, b) => a * b, 4);
     if (bytes > INLINE_LIMIT_BYTES) {
@@ -228,7 +249,9 @@ async function buildVariant(
         { details: { dtype, weightBytes: bytes } },
       );
     }
-    return storeWeightsAsFloat16(await buildOnnxModel(config, weights, { onProgress, decoder }));
+    return storeWeightsAsFloat16(
+      await buildOnnxModel(config, weights, { onProgress, decoder, operators: OPERATORS }),
+    );
   } finally {
     await weights.close();
   }

@@ -1,7 +1,8 @@
+import { type HeadShapes, multiHeadAttention, PaddingMask } from '../attention';
 import { type HfConfig, labelCount, positiveInt, positiveNumber, requireOneOf } from '../config';
 import { BuildError } from '../errors';
 import type { GraphBuilder } from '../graph-builder';
-import { additiveMask, attention, firstToken, geluErf, layerNorm, linear, splitHeads } from '../ops';
+import { addLayerNorm, firstToken, linear, linearGelu, linearParts, withBias } from '../ops';
 import type { Params } from '../params';
 import { FLOAT, INT64 } from '../proto';
 
@@ -77,14 +78,19 @@ export function bertEncoder(
   const headDim = h / dims.numHeads;
   const inputShape = g.op('Shape', [inputs.inputIds], [], 'input_shape'); // [B, S]
   // Target shapes for splitting hidden states into heads and merging them back.
-  const headsShape = g.op(
-    'Concat',
-    [inputShape, g.constInt64([dims.numHeads, headDim])],
-    [{ name: 'axis', int: 0 }],
-  );
-  const hiddenShape = g.op('Concat', [inputShape, g.constInt64([h])], [{ name: 'axis', int: 0 }]);
+  const shapes: HeadShapes = {
+    numHeads: dims.numHeads,
+    headDim,
+    headsShape: g.op(
+      'Concat',
+      [inputShape, g.constInt64([dims.numHeads, headDim])],
+      [{ name: 'axis', int: 0 }],
+    ),
+    hiddenShape: g.op('Concat', [inputShape, g.constInt64([h])], [{ name: 'axis', int: 0 }]),
+  };
+  const norm = (prefix: string) => ({ prefix, size: h, eps: dims.layerNormEps });
 
-  // Embeddings, summed in HF's order: (word + token type) + position.
+  // Embeddings, summed in HF's order: (word + token type) + position, then normalized.
   const emb = `${inputs.prefix}.embeddings`;
   const words = g.op('Gather', [
     params.get(`${emb}.word_embeddings.weight`, [dims.vocabSize, h]),
@@ -97,31 +103,25 @@ export function bertEncoder(
   const positionIds = inputs.positionIds(inputShape);
   const positionTable = params.get(`${emb}.position_embeddings.weight`, [dims.maxPositionEmbeddings, h]);
   const positions = g.op('Gather', [positionTable, positionIds]);
-  const summed = g.op('Add', [g.op('Add', [words, tokenTypes]), positions]);
-  let x = layerNorm(g, params, summed, `${emb}.LayerNorm`, h, dims.layerNormEps);
+  const embedded = { product: g.op('Add', [words, tokenTypes]) };
+  let x = addLayerNorm(g, params, embedded, positions, norm(`${emb}.LayerNorm`)).out;
 
-  const mask = additiveMask(g, inputs.attentionMask);
+  const mask = new PaddingMask(g, inputs.attentionMask);
   for (let i = 0; i < dims.numLayers; i++) {
     const layer = `${inputs.prefix}.encoder.layer.${i}`;
-    const project = (name: string, perm: number[]) =>
-      splitHeads(g, linear(g, params, x, `${layer}.attention.self.${name}`, h, h), headsShape, perm);
-    const q = project('query', [0, 2, 1, 3]); // [B, nh, S, dh]
-    const kT = project('key', [0, 2, 3, 1]); // [B, nh, dh, S]
-    const v = project('value', [0, 2, 1, 3]); // [B, nh, S, dh]
-    const context = attention(g, q, kT, v, mask, headDim, hiddenShape); // [B, S, H]
-    const attnOut = linear(g, params, context, `${layer}.attention.output.dense`, h, h);
-    x = layerNorm(
-      g,
-      params,
-      g.op('Add', [attnOut, x]),
-      `${layer}.attention.output.LayerNorm`,
-      h,
-      dims.layerNormEps,
-    );
+    const project = (name: string) =>
+      withBias(g, linearParts(g, params, x, `${layer}.attention.self.${name}`, h, h));
+    const [q, k, v] = [project('query'), project('key'), project('value')]; // [B, S, H] each
+    const context = multiHeadAttention(g, shapes, { q, k, v, mask });
+    const attnOut = linearParts(g, params, context, `${layer}.attention.output.dense`, h, h);
+    x = addLayerNorm(g, params, attnOut, x, norm(`${layer}.attention.output.LayerNorm`)).out;
 
-    const inter = geluErf(g, linear(g, params, x, `${layer}.intermediate.dense`, dims.intermediateSize, h));
-    const out = linear(g, params, inter, `${layer}.output.dense`, h, dims.intermediateSize);
-    x = layerNorm(g, params, g.op('Add', [out, x]), `${layer}.output.LayerNorm`, h, dims.layerNormEps);
+    const inter = linearGelu(
+      g,
+      linearParts(g, params, x, `${layer}.intermediate.dense`, dims.intermediateSize, h),
+    );
+    const out = linearParts(g, params, inter, `${layer}.output.dense`, h, dims.intermediateSize);
+    x = addLayerNorm(g, params, out, x, norm(`${layer}.output.LayerNorm`)).out;
   }
   return x;
 }

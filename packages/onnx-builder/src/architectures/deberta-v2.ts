@@ -1,5 +1,6 @@
+import { type HeadShapes, multiHeadAttention, PaddingMask } from '../attention';
 import type { GraphBuilder } from '../graph-builder';
-import { additiveMask, firstToken, geluErf, layerNorm, linear, splitHeads } from '../ops';
+import { addLayerNorm, firstToken, layerNorm, linear, linearGelu, linearParts, splitHeads } from '../ops';
 import type { Params } from '../params';
 import { FLOAT, INT64 } from '../proto';
 import { sequenceInputs } from './bert-encoder';
@@ -24,12 +25,17 @@ export const debertaV2: Architecture = {
 
     // Embeddings: words (+ token types), LayerNorm, then zeroed at padding as the definition does.
     const emb = 'deberta.embeddings';
-    let x = g.op('Gather', [params.get(`${emb}.word_embeddings.weight`, [dims.vocabSize, h]), inputIds]);
+    const words = g.op('Gather', [
+      params.get(`${emb}.word_embeddings.weight`, [dims.vocabSize, h]),
+      inputIds,
+    ]);
+    let x: string;
     if (tokenTypeIds) {
       const table = params.get(`${emb}.token_type_embeddings.weight`, [dims.typeVocabSize, h]);
-      x = g.op('Add', [x, g.op('Gather', [table, tokenTypeIds])]);
-    }
-    x = layerNorm(g, params, x, `${emb}.LayerNorm`, h, dims.layerNormEps);
+      const tokenTypes = g.op('Gather', [table, tokenTypeIds]);
+      const norm = { prefix: `${emb}.LayerNorm`, size: h, eps: dims.layerNormEps };
+      x = addLayerNorm(g, params, { product: words }, tokenTypes, norm).out;
+    } else x = layerNorm(g, params, words, `${emb}.LayerNorm`, h, dims.layerNormEps);
     const maskFloat = g.op('Cast', [attentionMask], [{ name: 'to', int: FLOAT }]);
     x = g.op('Mul', [x, g.op('Unsqueeze', [maskFloat, g.constInt64([2])])]);
 
@@ -39,27 +45,24 @@ export const debertaV2: Architecture = {
       rel = layerNorm(g, params, rel, 'deberta.encoder.LayerNorm', h, dims.layerNormEps);
 
     const ctx = attentionContext(g, dims, inputShape);
-    const mask = additiveMask(g, attentionMask);
+    const mask = new PaddingMask(g, attentionMask);
+    const norm = (prefix: string) => ({ prefix, size: h, eps: dims.layerNormEps });
     for (let i = 0; i < dims.numLayers; i++) {
       const layer = `deberta.encoder.layer.${i}`;
       const context = disentangledAttention(g, params, dims, ctx, x, rel, mask, `${layer}.attention.self`);
-      const attnOut = linear(g, params, context, `${layer}.attention.output.dense`, h, h);
-      x = layerNorm(
+      const attnOut = linearParts(g, params, context, `${layer}.attention.output.dense`, h, h);
+      x = addLayerNorm(g, params, attnOut, x, norm(`${layer}.attention.output.LayerNorm`)).out;
+      const inter = linearGelu(
         g,
-        params,
-        g.op('Add', [attnOut, x]),
-        `${layer}.attention.output.LayerNorm`,
-        h,
-        dims.layerNormEps,
+        linearParts(g, params, x, `${layer}.intermediate.dense`, dims.intermediateSize, h),
       );
-      const inter = geluErf(g, linear(g, params, x, `${layer}.intermediate.dense`, dims.intermediateSize, h));
-      const out = linear(g, params, inter, `${layer}.output.dense`, h, dims.intermediateSize);
-      x = layerNorm(g, params, g.op('Add', [out, x]), `${layer}.output.LayerNorm`, h, dims.layerNormEps);
+      const out = linearParts(g, params, inter, `${layer}.output.dense`, h, dims.intermediateSize);
+      x = addLayerNorm(g, params, out, x, norm(`${layer}.output.LayerNorm`)).out;
     }
 
     // ContextPooler: dense + pooler_hidden_act (GELU) on the first token, then the classifier.
     const labels = dims.numLabels ?? params.rows('classifier.weight');
-    const pooled = geluErf(g, linear(g, params, firstToken(g, x), 'pooler.dense', h, h));
+    const pooled = linearGelu(g, linearParts(g, params, firstToken(g, x), 'pooler.dense', h, h));
     const logits = linear(g, params, pooled, 'classifier', labels, h);
     g.output(logits, 'logits', FLOAT, ['batch_size', labels]);
   },
@@ -67,8 +70,7 @@ export const debertaV2: Architecture = {
 
 /** Values every layer's attention shares: head shapes, the score shape and the bucket index tables. */
 interface AttentionContext {
-  headsShape: string;
-  hiddenShape: string;
+  shapes: HeadShapes;
   /** [B, nh, S, S], for expanding the [S, S] index tables. */
   scoreShape: string;
   /** Bucket index of position(i, j) + span, clamped: [S, S]. */
@@ -97,8 +99,7 @@ function attentionContext(g: GraphBuilder, dims: DebertaDims, inputShape: string
   const clamp = (v: string) =>
     g.op('Clip', [g.op('Add', [v, span]), g.constInt64([0], []), g.constInt64([2 * dims.span - 1], [])]);
   return {
-    headsShape,
-    hiddenShape,
+    shapes: { numHeads: dims.numHeads, headDim, headsShape, hiddenShape },
     scoreShape,
     c2pIndex: clamp(rel),
     p2cIndex: clamp(g.op('Neg', [rel])),
@@ -143,7 +144,7 @@ function disentangledAttention(
   ctx: AttentionContext,
   x: string,
   rel: string,
-  mask: string,
+  mask: PaddingMask,
   prefix: string,
 ): string {
   const h = dims.hiddenSize;
@@ -151,32 +152,31 @@ function disentangledAttention(
   const queryProj = sharedLinear(g, params, `${prefix}.query_proj`, h);
   const keyProj = sharedLinear(g, params, `${prefix}.key_proj`, h);
   const valueProj = sharedLinear(g, params, `${prefix}.value_proj`, h);
-  const q = splitHeads(g, queryProj(x), ctx.headsShape, [0, 2, 1, 3]); // [B, nh, S, dh]
+  const query = queryProj(x);
   const keys = keyProj(x);
-  const kT = splitHeads(g, keys, ctx.headsShape, [0, 2, 3, 1]); // [B, nh, dh, S]
-  const v = splitHeads(g, valueProj(x), ctx.headsShape, [0, 2, 1, 3]);
+  const q = splitHeads(g, query, ctx.shapes.headsShape, [0, 2, 1, 3]); // [B, nh, S, dh]
   // Relative embeddings through the shared projections, as [nh, dh, 2 * span].
   const relHeads = g.constInt64([2 * dims.span, dims.numHeads, headDim]);
   const relT = (projected: string) => splitHeads(g, projected, relHeads, [1, 2, 0]);
 
-  let scores = g.op('MatMul', [q, kT]);
+  // The relative-position terms, [B, nh, S, S], added to the content scores q·k before scaling.
+  const terms: string[] = [];
   const gatherBuckets = (att: string, index: string) =>
     g.op('GatherElements', [att, g.op('Expand', [index, ctx.scoreShape])], [{ name: 'axis', int: 3 }]);
   if (dims.c2p) {
     // content -> position: q_i . posK[c2p(i, j)].
     const c2p = g.op('MatMul', [q, relT(keyProj(rel))]); // [B, nh, S, 2 * span]
-    scores = g.op('Add', [scores, gatherBuckets(c2p, ctx.c2pIndex)]);
+    terms.push(gatherBuckets(c2p, ctx.c2pIndex));
   }
   if (dims.p2c) {
     // position -> content: k_j . posQ[p2c(j, i)], gathered per key row then transposed.
-    const k = splitHeads(g, keys, ctx.headsShape, [0, 2, 1, 3]);
+    const k = splitHeads(g, keys, ctx.shapes.headsShape, [0, 2, 1, 3]);
     const p2c = g.op('MatMul', [k, relT(queryProj(rel))]);
     const gathered = gatherBuckets(p2c, ctx.p2cIndex);
-    scores = g.op('Add', [scores, g.op('Transpose', [gathered], [{ name: 'perm', ints: [0, 1, 3, 2] }])]);
+    terms.push(g.op('Transpose', [gathered], [{ name: 'perm', ints: [0, 1, 3, 2] }]));
   }
-  const scaleFactor = 1 + (dims.c2p ? 1 : 0) + (dims.p2c ? 1 : 0);
-  scores = g.op('Div', [scores, g.constFloat([Math.sqrt(headDim * scaleFactor)])]);
-  const probs = g.op('Softmax', [g.op('Add', [scores, mask])], [{ name: 'axis', int: -1 }]);
-  const context = g.op('Transpose', [g.op('MatMul', [probs, v])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
-  return g.op('Reshape', [context, ctx.hiddenShape]);
+  const scaleDivisor = Math.sqrt(headDim * (1 + terms.length));
+  const summed = terms.length > 0 ? terms.reduce((a, b) => g.op('Add', [a, b])) : undefined;
+  const bias = summed && g.op('Div', [summed, g.constFloat([scaleDivisor])]);
+  return multiHeadAttention(g, ctx.shapes, { q: query, k: keys, v: valueProj(x), mask, bias, scaleDivisor });
 }

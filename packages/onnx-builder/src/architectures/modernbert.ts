@@ -1,5 +1,16 @@
+import { type HeadShapes, multiHeadAttention, PaddingMask } from '../attention';
 import type { GraphBuilder } from '../graph-builder';
-import { additiveMask, attention, firstToken, geluErf, splitHeads } from '../ops';
+import {
+  addLayerNorm,
+  FLOAT32_MIN,
+  firstToken,
+  gelu,
+  type LinearParts,
+  linear,
+  linearGelu,
+  linearParts,
+  withBias,
+} from '../ops';
 import type { Params } from '../params';
 import { FLOAT } from '../proto';
 import { sequenceInputs } from './bert-encoder';
@@ -20,10 +31,10 @@ export const modernBert: Architecture = {
     const x = encoder(g, params, dims, inputIds, attentionMask);
     const pooled = dims.pooling === 'cls' ? firstToken(g, x) : maskedMean(g, x, attentionMask);
     const h = dims.hiddenSize;
-    const dense = geluErf(g, linear(g, params, pooled, 'head.dense', h, h, dims.classifierBias));
+    const dense = linearGelu(g, linearParts(g, params, pooled, 'head.dense', h, h, dims.classifierBias));
     const normed = norm(g, params, dense, 'head.norm', dims);
     const labels = dims.numLabels ?? params.rows('classifier.weight');
-    const logits = linear(g, params, normed, 'classifier', labels, h, true);
+    const logits = linear(g, params, normed, 'classifier', labels, h);
     g.output(logits, 'logits', FLOAT, ['batch_size', labels]);
   },
 };
@@ -38,13 +49,14 @@ function encoder(
   const h = dims.hiddenSize;
   const headDim = h / dims.numHeads;
   const inputShape = g.op('Shape', [inputIds], [], 'input_shape'); // [B, S]
-  const headsShape = g.op(
-    'Concat',
-    [inputShape, g.constInt64([dims.numHeads, headDim])],
-    [{ name: 'axis', int: 0 }],
-  );
-  const hiddenShape = g.op('Concat', [inputShape, g.constInt64([h])], [{ name: 'axis', int: 0 }]);
-  const seqLen = g.op('Gather', [inputShape, g.constInt64([1], [])], [{ name: 'axis', int: 0 }]);
+  const axis0 = [{ name: 'axis', int: 0 }];
+  const shapes: HeadShapes = {
+    numHeads: dims.numHeads,
+    headDim,
+    headsShape: g.op('Concat', [inputShape, g.constInt64([dims.numHeads, headDim])], axis0),
+    hiddenShape: g.op('Concat', [inputShape, g.constInt64([h])], axis0),
+  };
+  const seqLen = g.op('Gather', [inputShape, g.constInt64([1], [])], axis0);
   const positions = g.op('Range', [g.constInt64([0], []), seqLen, g.constInt64([1], [])], [], 'position_ids');
 
   const words = g.op('Gather', [
@@ -53,53 +65,49 @@ function encoder(
   ]);
   let x = norm(g, params, words, 'model.embeddings.norm', dims);
 
-  const globalMask = additiveMask(g, attentionMask); // [B, 1, 1, S]
-  const localMask = slidingWindowMask(g, globalMask, positions, dims.halfWindow); // [B, 1, S, S]
+  const mask = new PaddingMask(g, attentionMask);
+  const localMask = slidingWindowMask(g, mask.additive(), positions, dims.halfWindow); // [B, 1, S, S]
   const rotary = {
     global: rotaryTables(g, positions, headDim, dims.globalRopeTheta),
     local: rotaryTables(g, positions, headDim, dims.localRopeTheta),
   };
+  // Pre-norm: each residual sum is normalized for the next sublayer, and carried on as the residual.
+  const addNorm = (sublayer: LinearParts, prefix: string) => {
+    const options = { prefix, size: h, eps: dims.normEps, normBias: dims.normBias, keepSum: true };
+    const { out, sum } = addLayerNorm(g, params, sublayer, x, options);
+    x = sum!;
+    return out;
+  };
 
+  let normed = x; // Layer 0's attn_norm is nn.Identity: the embeddings were just normalized.
   for (let i = 0; i < dims.numLayers; i++) {
     const layer = `model.layers.${i}`;
     const isGlobal = dims.globalLayers[i]!;
     const { cos, sin } = isGlobal ? rotary.global : rotary.local;
-    // Layer 0's attn_norm is nn.Identity: the embeddings were just normalized.
-    const normed = i === 0 ? x : norm(g, params, x, `${layer}.attn_norm`, dims);
-    const qkv = linear(g, params, normed, `${layer}.attn.Wqkv`, 3 * h, h, dims.attentionBias);
-    const part = (index: number, perm: number[]) =>
-      splitHeads(g, lastAxisSlice(g, qkv, index * h, (index + 1) * h), headsShape, perm);
-    const q = rotate(g, part(0, [0, 2, 1, 3]), cos, sin, headDim); // [B, nh, S, dh]
-    const k = rotate(g, part(1, [0, 2, 1, 3]), cos, sin, headDim);
-    const kT = g.op('Transpose', [k], [{ name: 'perm', ints: [0, 1, 3, 2] }]); // [B, nh, dh, S]
-    const v = part(2, [0, 2, 1, 3]);
-    const context = attention(g, q, kT, v, isGlobal ? globalMask : localMask, headDim, hiddenShape);
-    x = g.op('Add', [x, linear(g, params, context, `${layer}.attn.Wo`, h, h, dims.attentionBias)]);
+    const qkv = withBias(
+      g,
+      linearParts(g, params, normed, `${layer}.attn.Wqkv`, 3 * h, h, dims.attentionBias),
+    );
+    const part = (index: number) => lastAxisSlice(g, qkv, index * h, (index + 1) * h); // [B, S, H]
+    const q = rotate(g, part(0), shapes, cos, sin);
+    const k = rotate(g, part(1), shapes, cos, sin);
+    const v = part(2);
+    const context = isGlobal
+      ? multiHeadAttention(g, shapes, { q, k, v, mask })
+      : multiHeadAttention(g, shapes, { q, k, v, mask, bias: localMask, maskPadding: false });
+    const attnOut = linearParts(g, params, context, `${layer}.attn.Wo`, h, h, dims.attentionBias);
+    const mlpIn = addNorm(attnOut, `${layer}.mlp_norm`);
 
-    const mlpIn = norm(g, params, x, `${layer}.mlp_norm`, dims);
     const inter = dims.intermediateSize;
-    const wi = linear(g, params, mlpIn, `${layer}.mlp.Wi`, 2 * inter, h, dims.mlpBias);
+    const wi = withBias(g, linearParts(g, params, mlpIn, `${layer}.mlp.Wi`, 2 * inter, h, dims.mlpBias));
     const gated = g.op('Mul', [
-      geluErf(g, lastAxisSlice(g, wi, 0, inter)),
+      gelu(g, lastAxisSlice(g, wi, 0, inter)),
       lastAxisSlice(g, wi, inter, 2 * inter),
     ]);
-    x = g.op('Add', [x, linear(g, params, gated, `${layer}.mlp.Wo`, h, inter, dims.mlpBias)]);
+    const mlpOut = linearParts(g, params, gated, `${layer}.mlp.Wo`, h, inter, dims.mlpBias);
+    normed = addNorm(mlpOut, i + 1 < dims.numLayers ? `model.layers.${i + 1}.attn_norm` : 'model.final_norm');
   }
-  return norm(g, params, x, 'model.final_norm', dims);
-}
-
-/** nn.Linear, with its bias only where the config gives the layer one. */
-function linear(
-  g: GraphBuilder,
-  params: Params,
-  x: string,
-  prefix: string,
-  outDim: number,
-  inDim: number,
-  bias: boolean,
-): string {
-  const product = g.op('MatMul', [x, params.linearWeight(`${prefix}.weight`, outDim, inDim)]);
-  return bias ? g.op('Add', [product, params.get(`${prefix}.bias`, [outDim])]) : product;
+  return normed;
 }
 
 /** nn.LayerNorm with `bias=config.norm_bias` (ONNX LayerNormalization's bias input is optional). */
@@ -119,24 +127,34 @@ function lastAxisSlice(g: GraphBuilder, x: string, start: number, end: number): 
 }
 
 /**
- * cos and sin of position * inv_freq, [S, dh] with the frequencies repeated for both halves (as HF's
- * `cat((freqs, freqs))`), computed in the graph so any sequence length works.
+ * cos and sin of position * inv_freq, [S, 1, dh] (broadcast over [B, S, nh, dh]) with the frequencies
+ * repeated for both halves (as HF's `cat((freqs, freqs))`), computed in the graph so any sequence
+ * length works.
  */
 function rotaryTables(g: GraphBuilder, positions: string, headDim: number, theta: number) {
   const half = headDim / 2;
   const invFreq = Array.from({ length: headDim }, (_, i) => 1 / theta ** ((2 * (i % half)) / headDim));
-  const pos = g.op('Cast', [g.op('Unsqueeze', [positions, g.constInt64([1])])], [{ name: 'to', int: FLOAT }]);
-  const angles = g.op('Mul', [pos, g.constFloat(invFreq, [headDim])]); // [S, dh]
+  const pos = g.op(
+    'Cast',
+    [g.op('Unsqueeze', [positions, g.constInt64([1, 2])])],
+    [{ name: 'to', int: FLOAT }],
+  );
+  const angles = g.op('Mul', [pos, g.constFloat(invFreq, [headDim])]); // [S, 1, dh]
   return { cos: g.op('Cos', [angles]), sin: g.op('Sin', [angles]) };
 }
 
-/** x * cos + rotate_half(x) * sin, where rotate_half(x) = cat(-x[..., dh/2:], x[..., :dh/2]). */
-function rotate(g: GraphBuilder, x: string, cos: string, sin: string, headDim: number): string {
-  const half = headDim / 2;
-  const first = lastAxisSlice(g, x, 0, half);
-  const second = lastAxisSlice(g, x, half, headDim);
+/**
+ * x * cos + rotate_half(x) * sin per head, where rotate_half(x) = cat(-x[..., dh/2:], x[..., :dh/2]),
+ * for x [B, S, H] taken as [B, S, nh, dh]; returns [B, S, H] (what MultiHeadAttention takes).
+ */
+function rotate(g: GraphBuilder, x: string, shapes: HeadShapes, cos: string, sin: string): string {
+  const heads = g.op('Reshape', [x, shapes.headsShape]);
+  const half = shapes.headDim / 2;
+  const first = lastAxisSlice(g, heads, 0, half);
+  const second = lastAxisSlice(g, heads, half, shapes.headDim);
   const rotated = g.op('Concat', [g.op('Neg', [second]), first], [{ name: 'axis', int: -1 }]);
-  return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
+  const out = g.op('Add', [g.op('Mul', [heads, cos]), g.op('Mul', [rotated, sin])]);
+  return g.op('Reshape', [out, shapes.hiddenShape]);
 }
 
 /**
@@ -153,7 +171,7 @@ function slidingWindowMask(
   const cols = g.op('Unsqueeze', [positions, g.constInt64([0])]);
   const distance = g.op('Abs', [g.op('Sub', [rows, cols])]); // [S, S]
   const inside = g.op('LessOrEqual', [distance, g.constInt64([halfWindow], [])]);
-  const outside = g.constFloat([-3.4028234663852886e38]);
+  const outside = g.constFloat([FLOAT32_MIN]);
   return g.op('Where', [inside, globalMask, outside], [], 'sliding_window_mask');
 }
 

@@ -1,0 +1,250 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ONNX_FILE_BY_DTYPE } from '@reranker/core';
+import {
+  PRESETS,
+  type PresetName,
+  publishedStyleModelDir,
+  SeededRandom,
+  synthesizedModelDir,
+} from '@reranker/testkit';
+import * as ort from 'onnxruntime-node';
+import { type CpuUse, measureCpu } from './cpu';
+import { backendSessionOptions, type FusionSummary, optimizedOpCounts, summarizeFusion } from './fusion-ops';
+import { type MachineInfo, machineInfo } from './machine';
+import { CONTENDED_SHARE } from './overhead';
+import { createProgress, type Progress } from './progress';
+import { median } from './stats';
+
+export const FUSION_DTYPES = ['fp32', 'q8'] as const;
+export type FusionDtype = (typeof FUSION_DTYPES)[number];
+
+export interface FusionOptions {
+  /** Synthesized presets (real shape, random weights). @default ['minilm-l6', 'bge-base'] */
+  presets: PresetName[];
+  /** @default ['fp32', 'q8'] */
+  dtypes: FusionDtype[];
+  /** Rows of the batch every run scores. @default 16 */
+  batchSize: number;
+  /** Tokens of every row (no padding). @default 128 */
+  pairTokens: number;
+  /** Timed runs per contender in each round. @default 2 */
+  runs: number;
+  /** Rounds; each times both contenders, the first one alternating. @default 8 */
+  rounds: number;
+  /** Untimed runs per contender before the first round. @default 1 */
+  warmup: number;
+  /** Idle pause before each timed phase, so the other session's threads stop spinning. @default 300 */
+  settleMs: number;
+  /**
+   * Intra-op threads of both sessions. 1 with `spinning` off makes this process's CPU time a measure
+   * of the work alone, which other processes on a shared machine barely disturb.
+   * @default os.availableParallelism(), as the backend on a machine of this many cores
+   */
+  threads?: number;
+  /** onnxruntime's intra-op thread spinning, as the backend's `allowSpinning`. @default true */
+  spinning?: boolean;
+}
+
+export interface FusionContender {
+  name: 'ours' | 'published-style';
+  modelFile: string;
+  fusion: FusionSummary;
+  /** Median over rounds of rows scored per second. */
+  docsPerSecond: number;
+  /** Median over rounds of rows scored per second of this process's CPU time (work, not waiting). */
+  docsPerCpuSecond: number;
+  rounds: (CpuUse & { docsPerSecond: number; docsPerCpuSecond: number })[];
+}
+
+export interface FusionRow {
+  preset: PresetName;
+  dtype: FusionDtype;
+  ours: FusionContender;
+  published: FusionContender;
+  /** ours / published docs/s (ratio of the medians). */
+  ratio: number;
+  /** Median of the per-round ratios (cancels noise that lasts a round). */
+  roundRatioMedian: number;
+  /** Median of the per-round ratios of docs per CPU-second. */
+  cpuRatioMedian: number;
+  /** Rounds where other processes took more than CONTENDED_SHARE of the cores (1-based). */
+  contendedRounds: number[];
+}
+
+export interface FusionResult {
+  benchmark: 'fusion';
+  startedAt: string;
+  machine: MachineInfo;
+  options: FusionOptions;
+  rows: FusionRow[];
+  durationSeconds: number;
+  loadAverage: { before: number; after: number };
+}
+
+interface Session {
+  name: FusionContender['name'];
+  modelFile: string;
+  session: ort.InferenceSession;
+  feeds: Record<string, ort.Tensor>;
+}
+
+/** Our built graph vs a published-style export of the same weights, same session options, alternating. */
+export async function runFusion(options: FusionOptions, log: (line: string) => void): Promise<FusionResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg()[0]!;
+  const rows: FusionRow[] = [];
+  const perRow = 2 * (options.warmup + options.rounds * options.runs);
+  const progress = createProgress(perRow * options.presets.length * options.dtypes.length, undefined, 'runs');
+  try {
+    for (const preset of options.presets) {
+      log(`synthesizing or reusing ${preset} and its published-style export (RANDOM weights)`);
+      const dirs = {
+        ours: await synthesizedModelDir(preset),
+        published: await publishedStyleModelDir(preset),
+      };
+      for (const dtype of options.dtypes) rows.push(await measureRow(preset, dtype, dirs, options, progress));
+    }
+  } finally {
+    progress.stop();
+  }
+  return {
+    benchmark: 'fusion',
+    startedAt,
+    machine: machineInfo(),
+    options,
+    rows,
+    durationSeconds: (performance.now() - started) / 1000,
+    loadAverage: { before: loadBefore, after: loadavg()[0]! },
+  };
+}
+
+async function measureRow(
+  preset: PresetName,
+  dtype: FusionDtype,
+  dirs: { ours: string; published: string },
+  options: FusionOptions,
+  progress: Progress,
+): Promise<FusionRow> {
+  const file = ONNX_FILE_BY_DTYPE[dtype];
+  const entries = [
+    ['ours', join(dirs.ours, file)],
+    ['published-style', join(dirs.published, file)],
+  ] as const;
+  const fusion = new Map<string, FusionSummary>();
+  for (const [name, path] of entries) fusion.set(name, summarizeFusion(await optimizedOpCounts(path)));
+  const sessions: Session[] = [];
+  try {
+    for (const [name, modelFile] of entries) {
+      const session = await ort.InferenceSession.create(
+        modelFile,
+        backendSessionOptions(options.threads, options.spinning),
+      );
+      sessions.push({
+        name,
+        modelFile,
+        session,
+        feeds: await fixedFeeds(session, dirs.ours, preset, options),
+      });
+    }
+    const rounds = new Map<string, FusionContender['rounds']>(sessions.map((s) => [s.name, []]));
+    for (const s of sessions)
+      await timeRuns(s, options.warmup, progress, `${preset} ${dtype} warm-up ${s.name}`);
+    for (let round = 1; round <= options.rounds; round++) {
+      // The first contender alternates, so neither always runs right after the other's threads spun.
+      const order = round % 2 === 1 ? sessions : [...sessions].reverse();
+      for (const s of order) {
+        const phase = `${preset} ${dtype} round ${round}/${options.rounds} ${s.name}`;
+        await sleep(options.settleMs);
+        const { seconds, ...cpu } = await timeRuns(s, options.runs, progress, phase);
+        const docs = options.batchSize * options.runs;
+        const cpuSeconds = cpu.cpuShare * seconds * availableParallelism();
+        rounds
+          .get(s.name)!
+          .push({ docsPerSecond: docs / seconds, docsPerCpuSecond: docs / cpuSeconds, ...cpu });
+        const docsPerSecond = docs / seconds;
+        progress.phaseDone(
+          phase,
+          `${docsPerSecond.toFixed(1)} docs/s, others' cpu ${cpu.othersShare?.toFixed(2) ?? 'n/a'}`,
+        );
+      }
+    }
+    const [ours, published] = sessions.map(
+      (s): FusionContender => ({
+        name: s.name,
+        modelFile: s.modelFile,
+        fusion: fusion.get(s.name)!,
+        docsPerSecond: median(rounds.get(s.name)!.map((r) => r.docsPerSecond)),
+        docsPerCpuSecond: median(rounds.get(s.name)!.map((r) => r.docsPerCpuSecond)),
+        rounds: rounds.get(s.name)!,
+      }),
+    ) as [FusionContender, FusionContender];
+    const roundRatios = ours.rounds.map((r, i) => r.docsPerSecond / published.rounds[i]!.docsPerSecond);
+    const contendedRounds = roundRatios.flatMap((_, i) =>
+      [ours, published].some((c) => (c.rounds[i]!.othersShare ?? 0) > CONTENDED_SHARE) ? [i + 1] : [],
+    );
+    return {
+      preset,
+      dtype,
+      ours,
+      published,
+      ratio: ours.docsPerSecond / published.docsPerSecond,
+      roundRatioMedian: median(roundRatios),
+      cpuRatioMedian: median(
+        ours.rounds.map((r, i) => r.docsPerCpuSecond / published.rounds[i]!.docsPerCpuSecond),
+      ),
+      contendedRounds,
+    };
+  } finally {
+    for (const s of sessions) await s.session.release();
+  }
+}
+
+/**
+ * One batch of `batchSize` rows of `pairTokens` random token ids, no padding: graph speed does not
+ * depend on which tokens, and both contenders get the same tensors.
+ */
+async function fixedFeeds(
+  session: ort.InferenceSession,
+  dir: string,
+  preset: PresetName,
+  options: FusionOptions,
+): Promise<Record<string, ort.Tensor>> {
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { vocab_size: number };
+  const rng = new SeededRandom(7);
+  const size = options.batchSize * options.pairTokens;
+  const dims = [options.batchSize, options.pairTokens];
+  const ids = BigInt64Array.from({ length: size }, () =>
+    BigInt(5 + Math.floor(rng.uniform() * (config.vocab_size - 5))),
+  );
+  const types = BigInt64Array.from({ length: size }, (_, i) =>
+    i % options.pairTokens < options.pairTokens / 2 ? 0n : 1n,
+  );
+  const byName: Record<string, BigInt64Array> = {
+    input_ids: ids,
+    attention_mask: new BigInt64Array(size).fill(1n),
+    token_type_ids: PRESETS[preset].typeVocabSize > 1 ? types : new BigInt64Array(size),
+  };
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of session.inputNames) feeds[name] = new ort.Tensor('int64', byName[name]!, dims);
+  return feeds;
+}
+
+async function timeRuns(
+  s: Session,
+  count: number,
+  progress: Progress,
+  phase: string,
+): Promise<CpuUse & { seconds: number }> {
+  const cpu = measureCpu();
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const { logits } = await s.session.run(s.feeds);
+    logits?.dispose();
+    progress.tick(phase);
+  }
+  return { seconds: (performance.now() - start) / 1000, ...cpu() };
+}
