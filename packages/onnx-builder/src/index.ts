@@ -11,7 +11,9 @@ export {
 } from './build';
 export type { HfConfig } from './config';
 export { BuildError, type BuildErrorReason } from './errors';
+export { rawDataBytes, readExternalModel } from './external';
 export { storeWeightsAsFloat16 } from './fp16';
+export type { OnnxTypes } from './proto';
 export { type QuantizeOptions, quantizeDynamicInt8 } from './quantize';
 export {
   type Checkpoint,

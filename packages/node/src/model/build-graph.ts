@@ -10,10 +10,13 @@ import {
   type Checkpoint,
   type HfConfig,
   INLINE_LIMIT_BYTES,
+  type OnnxTypes,
   openCheckpoint,
   quantizeDynamicInt8,
+  readExternalModel,
   SUPPORTED_MODEL_TYPES,
   storeWeightsAsFloat16,
+  writeOnnxModel,
 } from '@reranker/onnx-builder';
 import { hashLocalFile, hashMemoDir } from './fingerprint';
 import type { FileProgress, ProgressReporter } from './progress';
@@ -29,7 +32,10 @@ export interface GraphBuildRequest {
   label: string;
   logger: Logger;
   progress: ProgressReporter;
-  /** Force external data (tests); by default past ~2 GB. */
+  /**
+   * Force external data (tests): the fp32 graph is written with it, and q8/fp16 are made from such a
+   * graph. By default past ~2 GB of weights.
+   */
   externalData?: boolean;
 }
 
@@ -145,7 +151,7 @@ async function buildInto(
       const externalData = request.externalData ?? 'auto';
       await buildFromFolder(request.dir, path, { onProgress, externalData });
     } else {
-      await writeFile(path, await buildVariant(request.dir, dtype, onProgress));
+      await writeFile(path, await buildVariant(request, dtype, join(staging, 'fp32'), onProgress));
     }
     progress?.finish();
     const files: Record<string, number> = {};
@@ -187,30 +193,50 @@ async function buildInto(
   return built;
 }
 
-/** int8 and fp16 variants are made from the in-memory float32 graph, as the testkit makes them. */
+/**
+ * int8 and fp16 variants are made from the float32 graph, as the testkit makes them: in memory when it
+ * fits in one protobuf; past ~2 GB (or when `externalData` forces it) from a float32 graph written
+ * with external data into `scratch` and read back. The variant itself then fits inline (int8 or
+ * float16 matrices: ~1.4 GB and ~1.1 GB for XLM-R large).
+ */
 async function buildVariant(
-  dir: string,
+  request: GraphBuildRequest,
   dtype: Exclude<Dtype, 'fp32'>,
+  scratch: string,
   onProgress: (done: number, total: number) => void,
 ): Promise<Uint8Array> {
+  const dir = request.dir;
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HfConfig;
   const weights = await openCheckpoint(dir);
-  let fp32: Uint8Array;
+  let fp32: Uint8Array | OnnxTypes.IModelProto;
   try {
     let bytes = 0;
     for (const t of weights.tensors.values()) bytes += t.shape.reduce((a, b) => a * b, 4);
-    if (bytes > INLINE_LIMIT_BYTES) {
-      throw new RerankerError(
-        'MODEL_LOAD_FAILED',
-        `dtype ${dtype} cannot be made at load for a model over 2 GB yet (it comes in a later version): use dtype fp32, or a repo that publishes ${ONNX_FILE_BY_DTYPE[dtype]}.`,
-        { details: { dtype, weightBytes: bytes } },
+    if (request.externalData ?? bytes > INLINE_LIMIT_BYTES) {
+      request.logger.info(
+        { model: request.label, dtype, weightBytes: bytes },
+        `making ${dtype} from a float32 graph with external data (${(bytes / 1e9).toFixed(2)} GB of weights)`,
       );
+      await mkdir(scratch, { recursive: true });
+      const path = join(scratch, 'model.onnx');
+      await writeOnnxModel(config, weights, path, { onProgress, externalData: true });
+      fp32 = await readExternalModel(path);
+    } else {
+      fp32 = await buildOnnxModel(config, weights, { onProgress });
     }
-    fp32 = await buildOnnxModel(config, weights, { onProgress });
   } finally {
     await weights.close();
+    await rm(scratch, { recursive: true, force: true });
   }
-  return dtype === 'q8' ? quantizeDynamicInt8(fp32) : storeWeightsAsFloat16(fp32);
+  const variant = dtype === 'q8' ? quantizeDynamicInt8(fp32) : storeWeightsAsFloat16(fp32);
+  if (variant.byteLength > INLINE_LIMIT_BYTES) {
+    throw new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `The ${dtype} graph of ${request.label} would take ${(variant.byteLength / 1e9).toFixed(2)} GB, past the ~2 GB one ONNX file holds: use dtype fp32 (written with external data), or a repo that publishes ${ONNX_FILE_BY_DTYPE[dtype]}.`,
+      { details: { dtype, bytes: variant.byteLength } },
+    );
+  }
+  return variant;
 }
 
 function buildFailure(error: unknown, request: GraphBuildRequest): unknown {
