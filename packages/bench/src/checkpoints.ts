@@ -191,9 +191,12 @@ async function measureLong(
 ): Promise<LongRow[]> {
   const tokens = o.longTokens!;
   // The engine's defaults (batch size 16, token budget 8192): what a server with RERANKER_MAX_LENGTH runs.
+  // Except the request timeout: one 8192-token pair of XLM-R large takes minutes on 2 busy cores, past
+  // the default 120 s (a server with long inputs must raise WORKER_TIMEOUT too).
   const reranker = await open(dir, dtype, cacheDir, {
     maxLength: tokens,
     maxBatchTokens: Math.max(8192, tokens),
+    workerTimeoutMs: 6 * 3_600_000,
   });
   const out: LongRow[] = [];
   try {
