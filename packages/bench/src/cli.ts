@@ -3,6 +3,7 @@
 // <command>-report.ts (the result as markdown); <command>-*.ts files are that command's helpers.
 import { Command } from 'commander';
 import { breakdownCommand } from './cli-breakdown';
+import { checkpointsCommand } from './cli-checkpoints';
 import { clusterCommand } from './cli-cluster';
 import { compareCommand } from './cli-compare';
 import { evalCommand } from './cli-eval';
@@ -27,5 +28,6 @@ program.addCommand(loadCommand());
 program.addCommand(clusterCommand());
 program.addCommand(evalCommand());
 program.addCommand(fusionCommand());
+program.addCommand(checkpointsCommand());
 
 await program.parseAsync();

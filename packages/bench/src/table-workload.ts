@@ -17,6 +17,8 @@ export interface TableWorkloadOptions {
   pairTokens?: readonly [number, number];
   /** Seed of the text generator. @default 1 */
   seed?: number;
+  /** The tokenizer's length limit while cutting (long-input workloads). @default 512 */
+  maxLength?: number;
 }
 
 export interface TableWorkload {
@@ -46,7 +48,7 @@ export async function buildTableWorkload(
 ): Promise<TableWorkload> {
   const { docsPerRequest, distinctRequests = 4, seed = 1 } = options;
   const [low, high] = options.pairTokens ?? [128, 256];
-  const encoder = await pairEncoderOf(model);
+  const encoder = await pairEncoderOf(model, options.maxLength);
   const random = seededRandom(seed);
   const lengths: number[] = [];
   const requests = Array.from({ length: distinctRequests }, () => {

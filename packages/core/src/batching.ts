@@ -31,6 +31,16 @@ export interface BatchLimits {
 }
 
 /**
+ * Attention holds rows × width² scores per head: its memory grows with the square of the width, the
+ * token budget only linearly. So a batch is also held to the attention of a full token budget of pairs
+ * this wide (rows × width² ≤ maxBatchTokens × ATTENTION_WIDTH): up to this width the token budget
+ * already implies it; past it long pairs run in smaller batches, or alone, never needing more attention
+ * memory than a full batch of 512-token pairs or one pair alone. Without it, MAX_BATCH_TOKENS=65536
+ * would put eight 8192-token pairs of XLM-R large (16 heads) in one batch: 8 × 4.3 GB per score tensor.
+ */
+export const ATTENTION_WIDTH = 512;
+
+/**
  * Whether a batch of `rows` pairs holding `tokens` real tokens, padded to `width`, is within the limits.
  * One pair always fits: a pair longer than every limit still runs, alone.
  */
@@ -40,6 +50,7 @@ export function batchFits(rows: number, tokens: number, width: number, limits: B
   return (
     rows <= limits.batchSize &&
     padded <= limits.maxBatchTokens &&
+    padded * width <= limits.maxBatchTokens * ATTENTION_WIDTH &&
     padded <= tokens * (1 + limits.maxPaddingRatio)
   );
 }

@@ -36,7 +36,11 @@ export interface UnifiedReRankerOptions {
   batchSize?: number | 'auto';
   /** The sizes `batchSize: 'auto'` chooses from; the smallest and largest are its limits. @default [4, 8, 16, 32] */
   batchSizeCandidates?: readonly number[];
-  /** Most padded tokens (rows × width) in one batch. @default 8192 */
+  /**
+   * Most padded tokens (rows × width) in one batch. Batches wider than 512 tokens are also held to
+   * rows × width² ≤ maxBatchTokens × 512, as attention memory grows with the square of the width (a
+   * pair longer than that runs alone). @default 8192
+   */
   maxBatchTokens?: number;
   /**
    * Most padding a batch may carry, as a share of its real tokens (0.2 = at most 20 % extra): a pair

@@ -49,6 +49,26 @@ describe('planBatches', () => {
     expect(planBatches(lengths, { ...limits, maxPaddingRatio: 1 })).toHaveLength(1);
   });
 
+  it('holds pairs past 512 tokens to the attention of a full budget of 512-token pairs', () => {
+    const limits = { batchSize: 32, maxBatchTokens: 8192, maxPaddingRatio: 0.2 };
+    // 16 pairs of 8192 tokens (RERANKER_MAX_LENGTH=8192): one per batch, also under a token budget of
+    // 65536 that would take eight of them.
+    const long = Array.from({ length: 16 }, () => 8192);
+    for (const maxBatchTokens of [8192, 65536]) {
+      const plans = planBatches(long, { ...limits, maxBatchTokens });
+      expect(plans.map((p) => p.indices.length)).toEqual(long.map(() => 1));
+    }
+    // rows × width² ≤ 8192 × 512: four 1024-token pairs share a batch (the token budget alone allows 8),
+    // 512-token pairs still fill the token budget, and 2048-token pairs run alone.
+    expect(planBatches(Array(8).fill(1024), limits).map((p) => p.indices.length)).toEqual([4, 4]);
+    expect(planBatches(Array(16).fill(512), limits).map((p) => p.indices.length)).toEqual([16]);
+    expect(planBatches(Array(3).fill(2048), limits).map((p) => p.indices.length)).toEqual([1, 1, 1]);
+    // A larger token budget lets proportionally more attention through.
+    expect(
+      planBatches(Array(8).fill(2048), { ...limits, maxBatchTokens: 65536 }).map((p) => p.indices.length),
+    ).toEqual([8]);
+  });
+
   it('returns no batches for no pairs', () => {
     expect(planBatches([], { batchSize: 4, maxBatchTokens: 100, maxPaddingRatio: 10 })).toEqual([]);
   });

@@ -10,10 +10,11 @@ const FLOAT16_MAX = 65504;
  * embedding tables) stored as float16 and turned back into float32 by a `Cast` node. onnxruntime
  * folds those casts when the session loads, so it computes in float32 as before: the file is about
  * half the size and the only error is the weights' rounding to float16. Biases and LayerNorm
- * parameters (a fraction of a percent of the bytes) stay float32.
+ * parameters (a fraction of a percent of the bytes) stay float32. Takes the serialized model, or a
+ * decoded one (`readExternalModel`, for float32 graphs past 2 GB), which it changes in place.
  */
-export function storeWeightsAsFloat16(modelBytes: Uint8Array): Uint8Array {
-  const model = onnx.ModelProto.decode(modelBytes);
+export function storeWeightsAsFloat16(modelBytes: Uint8Array | OnnxTypes.IModelProto): Uint8Array {
+  const model = modelBytes instanceof Uint8Array ? onnx.ModelProto.decode(modelBytes) : modelBytes;
   const graph = model.graph;
   if (!graph) throw new Error('storeWeightsAsFloat16: the model has no graph');
   const casts: OnnxTypes.INodeProto[] = [];

@@ -14,8 +14,10 @@ export {
 } from './build';
 export type { HfConfig } from './config';
 export { BuildError, type BuildErrorReason } from './errors';
+export { rawDataBytes, readExternalModel } from './external';
 export { storeWeightsAsFloat16 } from './fp16';
 export type { Operators } from './graph-builder';
+export type { OnnxTypes } from './proto';
 export { type QuantizeOptions, quantizeDynamicInt8 } from './quantize';
 export {
   type Checkpoint,

@@ -28,10 +28,16 @@ const toNumber = (v: Int64Like): number => (typeof v === 'number' ? v : v.toNumb
  * The activation scale is computed per call over the whole input tensor, padding included: a row's
  * logits move with the other rows of its batch, by about as much as the quantization error itself
  * (see the testkit README).
+ *
+ * Takes the serialized model, or a decoded one (`readExternalModel`, for float32 graphs past 2 GB),
+ * which it changes in place.
  */
-export function quantizeDynamicInt8(modelBytes: Uint8Array, options: QuantizeOptions = {}): Uint8Array {
+export function quantizeDynamicInt8(
+  modelBytes: Uint8Array | OnnxTypes.IModelProto,
+  options: QuantizeOptions = {},
+): Uint8Array {
   const perChannel = options.perChannel ?? true;
-  const model = onnx.ModelProto.decode(modelBytes);
+  const model = modelBytes instanceof Uint8Array ? onnx.ModelProto.decode(modelBytes) : modelBytes;
   const graph = model.graph;
   if (!graph) throw new Error('quantizeDynamicInt8: the model has no graph');
   const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));

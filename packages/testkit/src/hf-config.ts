@@ -39,13 +39,17 @@ export function hfConfig(dims: ModelDims): Record<string, unknown> {
       ...common,
     };
   }
+  // The keys of BAAI/bge-reranker-v2-m3's config.json (and bge-reranker-base/-large): `output_past`,
+  // and no `num_labels` (transformers derives it from id2label).
+  const { num_labels: _, ...xlmr } = common;
   return {
     _name_or_path: 'reranker-testkit/xlm-roberta',
     architectures: ['XLMRobertaForSequenceClassification'],
     model_type: 'xlm-roberta',
     bos_token_id: 0,
     eos_token_id: 2,
-    ...common,
+    output_past: true,
+    ...xlmr,
   };
 }
 

@@ -138,6 +138,23 @@ export const PRESETS = {
     vocabWords: 10000,
   },
   /**
+   * The shape of BAAI/bge-reranker-v2-m3 (XLM-R large, 8194 positions): ~2.3 GB of float32 weights,
+   * past the 2 GB an ONNX protobuf holds, so its graph is written with external data. Synthesize it
+   * with `layout: { onnx: 'none' }` (as that repo publishes) or `'external-data'`.
+   */
+  'bge-m3': {
+    ...xlmrBase,
+    vocabSize: 250002,
+    hiddenSize: 1024,
+    numLayers: 24,
+    numHeads: 16,
+    intermediateSize: 4096,
+    maxPositionEmbeddings: 8194,
+    modelMaxLength: 8192,
+    numLabels: 1,
+    vocabWords: 10000,
+  },
+  /**
    * 2-layer DeBERTa-v3. 8 position buckets (mid 4) over 128 relative positions: tokens more than 4
    * apart already fall in the log-bucketed range, so short test pairs exercise it.
    */

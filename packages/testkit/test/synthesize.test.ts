@@ -39,6 +39,38 @@ describe('synthesized folder layout', () => {
       pad_token_id: 1,
       layer_norm_eps: 1e-5,
     });
+    // The keys of BAAI/bge-reranker-v2-m3's config.json, plus our marker of synthetic weights.
+    expect(Object.keys(config).sort()).toEqual(
+      [
+        '_name_or_path',
+        'architectures',
+        'attention_probs_dropout_prob',
+        'bos_token_id',
+        'classifier_dropout',
+        'eos_token_id',
+        'hidden_act',
+        'hidden_dropout_prob',
+        'hidden_size',
+        'id2label',
+        'initializer_range',
+        'intermediate_size',
+        'label2id',
+        'layer_norm_eps',
+        'max_position_embeddings',
+        'model_type',
+        'num_attention_heads',
+        'num_hidden_layers',
+        'output_past',
+        'pad_token_id',
+        'position_embedding_type',
+        'torch_dtype',
+        'transformers_version',
+        'type_vocab_size',
+        'use_cache',
+        'vocab_size',
+        '_synthetic',
+      ].sort(),
+    );
   });
 
   it.each(['tiny', 'tiny-xlmr'] as const)(

@@ -133,7 +133,8 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     variable: 'MAX_BATCH_TOKENS',
     kind: integer(8, 16_777_216),
     default: String(DEFAULTS.maxBatchTokens),
-    description: 'Padded tokens per model run (pairs × width); must be at least RERANKER_MAX_LENGTH.',
+    description:
+      'Padded tokens per model run (pairs × width); must be at least RERANKER_MAX_LENGTH. Pairs past 512 tokens also keep pairs × width² ≤ this × 512 (attention memory grows with the square of the width).',
   },
   maxPaddingRatio: {
     variable: 'MAX_PADDING_RATIO',

@@ -11,10 +11,13 @@ import {
   type DecoderGraphOptions,
   type HfConfig,
   INLINE_LIMIT_BYTES,
+  type OnnxTypes,
   type Operators,
   openCheckpoint,
+  readExternalModel,
   SUPPORTED_MODEL_TYPES,
   storeWeightsAsFloat16,
+  writeOnnxModel,
 } from '@reranker/onnx-builder';
 import { decoderGraphOptions, type LabelTokens } from './decoder-labels';
 import { hashLocalFile, hashMemoDir } from './fingerprint';
@@ -31,7 +34,10 @@ export interface GraphBuildRequest {
   label: string;
   logger: Logger;
   progress: ProgressReporter;
-  /** Force external data (tests); by default past ~2 GB. */
+  /**
+   * Force external data (tests): the fp32 graph is written with it, and q8/fp16 are made from such a
+   * graph. By default past ~2 GB of weights.
+   */
   externalData?: boolean;
   /** Label words of a yes/no LLM reranker (a causal LM), looked up in tokenizer.json. @default yes / no */
   labelTokens?: LabelTokens;
@@ -176,7 +182,10 @@ async function buildInto(
         operators: OPERATORS,
       });
     } else {
-      await writeFile(path, await buildVariant(request.dir, dtype, onProgress, request.decoder));
+      await writeFile(
+        path,
+        await buildVariant(request, dtype, join(staging, 'fp32'), onProgress, request.decoder),
+      );
     }
     progress?.finish();
     const files: Record<string, number> = {};
@@ -221,17 +230,22 @@ async function buildInto(
 
 /**
  * int8 is quantized as the weights stream in (the same bytes as quantizeDynamicInt8 of the float32
- * graph, without holding it: models past 2 GB in float32 work). fp16 is made from the in-memory
- * float32 graph, as the testkit makes it.
+ * graph, without holding it: models past 2 GB in float32 work). fp16 is made from the float32 graph,
+ * as the testkit makes it: in memory when it fits in one protobuf; past ~2 GB (or when `externalData`
+ * forces it) from a float32 graph written with external data into `scratch` and read back (the
+ * float16 graph then fits inline: ~1.1 GB for XLM-R large).
  */
 async function buildVariant(
-  dir: string,
+  request: GraphBuildRequest,
   dtype: Exclude<Dtype, 'fp32'>,
+  scratch: string,
   onProgress: (done: number, total: number) => void,
   decoder: DecoderGraphOptions | undefined,
 ): Promise<Uint8Array> {
+  const dir = request.dir;
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as HfConfig;
   const weights = await openCheckpoint(dir);
+  let fp32: Uint8Array | OnnxTypes.IModelProto;
   try {
     if (dtype === 'q8')
       return await buildOnnxModel(config, weights, {
@@ -242,19 +256,36 @@ async function buildVariant(
       });
     let bytes = 0;
     for (const t of weights.tensors.values()) bytes += t.shape.reduce((a, b) => a * b, 4);
-    if (bytes > INLINE_LIMIT_BYTES) {
-      throw new RerankerError(
-        'MODEL_LOAD_FAILED',
-        `dtype ${dtype} cannot be made at load for a model over 2 GB yet (it comes in a later version): use dtype fp32 or q8, or a repo that publishes ${ONNX_FILE_BY_DTYPE[dtype]}.`,
-        { details: { dtype, weightBytes: bytes } },
+    if (request.externalData ?? bytes > INLINE_LIMIT_BYTES) {
+      request.logger.info(
+        { model: request.label, dtype, weightBytes: bytes },
+        `making ${dtype} from a float32 graph with external data (${(bytes / 1e9).toFixed(2)} GB of weights)`,
       );
+      await mkdir(scratch, { recursive: true });
+      const path = join(scratch, 'model.onnx');
+      await writeOnnxModel(config, weights, path, {
+        onProgress,
+        externalData: true,
+        decoder,
+        operators: OPERATORS,
+      });
+      fp32 = await readExternalModel(path);
+    } else {
+      fp32 = await buildOnnxModel(config, weights, { onProgress, decoder, operators: OPERATORS });
     }
-    return storeWeightsAsFloat16(
-      await buildOnnxModel(config, weights, { onProgress, decoder, operators: OPERATORS }),
-    );
   } finally {
     await weights.close();
+    await rm(scratch, { recursive: true, force: true });
   }
+  const variant = storeWeightsAsFloat16(fp32);
+  if (variant.byteLength > INLINE_LIMIT_BYTES) {
+    throw new RerankerError(
+      'MODEL_LOAD_FAILED',
+      `The ${dtype} graph of ${request.label} would take ${(variant.byteLength / 1e9).toFixed(2)} GB, past the ~2 GB one ONNX file holds: use dtype fp32 (written with external data), or a repo that publishes ${ONNX_FILE_BY_DTYPE[dtype]}.`,
+      { details: { dtype, bytes: variant.byteLength } },
+    );
+  }
+  return variant;
 }
 
 function buildFailure(error: unknown, request: GraphBuildRequest): unknown {
