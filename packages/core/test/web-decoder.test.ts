@@ -99,7 +99,7 @@ describe('tiny-qwen3 prefix graph on wasm', () => {
     expect(before).toMatchObject({ misses: 3, entries: 3 });
     expect(before.hits).toBe(3 * Math.ceil(DOCS.length / 2) - 3); // every batch after a prefix's first
     await reranker.score([{ query: queries[1]!, document: DOCS[0]! }]);
-    expect(await stats()).toMatchObject({ misses: 3, hits: before.hits + 1 });
+    expect(await stats()).toMatchObject({ misses: 3, hits: before.hits! + 1 });
   });
 
   it('refuses a cross-encoder export given to a decoder reranker, naming why (MODEL_LOAD_FAILED)', async () => {
