@@ -49,6 +49,12 @@ export {
 export { checkClassifierGraph, type GraphSignature } from './graph-check';
 export type { RerankDocument, ScorePair } from './input';
 export { DECODER_MAX_LENGTH } from './kinds/decoder';
+export {
+  type DecoderGraphSignature,
+  type DecoderLayout,
+  decoderGraphLayout,
+} from './kinds/decoder-graph';
+export { DecoderRunner, type DecoderRunResult, type RunnerSession } from './kinds/decoder-runner';
 export { type DetectKindOptions, detectModelKind } from './kinds/detect';
 export type {
   BackendKindInfo,
@@ -58,6 +64,15 @@ export type {
   ModelKind,
   ModelKindName,
 } from './kinds/kind';
+export {
+  checkPrefixCacheOptions,
+  type KvTensor,
+  PREFIX_CACHE_DEFAULTS,
+  type PrefixCacheOptions,
+  type PrefixCacheStats,
+  type PrefixKv,
+  PrefixKvCache,
+} from './kinds/prefix-kv-cache';
 export { type JoinedPrefixBatch, joinPrefixRows } from './kinds/prefix-rows';
 export { BOUNDARY_PROBE_DOCUMENTS, type DocumentBoundary } from './kinds/prompt-boundary';
 export {

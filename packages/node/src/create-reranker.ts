@@ -5,6 +5,7 @@ import {
   consoleLogger,
   type Logger,
   UnifiedReRanker,
+  type YesNoRerankerTemplate,
 } from '@reranker/core';
 import { loadConfig, type RerankerConfig } from './config';
 import type { ProgressMode } from './model/progress';
@@ -36,6 +37,11 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   computeBudget?: ComputeBudget;
   /** This reranker's share of `computeBudget` lanes relative to the others'. @default 1 */
   computeWeight?: number;
+  /**
+   * LLM rerankers: the prompt of a yes/no reranker (`YesNoRerankerTemplate`); Qwen2-based ones need it.
+   * @default QWEN3_RERANKER_TEMPLATE for Qwen3 architectures
+   */
+  template?: YesNoRerankerTemplate;
 }
 
 /**
@@ -56,6 +62,7 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     progress,
     computeBudget,
     computeWeight,
+    template,
     ...overrides
   } = options;
   const config: RerankerConfig = { ...loadConfig(env ?? process.env), ...definedOnly(overrides) };
@@ -105,6 +112,7 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     logger,
     computeBudget,
     computeWeight,
+    ...(template && { template }),
   }).catch(async (error: unknown) => {
     await distributed?.cache.dispose();
     throw error;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BackendLoadOptions, type EncodedBatch, silentLogger } from '@reranker/core';
-import { synthesizedModelDir } from '@reranker/testkit';
+import { synthesizedModelDir, synthesizedQwen3Dir } from '@reranker/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PythonBackendOptions, pythonBackend } from '../src/python/backend';
 
@@ -102,6 +102,24 @@ describe('reranker_worker.py protocol', () => {
 });
 
 describe('pythonBackend load and failures', () => {
+  it('refuses an LLM reranker before starting Python: BACKEND_UNAVAILABLE naming the onnx backend', async () => {
+    const qwen3 = await synthesizedQwen3Dir('tiny-qwen3');
+    const options = await loadOptions(qwen3);
+    // A fake interpreter that would say ready: the refusal comes before any spawn.
+    const python = await fakePython('ready-python', `${READY}\nsleep 5`);
+    const kind = {
+      name: 'decoder-yes-no',
+      numLabels: 2,
+      graph: { inputs: 'prefix-cache' },
+      padTokenId: 0,
+    } as const;
+    const error = await pythonBackend({ engine: 'numpy', python })
+      .load({ ...options, kind })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    expect((error as Error).message).toMatch(/serves cross-encoders only.*decoder-yes-no.*onnxruntime-node/);
+  });
+
   it('needs model.safetensors and names the original repo to use instead of an ONNX-only one', async () => {
     const onnxOnly = await mkdtemp(join(scratch, 'onnx-only-'));
     await copyFile(join(tiny, 'config.json'), join(onnxOnly, 'config.json'));

@@ -2,9 +2,12 @@ import * as ort from 'onnxruntime-web';
 import { abortError } from '../abort';
 import type { Backend, BackendCandidate, BackendLoadOptions } from '../backend';
 import { errorMessage, RerankerError } from '../errors';
+import { decoderGraphLayout } from '../kinds/decoder-graph';
+import { DecoderRunner } from '../kinds/decoder-runner';
+import { checkPrefixCacheOptions, type PrefixCacheOptions } from '../kinds/prefix-kv-cache';
 import type { Logger } from '../logger';
 import { labelCount, ONNX_FILE_BY_DTYPE } from '../model';
-import { checkGraph, SerialSession } from './session';
+import { checkGraph, graphSignature, SerialSession, webRunnerSession } from './session';
 
 export type WebDevice = 'webgpu' | 'wasm';
 
@@ -22,6 +25,11 @@ export interface WebBackendOptions {
    * @default crossOriginIsolated ? min(4, navigator.hardwareConcurrency) : 1
    */
   numThreads?: number;
+  /**
+   * LLM rerankers on the prefix graph: bounds of the session's LRU of shared prefixes' key/values.
+   * @default { maxEntries: 32, maxBytes: 64 MiB }
+   */
+  prefixCache?: PrefixCacheOptions;
 }
 
 const DEVICES = ['auto', 'webgpu', 'wasm'] as const;
@@ -45,6 +53,7 @@ export function webBackends(options: WebBackendOptions = {}): BackendCandidate[]
       `webBackends: numThreads must be a positive integer, got ${String(threads)}.`,
     );
   }
+  checkPrefixCacheOptions(options.prefixCache, 'webBackends');
   // Both candidates read the same file: the wasm one reuses the bytes when WebGPU fails after download.
   const shared: { key?: string; bytes?: Promise<Uint8Array> } = {};
   const candidate = (target: WebDevice): BackendCandidate => ({
@@ -102,7 +111,7 @@ function configureEnv(options: WebBackendOptions, logger: Logger): void {
 async function loadBackend(
   device: WebDevice,
   options: WebBackendOptions,
-  { model, config, dtype, logger, signal }: BackendLoadOptions,
+  { model, config, kind, dtype, logger, signal }: BackendLoadOptions,
   shared: { key?: string; bytes?: Promise<Uint8Array> },
 ): Promise<Backend> {
   if (signal?.aborted) throw abortError(signal);
@@ -147,16 +156,22 @@ async function loadBackend(
       { cause: error },
     );
   }
-  const numLabels = labelCount(config);
+  const numLabels = kind?.numLabels ?? labelCount(config);
+  let decoder: DecoderRunner<ort.Tensor> | undefined;
   try {
-    checkGraph(session, numLabels, file);
+    if (kind?.graph.inputs === 'prefix-cache') {
+      const layout = decoderGraphLayout(graphSignature(session), kind, config, file);
+      decoder = new DecoderRunner(webRunnerSession(session), layout, kind, {
+        prefixCache: options.prefixCache,
+      });
+    } else checkGraph(session, numLabels, file);
     if (signal?.aborted) throw abortError(signal);
   } catch (error) {
     await session.release();
     throw error;
   }
   shared.bytes = undefined; // loaded: let the bytes be collected
-  const serial = new SerialSession(session, `onnxruntime-web (${device})`, numLabels);
+  const serial = new SerialSession(session, `onnxruntime-web (${device})`, numLabels, decoder);
   const facts = {
     executionProvider: device,
     // Read back: onnxruntime-web lowers it to 1 itself when the page is not cross-origin isolated.
@@ -171,6 +186,9 @@ async function loadBackend(
     concurrency: 1,
     run: (batch, runOptions) => serial.run(batch, runOptions?.signal),
     dispose: () => serial.dispose(),
-    describe: () => ({ ...facts }),
+    describe: () => ({
+      ...facts,
+      ...(decoder && { decoderLayout: decoder.layoutType, prefixCache: decoder.cache.stats() }),
+    }),
   };
 }

@@ -17,13 +17,23 @@ export interface WebRerankerOptions
  * onnxruntime-web on WebGPU when the browser has a GPU adapter, else on wasm.
  */
 export async function createWebReranker(options: WebRerankerOptions): Promise<UnifiedReRanker> {
-  const { model, device, wasmPaths, numThreads, revision, hubEndpoint, cacheName, fetch, ...engine } =
-    options;
+  const {
+    model,
+    device,
+    wasmPaths,
+    numThreads,
+    prefixCache,
+    revision,
+    hubEndpoint,
+    cacheName,
+    fetch,
+    ...engine
+  } = options;
   const files =
     typeof model === 'string' ? fetchModel({ model, revision, hubEndpoint, cacheName, fetch }) : model;
   return UnifiedReRanker.create({
     ...engine,
     model: files,
-    backends: webBackends({ device, wasmPaths, numThreads }),
+    backends: webBackends({ device, wasmPaths, numThreads, prefixCache }),
   });
 }

@@ -3,6 +3,8 @@ import { abortError, raceAbort } from '../abort';
 import { checkEncodedBatch, checkLogits, type EncodedBatch, sessionInputs } from '../backend';
 import { errorMessage, RerankerError } from '../errors';
 import { checkClassifierGraph } from '../graph-check';
+import type { DecoderGraphSignature } from '../kinds/decoder-graph';
+import type { DecoderRunner, RunnerSession } from '../kinds/decoder-runner';
 
 /** The graph must take what we feed and give one logit per label (as the Node backend checks). */
 export function checkGraph(session: ort.InferenceSession, numLabels: number, file: string): void {
@@ -19,6 +21,26 @@ export function checkGraph(session: ort.InferenceSession, numLabels: number, fil
   );
 }
 
+/** Names and declared shapes, for `decoderGraphLayout`. */
+export function graphSignature(session: ort.InferenceSession): DecoderGraphSignature {
+  const shapes: Record<string, (number | null)[]> = {};
+  for (const meta of [...(session.inputMetadata ?? []), ...(session.outputMetadata ?? [])])
+    if (meta.isTensor) shapes[meta.name] = meta.shape.map((d) => (typeof d === 'number' ? d : null));
+  return { inputNames: session.inputNames, outputNames: session.outputNames, shapes };
+}
+
+/** onnxruntime-web as core's decoder runner sees a session (outputs downloaded, copied, disposed). */
+export function webRunnerSession(session: ort.InferenceSession): RunnerSession<ort.Tensor> {
+  return {
+    run: (feeds, fetches) => session.run(feeds, [...fetches]) as Promise<Record<string, ort.Tensor>>,
+    int64: (data, dims) => new ort.Tensor('int64', data, [...dims]),
+    float32: (data, dims) => new ort.Tensor('float32', data, [...dims]),
+    read: async (tensor) => ((await tensor.getData()) as Float32Array).slice(),
+    dims: (tensor) => tensor.dims,
+    release: (tensor) => tensor.dispose(),
+  };
+}
+
 /**
  * One onnxruntime-web session whose runs go one at a time: a wasm or WebGPU session is not meant to
  * run batches concurrently, so each run waits for the previous one (a promise chain).
@@ -31,6 +53,8 @@ export class SerialSession {
     private readonly session: ort.InferenceSession,
     private readonly label: string,
     private readonly numLabels: number,
+    /** Decoder kinds: batches run through it (prefix LRU included) instead of as plain inputs. */
+    private readonly decoder?: DecoderRunner<ort.Tensor>,
   ) {}
 
   run(batch: EncodedBatch, signal?: AbortSignal): Promise<Float32Array> {
@@ -59,6 +83,7 @@ export class SerialSession {
   }
 
   private async runNow(batch: EncodedBatch): Promise<Float32Array> {
+    if (this.decoder) return this.runDecoder(this.decoder, batch);
     const dims = [batch.rows, batch.width];
     const inputs = sessionInputs(batch, this.session.inputNames);
     let logits: Float32Array;
@@ -75,6 +100,20 @@ export class SerialSession {
       throw new RerankerError(
         'BACKEND_FAILED',
         `${this.label} failed to run a batch of ${batch.rows} × ${batch.width} tokens: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    return checkLogits(logits, batch.rows, this.numLabels, this.label);
+  }
+
+  private async runDecoder(decoder: DecoderRunner<ort.Tensor>, batch: EncodedBatch): Promise<Float32Array> {
+    let logits: Float32Array;
+    try {
+      logits = (await decoder.run(batch)).logits;
+    } catch (error) {
+      throw new RerankerError(
+        'BACKEND_FAILED',
+        `${this.label} failed to run a decoder batch of ${batch.rows} × ${batch.width} tokens: ${errorMessage(error)}`,
         { cause: error },
       );
     }

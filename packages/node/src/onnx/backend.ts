@@ -8,11 +8,15 @@ import {
   checkClassifierGraph,
   checkEncodedBatch,
   checkLogits,
+  checkPrefixCacheOptions,
+  type DecoderLayout,
   DTYPES,
   type Dtype,
+  decoderGraphLayout,
   labelCount,
   type ModelFiles,
   ONNX_FILE_BY_DTYPE,
+  type PrefixCacheOptions,
   RerankerError,
   throwIfAborted,
 } from '@reranker/core';
@@ -55,6 +59,13 @@ export interface OnnxNodeBackendOptions {
    * threads would spin on); else true (onnxruntime's default)
    */
   allowSpinning?: boolean;
+  /**
+   * LLM rerankers on the prefix graph: bounds of each worker's LRU of shared prefixes' key/values
+   * (a prefix is system line + instruction + query; see `PrefixCacheOptions`). Batches of one prefix
+   * go to a worker that recently ran it when one is idle.
+   * @default { maxEntries: 32, maxBytes: 64 MiB } per worker
+   */
+  prefixCache?: PrefixCacheOptions;
 }
 
 /**
@@ -75,7 +86,7 @@ export function onnxNodeBackend(options: OnnxNodeBackendOptions = {}): BackendCa
 async function loadBackend(
   options: OnnxNodeBackendOptions,
   requestedDevice: DevicePreference,
-  { model, config, dtype, logger, signal, computeBudget }: BackendLoadOptions,
+  { model, config, kind, dtype, logger, signal, computeBudget }: BackendLoadOptions,
 ): Promise<Backend> {
   throwIfAborted(signal);
   const modelFile = modelFileOf(model, dtype);
@@ -92,13 +103,18 @@ async function loadBackend(
     graphOptimizationLevel,
     intraOpNumThreads: topology.threadsPerWorker,
     allowSpinning,
+    // Decoder kinds run through core's DecoderRunner in the worker (either decoder layout).
+    ...(kind?.graph.inputs === 'prefix-cache' && {
+      decoder: { kind, config, prefixCache: options.prefixCache },
+    }),
   });
-  const numLabels = labelCount(config);
+  const numLabels = kind?.numLabels ?? labelCount(config);
   let ready: ReadyInfo;
+  let layout: DecoderLayout | undefined;
   try {
     ready = await pool.start();
-    const logitsLabels = ready.logitsShape?.at(-1);
-    checkClassifierGraph({ ...ready, logitsLabels }, numLabels, modelFile);
+    if (kind?.graph.inputs === 'prefix-cache') layout = decoderGraphLayout(ready, kind, config, modelFile);
+    else checkClassifierGraph({ ...ready, logitsLabels: ready.logitsShape?.at(-1) }, numLabels, modelFile);
     throwIfAborted(signal);
   } catch (error) {
     await pool.dispose();
@@ -121,6 +137,7 @@ async function loadBackend(
     modelFile,
     graphOptimizationLevel,
     allowSpinning,
+    ...(layout && { decoderLayout: layout.type }),
     ...(computeBudget && {
       computeBudget: { lanes: computeBudget.lanes, threadsPerLane: computeBudget.threadsPerLane },
     }),
@@ -135,7 +152,10 @@ async function loadBackend(
       return checkLogits(logits, batch.rows, numLabels, `onnxruntime-node (${modelFile})`);
     },
     dispose: () => pool.dispose(),
-    describe: () => ({ ...facts, workerRestarts: pool.restarts }),
+    describe: () => {
+      const prefixCache = pool.prefixStats();
+      return { ...facts, workerRestarts: pool.restarts, ...(prefixCache && { prefixCache }) };
+    },
   };
 }
 
@@ -214,6 +234,7 @@ function validateOptions(options: OnnxNodeBackendOptions): void {
       fail(`${key} must be a positive integer, got ${String(value)}.`);
     }
   }
+  checkPrefixCacheOptions(options.prefixCache, 'onnxNodeBackend');
   if (options.allowSpinning !== undefined && typeof options.allowSpinning !== 'boolean') {
     fail(`allowSpinning must be true or false, got ${String(options.allowSpinning)}.`);
   }

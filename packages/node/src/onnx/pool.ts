@@ -1,36 +1,18 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { abortError, type EncodedBatch, errorMessage, RerankerError, sessionInputs } from '@reranker/core';
-import type { CloseRequest, RunRequest, WorkerInit, WorkerReply } from './worker';
+import { type PoolPrefixStats, PrefixRouting } from './pool-prefix';
+import type { CloseRequest, DecoderRunRequest, RunRequest, WorkerInit, WorkerReply } from './worker';
+import { SessionLoadError, startWorker, WorkerStartError } from './worker-start';
+
+export { SessionLoadError, startWorker, WorkerStartError } from './worker-start';
 
 export type ReadyInfo = Extract<WorkerReply, { type: 'ready' }>;
 
-/**
- * Starts a worker thread running `entry`, by default this package's worker, from source or from the
- * build. From source (vitest, tsx) this module's URL ends in `.ts` and the worker boots through tsx's
- * `tsImport`: on Node 20 `execArgv: ['--import', 'tsx']` does not apply to a worker's entry module
- * ("Unknown file extension .ts"). tsup bundles this module into `dist/index.js` (or a chunk beside it)
- * and builds the worker as `dist/onnx/worker.js`.
- */
-export function startWorker(init: WorkerInit, entry?: URL): Worker {
-  const here = import.meta.url;
-  const script = entry ?? new URL(here.endsWith('.ts') ? './worker.ts' : './onnx/worker.js', here);
-  if (script.pathname.endsWith('.ts')) {
-    const href = JSON.stringify(script.href);
-    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const code = `import(${tsx}).then((api) => api.tsImport(${href}, ${href}))`;
-    return new Worker(code, { eval: true, workerData: init });
-  }
-  return new Worker(script, { workerData: init });
-}
-
-/** A worker that exits or fails to start before it is ready, as opposed to a model it cannot load. */
-export class WorkerStartError extends Error {}
-/** A worker that started but could not create its session. */
-export class SessionLoadError extends Error {}
-
 interface Job {
   id: number;
-  request: RunRequest;
+  request: RunRequest | DecoderRunRequest;
+  /** A decoder batch's prefix key: routed to a worker that recently ran it. */
+  prefixKey?: string;
   signal?: AbortSignal;
   onAbort?: () => void;
   resolve(logits: Float32Array): void;
@@ -63,6 +45,7 @@ export class WorkerPool {
   private disposing: Promise<void> | undefined;
   /** Workers replaced after a crash or a failed run. */
   restarts = 0;
+  private readonly routing: PrefixRouting;
 
   /** `entry`: the worker script to run instead of this package's (`startWorker`). */
   constructor(
@@ -71,6 +54,13 @@ export class WorkerPool {
     private readonly entry?: URL,
   ) {
     this.slots = Array.from({ length: size }, () => ({ state: 'loading' as const }));
+    const cache = init.decoder?.prefixCache;
+    this.routing = new PrefixRouting(size, cache?.maxEntries, cache?.maxBytes);
+  }
+
+  /** Decoder pools: the workers' prefix LRU counters, summed. */
+  prefixStats(): PoolPrefixStats | undefined {
+    return this.init.decoder ? this.routing.stats() : undefined;
   }
 
   /**
@@ -96,9 +86,20 @@ export class WorkerPool {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<Float32Array>((resolve, reject) => {
       const id = ++this.nextId;
-      const inputs = sessionInputs(batch, this.inputNames); // a throw here rejects
-      const request: RunRequest = { type: 'run', id, dims: [batch.rows, batch.width], inputs };
-      const job: Job = { id, request, resolve, reject };
+      const job: Job = this.init.decoder
+        ? { id, request: { type: 'run-decoder', id, batch }, prefixKey: batch.prefix?.key, resolve, reject }
+        : {
+            id,
+            // A throw here rejects.
+            request: {
+              type: 'run',
+              id,
+              dims: [batch.rows, batch.width],
+              inputs: sessionInputs(batch, this.inputNames),
+            },
+            resolve,
+            reject,
+          };
       if (signal) {
         job.signal = signal;
         job.onAbort = () => this.abort(job);
@@ -163,10 +164,15 @@ export class WorkerPool {
   }
 
   private pump(): void {
-    for (const slot of this.slots) {
-      const job = slot.state === 'idle' ? this.queue.shift() : undefined;
-      if (!job) continue;
+    // FIFO over jobs; among idle workers, one that recently ran the job's prefix (see PrefixRouting).
+    for (;;) {
+      const idle = this.slots.flatMap((slot, i) => (slot.state === 'idle' ? [i] : []));
+      if (idle.length === 0 || this.queue.length === 0) break;
+      const job = this.queue.shift()!;
+      const index = this.routing.pick(idle, job.prefixKey)!;
+      const slot = this.slots[index]!;
       Object.assign(slot, { state: 'busy', job });
+      this.routing.dispatched(index, job.prefixKey);
       slot.worker!.ref(); // a batch in flight does
       slot.worker!.postMessage(job.request);
     }
@@ -187,6 +193,7 @@ export class WorkerPool {
     Object.assign(slot, { job: undefined, state: 'idle' });
     slot.worker!.unref();
     if (reply.type === 'result') {
+      if (reply.prefixCache) this.routing.report(this.slots.indexOf(slot), reply.prefixCache);
       if (job) this.settle(job, undefined, reply.logits);
       this.pump();
       return;
@@ -215,6 +222,7 @@ export class WorkerPool {
   private respawn(slot: Slot): void {
     if (this.disposing) return;
     this.restarts++;
+    this.routing.reset(this.slots.indexOf(slot));
     this.spawn(slot, this.init).catch(() => this.pump()); // the slot is now 'broken'; pump fails the queue
   }
 

@@ -2,10 +2,21 @@
  * Worker-thread entry: one onnxruntime session per thread. `session.run()` in onnxruntime-node is
  * synchronous on the calling thread, so it runs here and never on the main event loop.
  *
- * This file imports nothing from the workspace: from source it is loaded through tsx without the
- * `@reranker/source` condition, so workspace packages would resolve to builds that may not exist.
+ * Decoder rerankers run through core's `DecoderRunner`, whose prefix key/value LRU lives in this
+ * thread. `@reranker/core` resolves as in the main thread: a worker inherits its `execArgv`, so the
+ * `@reranker/source` condition of tests and tsx runs applies here too; builds import core's `dist`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import {
+  type BackendKindInfo,
+  DecoderRunner,
+  decoderGraphLayout,
+  type EncodedBatch,
+  type ModelConfig,
+  type PrefixCacheOptions,
+  type PrefixCacheStats,
+  type RunnerSession,
+} from '@reranker/core';
 import * as ort from 'onnxruntime-node';
 
 /** What a worker is started with (`workerData`). */
@@ -19,6 +30,8 @@ export interface WorkerInit {
   intraOpNumThreads: number;
   /** onnxruntime's `session.intra_op.allow_spinning`. */
   allowSpinning: boolean;
+  /** Decoder kinds: batches run through core's `DecoderRunner` (`run-decoder` requests). */
+  decoder?: { kind: BackendKindInfo; config: ModelConfig; prefixCache?: PrefixCacheOptions };
 }
 
 /** Main thread -> worker: run a batch. */
@@ -29,6 +42,13 @@ export interface RunRequest {
   dims: [number, number];
   /** The int64 arrays by the input names the model declares (core's `sessionInputs`). */
   inputs: Record<string, BigInt64Array>;
+}
+
+/** Main thread -> worker: run a decoder batch (its prefix, if any, through the worker's LRU). */
+export interface DecoderRunRequest {
+  type: 'run-decoder';
+  id: number;
+  batch: EncodedBatch;
 }
 
 /**
@@ -50,9 +70,18 @@ export type WorkerReply =
       outputNames: string[];
       /** Static dims of `logits` (`null` for symbolic ones such as the batch size), when declared. */
       logitsShape?: (number | null)[];
+      /** Declared dims of every tensor input and output, by name. */
+      shapes: Record<string, (number | null)[]>;
     }
   | { type: 'load-failed'; message: string }
-  | { type: 'result'; id: number; logits: Float32Array }
+  | {
+      type: 'result';
+      id: number;
+      logits: Float32Array;
+      /** Decoder batches with a prefix: whether its key/values came from this worker's LRU. */
+      prefix?: 'hit' | 'miss';
+      prefixCache?: PrefixCacheStats;
+    }
   | { type: 'run-failed'; id: number; message: string };
 
 interface Loaded {
@@ -94,10 +123,39 @@ async function runBatch(session: ort.InferenceSession, request: RunRequest): Pro
   return (logits.data as Float32Array).slice();
 }
 
-function logitsShape(session: ort.InferenceSession): (number | null)[] | undefined {
-  const meta = session.outputMetadata.find((m) => m.name === 'logits');
-  if (!meta?.isTensor) return undefined;
-  return meta.shape.map((dim) => (typeof dim === 'number' ? dim : null));
+function shapesOf(session: ort.InferenceSession): Record<string, (number | null)[]> {
+  const shapes: Record<string, (number | null)[]> = {};
+  for (const meta of [...session.inputMetadata, ...session.outputMetadata])
+    if (meta.isTensor) shapes[meta.name] = meta.shape.map((dim) => (typeof dim === 'number' ? dim : null));
+  return shapes;
+}
+
+/** onnxruntime-node as core's runner sees a session. Outputs are copied: the LRU keeps presents. */
+function runnerSession(session: ort.InferenceSession): RunnerSession<ort.Tensor> {
+  return {
+    run: (feeds, fetches) => session.run(feeds, [...fetches]) as Promise<Record<string, ort.Tensor>>,
+    int64: (data, dims) => new ort.Tensor('int64', data, [...dims]),
+    float32: (data, dims) => new ort.Tensor('float32', data, [...dims]),
+    read: async (tensor) => (tensor.data as Float32Array).slice(),
+    dims: (tensor) => tensor.dims,
+  };
+}
+
+/** The decoder runner of this worker's session, or the reason it has none (the main thread refuses it too). */
+function decoderRunner(
+  session: ort.InferenceSession,
+  init: WorkerInit,
+  shapes: Record<string, (number | null)[]>,
+): DecoderRunner<ort.Tensor> | Error | undefined {
+  if (!init.decoder) return undefined;
+  const { kind, config, prefixCache } = init.decoder;
+  try {
+    const signature = { inputNames: session.inputNames, outputNames: session.outputNames, shapes };
+    const layout = decoderGraphLayout(signature, kind, config, init.modelPath);
+    return new DecoderRunner(runnerSession(session), layout, kind, { prefixCache });
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 function messageOf(error: unknown): string {
@@ -115,17 +173,33 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
     return;
   }
   const { session } = loaded;
-  const shape = logitsShape(session);
+  const shapes = shapesOf(session);
+  const decoder = decoderRunner(session, workerData as WorkerInit, shapes);
   let current: Promise<void> = Promise.resolve();
-  port.on('message', (request: RunRequest | CloseRequest) => {
+  const failed = (id: number) => (error: unknown) =>
+    send({ type: 'run-failed', id, message: messageOf(error) });
+  port.on('message', (request: RunRequest | DecoderRunRequest | CloseRequest) => {
     if (request.type === 'close') {
       // After the batch in progress, if any: the session must outlive its run.
       void current.then(() => session.release()).finally(() => port.close());
       return;
     }
+    if (request.type === 'run-decoder') {
+      const runner = decoder;
+      if (!(runner instanceof DecoderRunner)) {
+        failed(request.id)(runner ?? new Error('the worker was not started for a decoder model'));
+        return;
+      }
+      current = runner.run(request.batch).then((result) => {
+        const { logits, prefix } = result;
+        const reply = { type: 'result', id: request.id, logits, prefixCache: runner.cache.stats() } as const;
+        send(prefix ? { ...reply, prefix } : reply, [logits.buffer as ArrayBuffer]);
+      }, failed(request.id));
+      return;
+    }
     current = runBatch(session, request).then(
       (logits) => send({ type: 'result', id: request.id, logits }, [logits.buffer as ArrayBuffer]),
-      (error: unknown) => send({ type: 'run-failed', id: request.id, message: messageOf(error) }),
+      failed(request.id),
     );
   });
   send({
@@ -134,7 +208,8 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
     ...(loaded.fallbackReason === undefined ? {} : { fallbackReason: loaded.fallbackReason }),
     inputNames: [...session.inputNames],
     outputNames: [...session.outputNames],
-    ...(shape ? { logitsShape: shape } : {}),
+    ...(shapes.logits ? { logitsShape: shapes.logits } : {}),
+    shapes,
   });
 }
 

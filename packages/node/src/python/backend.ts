@@ -44,11 +44,18 @@ export function pythonBackend(options: PythonBackendOptions = {}): BackendCandid
 async function load(
   options: PythonBackendOptions,
   engine: PythonEngine,
-  { model, config, dtype, logger, signal }: BackendLoadOptions,
+  { model, config, kind, dtype, logger, signal }: BackendLoadOptions,
 ): Promise<Backend> {
   throwIfAborted(signal);
-  const dir = safetensorsDir(model);
   const label = `python:${engine}`;
+  if (kind && kind.name !== 'cross-encoder') {
+    // Refused before spawning anything, so the fallback reasons say it and onnxruntime-node loads it.
+    throw new RerankerError(
+      'BACKEND_UNAVAILABLE',
+      `The ${label} backend serves cross-encoders only; ${model.id} is an LLM reranker (${kind.name}). Use the onnxruntime-node backend (onnxNodeBackend, USE_MLX=false), which runs it with its prefix key/value cache.`,
+    );
+  }
+  const dir = safetensorsDir(model);
   const python = options.python ?? process.env.RERANKER_PYTHON ?? 'python3';
   const engineDtype: PythonDtype =
     engine === 'numpy' ? 'fp32' : (options.dtype ?? (dtype === 'fp16' ? 'fp16' : 'fp32'));

@@ -13,6 +13,7 @@ export {
   sigmoid,
   silu,
 } from './math';
+export { type Qwen3Oracle, qwen3Oracle } from './oracle';
 export {
   addedTokenId,
   isQwen3PresetName,
@@ -45,17 +46,18 @@ export {
 
 /**
  * The folder of a synthesized Qwen3 preset, written on first use under the system temp dir and reused;
- * with `onnxCommunityExport`, its twin that also holds an onnx-community-layout `onnx/model.onnx`.
+ * with `onnxCommunityExport`, its twin that also holds an onnx-community-layout `onnx/model.onnx`;
+ * with `prefixGraph`, one holding the reranking prefix graph as `onnx/model.onnx`.
  */
 export function synthesizedQwen3Dir(
   preset: Qwen3PresetName,
-  options: { seed?: number; root?: string; onnxCommunityExport?: boolean } = {},
+  options: { seed?: number; root?: string; onnxCommunityExport?: boolean; prefixGraph?: boolean } = {},
 ): Promise<string> {
   const seed = options.seed ?? DEFAULT_SEED;
   const exported = options.onnxCommunityExport ?? false;
-  return cachedSynthesis(
-    `${preset}.seed${seed}.qwen3${exported ? '.onnx-community' : ''}`,
-    options.root,
-    (outDir) => synthesizeQwen3({ preset, seed, outDir, onnxCommunityExport: exported }),
+  const prefixGraph = options.prefixGraph ?? false;
+  const suffix = exported ? '.onnx-community' : prefixGraph ? '.prefix-graph' : '';
+  return cachedSynthesis(`${preset}.seed${seed}.qwen3${suffix}`, options.root, (outDir) =>
+    synthesizeQwen3({ preset, seed, outDir, onnxCommunityExport: exported, prefixGraph }),
   );
 }

@@ -22,6 +22,12 @@ export interface SynthesizeQwen3Options {
    * looks like. Causal LMs only. @default false
    */
   onnxCommunityExport?: boolean;
+  /**
+   * Also write `onnx/model.onnx` as the reranking prefix graph @reranker/onnx-builder builds (what a
+   * Node loader builds from the safetensors at load), for backends that cannot build one (the web
+   * backend reads files over HTTP). Not with `onnxCommunityExport`. @default false
+   */
+  prefixGraph?: boolean;
 }
 
 export interface SynthesizedQwen3 {
@@ -69,6 +75,14 @@ export async function synthesizeQwen3(options: SynthesizeQwen3Options): Promise<
     await mkdir(join(dir, 'onnx'), { recursive: true });
     const written = await buildFromFolder(dir, join(dir, 'onnx', 'model.onnx'), {
       decoder: { layout: 'causal-lm' },
+    });
+    files.push(...written.files.map((f) => `onnx/${f}`));
+  }
+  if (options.prefixGraph) {
+    if (options.onnxCommunityExport) throw new Error('give onnxCommunityExport or prefixGraph, not both');
+    await mkdir(join(dir, 'onnx'), { recursive: true });
+    const written = await buildFromFolder(dir, join(dir, 'onnx', 'model.onnx'), {
+      decoder: { layout: 'prefix', ...(dims.head === 'causal-lm' && { labelTokenIds: labelIds }) },
     });
     files.push(...written.files.map((f) => `onnx/${f}`));
   }
