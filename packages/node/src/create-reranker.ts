@@ -5,6 +5,7 @@ import {
   consoleLogger,
   type Logger,
   UnifiedReRanker,
+  type YesNoRerankerTemplate,
 } from '@reranker/core';
 import { loadConfig, type RerankerConfig } from './config';
 import type { ProgressMode } from './model/progress';
@@ -36,6 +37,13 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   computeBudget?: ComputeBudget;
   /** This reranker's share of `computeBudget` lanes relative to the others'. @default 1 */
   computeWeight?: number;
+  /**
+   * LLM rerankers: the instruction of calls that give none (a cross-encoder refuses it with
+   * INVALID_CONFIG). @default the template's `defaultInstruction`
+   */
+  instruction?: string;
+  /** LLM rerankers: how pairs are prompted and read. @default core's template for the architecture */
+  template?: YesNoRerankerTemplate;
 }
 
 /**
@@ -56,6 +64,8 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     progress,
     computeBudget,
     computeWeight,
+    instruction,
+    template,
     ...overrides
   } = options;
   const config: RerankerConfig = { ...loadConfig(env ?? process.env), ...definedOnly(overrides) };
@@ -105,6 +115,8 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     logger,
     computeBudget,
     computeWeight,
+    instruction,
+    template,
   }).catch(async (error: unknown) => {
     await distributed?.cache.dispose();
     throw error;
