@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BackendCandidate } from '@reranker/core';
+import type { BackendCandidate, ComputeBudget } from '@reranker/core';
 import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
 import { createApp, type RerankerApp } from '../src/app';
 import { type ServerConfig, serverConfig } from '../src/config';
@@ -42,6 +42,8 @@ export interface MultiOptions {
   registry?: Partial<RegistryOptions>;
   /** Backends per model. @default the testkit's reference backend */
   backends: (spec: ModelSpec) => BackendCandidate[];
+  /** The compute budget every model shares, as the bin passes one. @default none */
+  computeBudget?: ComputeBudget;
 }
 
 /**
@@ -66,8 +68,10 @@ export async function startMultiServer(options: MultiOptions): Promise<MultiServ
     backends: options.backends,
     metrics,
     engine: { workers: 1, threadsPerWorker: 1 },
+    ...(options.computeBudget && { computeBudget: options.computeBudget }),
   });
   const counted = {
+    computeBudget: loader.computeBudget,
     estimate: loader.estimate,
     load(spec: ModelSpec) {
       loads.set(spec.name, (loads.get(spec.name) ?? 0) + 1);
