@@ -38,9 +38,11 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   /** This reranker's share of `computeBudget` lanes relative to the others'. @default 1 */
   computeWeight?: number;
   /**
-   * LLM rerankers: the prompt of a yes/no reranker (`YesNoRerankerTemplate`); Qwen2-based ones need it.
-   * @default QWEN3_RERANKER_TEMPLATE for Qwen3 architectures
+   * LLM rerankers: the instruction of calls that give none (a cross-encoder refuses it with
+   * INVALID_CONFIG). @default the template's `defaultInstruction`
    */
+  instruction?: string;
+  /** LLM rerankers: how pairs are prompted and read. @default core's template for the architecture */
   template?: YesNoRerankerTemplate;
 }
 
@@ -62,6 +64,7 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     progress,
     computeBudget,
     computeWeight,
+    instruction,
     template,
     ...overrides
   } = options;
@@ -112,7 +115,8 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     logger,
     computeBudget,
     computeWeight,
-    ...(template && { template }),
+    instruction,
+    template,
   }).catch(async (error: unknown) => {
     await distributed?.cache.dispose();
     throw error;

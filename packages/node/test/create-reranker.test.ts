@@ -83,6 +83,12 @@ describe('createReranker on onnxruntime-node', () => {
     expect((await reranker.info()).backend).toBe('onnxruntime-node');
   });
 
+  it('forwards `instruction` to the engine: a cross-encoder refuses it (INVALID_CONFIG)', async () => {
+    await expect(
+      make({ model: await synthesizedModelDir('tiny'), instruction: 'Judge relevance.' }),
+    ).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/instruction/) });
+  });
+
   it('a bad environment variable fails fast, naming it', async () => {
     await expect(make({ env: { RERANKER_DTYPE: 'fp8' } })).rejects.toMatchObject({
       code: 'INVALID_CONFIG',

@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { errorMessage, isRerankerError } from '@reranker/core';
 import {
+  createComputeBudget,
   createGlobalLimits,
   createReranker,
   createServerRegistry,
@@ -44,8 +45,9 @@ async function main(): Promise<void> {
   const metrics = new ServerMetrics();
   // The library's own backend selection (USE_MLX, RERANKER_PYTHON, RERANKER_BACKEND).
   const backends = () => defaultBackends(engine, engineLogger(logger));
-  // RERANKER_MODEL alone: one engine, as before. Several models: a registry creating each model's
-  // engine through one loader (where a process-wide compute budget will be passed to all of them).
+  // RERANKER_MODEL alone: one engine sized to the machine, as before. Several models: a registry
+  // creating each model's engine through one loader, all sharing one compute budget (lanes × threads
+  // = the cores), so that the loaded models together never over-subscribe the cores.
   const reranker = specs
     ? undefined
     : backends().then((found) =>
@@ -54,7 +56,13 @@ async function main(): Promise<void> {
   const models = specs
     ? ModelRegistry.of(
         specs,
-        rerankerLoader({ env, logger: engineLogger(logger), backends, metrics }),
+        rerankerLoader({
+          env,
+          logger: engineLogger(logger),
+          backends,
+          metrics,
+          computeBudget: createComputeBudget(),
+        }),
         config.defaultModel,
         {
           logger: engineLogger(logger),

@@ -39,6 +39,30 @@ const engineMetrics = {
   uptime_seconds: num,
 };
 
+const computeBudget = {
+  ...closed({
+    lanes: { ...int, description: 'Batches that may run at once over all models.' },
+    threads_per_lane: { ...int, description: 'Threads each running batch uses.' },
+    in_use: { ...int, description: 'Lanes running a batch now.' },
+    waiting: { ...int, description: "Models' next batches waiting for a lane." },
+    models: {
+      type: 'object',
+      description: 'Each loaded model by name.',
+      additionalProperties: closed({
+        weight: {
+          ...num,
+          description: 'Its share of lanes relative to the other models (models file `weight`).',
+        },
+        in_use: int,
+        waiting: { ...int, description: 'Its next batch waiting for a lane (0 or 1).' },
+        granted: { ...int, description: 'Lanes granted to it since it loaded.' },
+      }),
+    },
+  }),
+  description:
+    'With several models: the compute budget they share (lanes × threads = the cores), granted fairly between them.',
+};
+
 /** The bodies of the operations routes, as `components.schemas`. */
 export const opsSchemas: Record<string, Schema> = {
   Health: obj(
@@ -69,6 +93,7 @@ export const opsSchemas: Record<string, Schema> = {
         description: 'With several models (RERANKER_MODELS): each served model by name.',
         additionalProperties: ref('ModelHealth'),
       },
+      compute_budget: ref('ComputeBudget'),
     },
     ['status', 'controller', 'model'],
   ),
@@ -144,6 +169,7 @@ export const opsSchemas: Record<string, Schema> = {
     description:
       "TEI /info keys (model_id, max_input_length, max_client_batch_size, ...) plus this service's backend, device, limits and cache.",
   },
+  ComputeBudget: computeBudget,
   EngineMetrics: closed(engineMetrics),
   Stats: {
     ...closed(
@@ -160,6 +186,7 @@ export const opsSchemas: Record<string, Schema> = {
             controller: { anyOf: [controller, nil] },
           }),
         },
+        compute_budget: ref('ComputeBudget'),
         metrics: {
           ...ref('EngineMetrics'),
           deprecated: true,

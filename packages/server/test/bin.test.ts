@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_VARIABLES } from '@reranker/node';
@@ -86,6 +86,8 @@ describe('reranker-server bin', () => {
     );
     const url = `http://127.0.0.1:${port}`;
     await until(async () => ((await get(`${url}/health`)).status === 200 ? true : undefined), '/health 200');
+    // RERANKER_MODEL alone: no shared budget, the engine sizes itself to the machine as before.
+    expect((await get(`${url}/health`)).body.compute_budget).toBeUndefined();
 
     // Two slow requests (hundreds of full-length pairs each): one runs, one waits for the slot.
     const documents = (tag: string) =>
@@ -110,6 +112,41 @@ describe('reranker-server bin', () => {
     expect(cli.stdout()).toContain('shutdown complete');
     // New connections are refused once draining began.
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it('RERANKER_MODELS: every model on onnxruntime shares one compute budget of the cores', async () => {
+    const minilm = await synthesizedModelDir('tiny');
+    const xlmr = await synthesizedModelDir('tiny-xlmr');
+    const cli = run(['--port', '0'], {
+      RERANKER_MODELS: `minilm=${minilm},xlmr=${xlmr}`,
+      ENABLE_PREDICTION_CACHE: 'false',
+    });
+    const port = await until(
+      () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stdout())?.[1],
+      'listening',
+    );
+    const url = `http://127.0.0.1:${port}`;
+    await until(async () => ((await get(`${url}/health`)).status === 200 ? true : undefined), '/health 200');
+    const query = 'solar power';
+    const documents = ['Panels turn sunlight into current.', 'Bread is baked at dawn.'];
+    for (const [name, dir] of [
+      ['minilm', minilm],
+      ['xlmr', xlmr],
+    ] as const) {
+      const { status, body } = await post(`${url}/rerank`, { model: name, query, documents, top_k: 2 });
+      expect(status).toBe(200);
+      const expected = await referencePairScores(dir, query, documents);
+      const got = [...body.results].sort((a, b) => a.index - b.index).map((r) => r.score);
+      expect(maxAbsDiff(got, expected)).toBeLessThan(1e-4);
+    }
+    const budget = (await get(`${url}/health`)).body.compute_budget;
+    expect(budget.lanes).toBeGreaterThanOrEqual(Math.min(2, availableParallelism()));
+    expect(budget.lanes * budget.threads_per_lane).toBeLessThanOrEqual(availableParallelism());
+    expect(Object.keys(budget.models).sort()).toEqual(['minilm', 'xlmr']);
+    expect(budget.models.xlmr).toMatchObject({ weight: 1, in_use: 0, waiting: 0 });
+    expect(budget.models.xlmr.granted).toBeGreaterThan(0);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
   });
 
   // USE_MLX=true on Linux must warn once and fall back; RERANKER_BACKEND=numpy makes the fallback the

@@ -38,6 +38,7 @@ models:
   qwen:
     source: Qwen/Qwen3-Reranker-0.6B
     instruction: Given a web search query, retrieve relevant passages
+    weight: 0.5
 `;
 
 describe('RERANKER_MODELS and RERANKER_MODELS_FILE', () => {
@@ -83,6 +84,7 @@ describe('RERANKER_MODELS and RERANKER_MODELS_FILE', () => {
         name: 'qwen',
         source: 'Qwen/Qwen3-Reranker-0.6B',
         instruction: 'Given a web search query, retrieve relevant passages',
+        weight: 0.5,
         aliases: [],
         preload: true,
       },
@@ -108,7 +110,7 @@ describe('RERANKER_MODELS and RERANKER_MODELS_FILE', () => {
 models:
   good: ./good
   bad-dtype: { source: ./x, dtype: fp8 }
-  bad-numbers: { source: ./y, maxParallel: 0, maxLength: "long" }
+  bad-numbers: { source: ./y, maxParallel: 0, maxLength: "long", weight: 0 }
   typo: { source: ./z, prelaod: true }
   nosource: { aliases: [x] }
   taken: { source: ./t, aliases: [good] }
@@ -121,7 +123,7 @@ models:
     expect(message).toContain('6 problems');
     for (const part of [
       /models\.bad-dtype: dtype: /,
-      /models\.bad-numbers: maxLength: .*, maxParallel: /,
+      /models\.bad-numbers: maxLength: .*, weight: .*, maxParallel: /,
       /models\.typo: .*prelaod/,
       /models\.\.\.\/escape: .*model name is letters, digits/,
       /models\.nosource: has no source/,

@@ -2,8 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BackendCandidate } from '@reranker/core';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import type { BackendCandidate, ComputeBudget } from '@reranker/core';
+import {
+  isQwen3PresetName,
+  type PresetName,
+  type Qwen3PresetName,
+  synthesizedModelDir,
+  synthesizedQwen3Dir,
+} from '@reranker/testkit';
 import { createApp, type RerankerApp } from '../src/app';
 import { type ServerConfig, serverConfig } from '../src/config';
 import { createServer } from '../src/http-server';
@@ -21,7 +27,7 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 /** A model of a multi-model test server: a synthesized preset under a name. */
 export interface TestModel extends Partial<Omit<ModelSpec, 'name' | 'source'>> {
   name: string;
-  preset: PresetName;
+  preset: PresetName | Qwen3PresetName;
 }
 
 export interface MultiServer {
@@ -42,6 +48,10 @@ export interface MultiOptions {
   registry?: Partial<RegistryOptions>;
   /** Backends per model. @default the testkit's reference backend */
   backends: (spec: ModelSpec) => BackendCandidate[];
+  /** The compute budget every model shares, as the bin passes one. @default none */
+  computeBudget?: ComputeBudget;
+  /** The engine variables every model reads (RERANKER_CACHE_DIR…). @default {} */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -54,20 +64,24 @@ export async function startMultiServer(options: MultiOptions): Promise<MultiServ
   const specs: ModelSpec[] = [];
   const first = options.defaultModel ?? options.models[0]!.name;
   for (const { preset, ...model } of options.models) {
-    const dir = await synthesizedModelDir(preset, { root: MODELS_ROOT });
+    const dir = isQwen3PresetName(preset)
+      ? await synthesizedQwen3Dir(preset, { root: MODELS_ROOT })
+      : await synthesizedModelDir(preset, { root: MODELS_ROOT });
     dirs.set(model.name, dir);
     specs.push({ aliases: [], preload: model.name === first, ...model, source: dir });
   }
   const metrics = new ServerMetrics({ defaultMetrics: false });
   const loads = new Map<string, number>();
   const loader = rerankerLoader({
-    env: {},
+    env: options.env ?? {},
     logger: quiet,
     backends: options.backends,
     metrics,
     engine: { workers: 1, threadsPerWorker: 1 },
+    ...(options.computeBudget && { computeBudget: options.computeBudget }),
   });
   const counted = {
+    computeBudget: loader.computeBudget,
     estimate: loader.estimate,
     load(spec: ModelSpec) {
       loads.set(spec.name, (loads.get(spec.name) ?? 0) + 1);

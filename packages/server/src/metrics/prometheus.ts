@@ -2,6 +2,7 @@ import type { BackendCandidate, ControllerStats } from '@reranker/core';
 import { RequestTotals } from '@reranker/node';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ModelEvents, ModelRegistry } from '../models/registry';
+import { defineComputeGauges } from './compute-gauges';
 import { LoadTracker } from './load';
 import { defineModelGauges, modelEventCounters } from './model-gauges';
 
@@ -164,6 +165,7 @@ export class ServerMetrics {
       lanes: () => this.#workers.lanes,
       inflight: this.inflight,
     });
+    defineComputeGauges(registers, () => this.#models?.computeBudget);
     this.#modelEvents = modelEventCounters(registers);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
-import { MetricsRecorder, type RerankerInfo, type UnifiedReRanker } from '@reranker/core';
+import type { MetricsRecorder, RerankerInfo, UnifiedReRanker } from '@reranker/core';
 import type { TokenWindow } from '../chunking';
+import { addBatches, type BatchTotals, engineBatches, NO_BATCHES, ServedMetrics } from './batch-totals';
 import type { ModelSpec } from './spec';
 
 /** Where a model is in its life: not in memory, loading, serving, or its last load failed. */
@@ -34,10 +35,14 @@ export class ModelEntry {
   users = 0;
   lastUsedAt = performance.now();
   idleTimer: NodeJS.Timeout | undefined;
-  /** Request metrics of this model since start (kept across unloads). */
-  readonly stats = new MetricsRecorder();
+  /** Request metrics of this model since start (kept across unloads), with its engines' batches. */
+  readonly stats: MetricsRecorder = new ServedMetrics(() => this.batchTotals());
   loads = 0;
   unloads = 0;
+  /** The engines serving or draining (unloaded, running requests finishing), whose batches count live. */
+  readonly #engines = new Set<UnifiedReRanker>();
+  /** Batches of the engines disposed before. */
+  #retired: BatchTotals = NO_BATCHES;
 
   constructor(
     readonly spec: ModelSpec,
@@ -74,6 +79,32 @@ export class ModelEntry {
     }
     out.delete('unknown');
     return [...out];
+  }
+
+  /** Puts a loaded engine in service. */
+  attach(reranker: UnifiedReRanker): void {
+    this.reranker = reranker;
+    this.#engines.add(reranker);
+  }
+
+  /** Takes the engine out of service (new requests load another); `retire` it once disposed. */
+  detachReranker(): UnifiedReRanker | undefined {
+    const reranker = this.reranker;
+    this.reranker = undefined;
+    return reranker;
+  }
+
+  /** A disposed engine's batches, kept in the model's totals. */
+  retire(reranker: UnifiedReRanker): void {
+    if (!this.#engines.delete(reranker)) return;
+    this.#retired = addBatches(this.#retired, engineBatches(reranker));
+  }
+
+  /** Batches of every engine this model has had since start. */
+  batchTotals(): BatchTotals {
+    let totals = this.#retired;
+    for (const engine of this.#engines) totals = addBatches(totals, engineBatches(engine));
+    return totals;
   }
 
   /** A lease on the loaded model; the caller already counted itself in `users`. */

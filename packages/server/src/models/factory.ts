@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
-import type { BackendCandidate, Logger, UnifiedReRanker } from '@reranker/core';
+import type { BackendCandidate, ComputeBudget, Logger, UnifiedReRanker } from '@reranker/core';
 import { type CreateRerankerOptions, createReranker, hubCacheFolder, loadConfig } from '@reranker/node';
 import type { ServerMetrics } from '../metrics/prometheus';
+import { namedBudget } from './compute';
 import { modelBytes } from './size';
 import type { ModelSpec } from './spec';
 
@@ -16,6 +17,8 @@ export interface ModelLoader {
   load(spec: ModelSpec): Promise<LoadedReranker>;
   /** The model's bytes before it is loaded, from files already on disk; undefined when unknown. */
   estimate(spec: ModelSpec): number | undefined;
+  /** The compute budget every model it loads shares, if any. */
+  readonly computeBudget?: ComputeBudget;
 }
 
 export interface LoaderOptions {
@@ -27,10 +30,14 @@ export interface LoaderOptions {
   /** Records per-batch histograms under the model's label. */
   metrics?: ServerMetrics;
   /**
-   * Engine options every model gets over `env` (tests pass `workers: 1`). When core's process-wide
-   * compute budget lands, it is passed here, so every model's workers draw from one budget.
+   * The process's one compute budget (`createComputeBudget()`): every model's engine sizes its
+   * workers from it and takes one of its lanes per batch, so the threads of all loaded models
+   * together stay within the cores, and a burst on one model does not starve another. Each model
+   * registers under its name with its `weight`. @default none: each engine sizes itself to the machine
    */
-  engine?: Omit<CreateRerankerOptions, 'model' | 'env' | 'backends' | 'logger'>;
+  computeBudget?: ComputeBudget;
+  /** Engine options every model gets over `env` (tests pass `workers: 1`). */
+  engine?: Omit<CreateRerankerOptions, 'model' | 'env' | 'backends' | 'logger' | 'computeBudget'>;
 }
 
 /**
@@ -39,7 +46,9 @@ export interface LoaderOptions {
  */
 export function rerankerLoader(options: LoaderOptions): ModelLoader {
   const shared = loadConfig(options.env);
+  const budget = options.computeBudget;
   return {
+    computeBudget: budget,
     async load(spec) {
       let bytes: number | undefined;
       const dtype = spec.dtype ?? shared.dtype;
@@ -54,12 +63,12 @@ export function rerankerLoader(options: LoaderOptions): ModelLoader {
           },
         }),
       );
-      // `instruction` is for the LLM reranker kind; passed only when set, for engines that take it.
-      const instruction = spec.instruction === undefined ? {} : { instruction: spec.instruction };
       const reranker = await createReranker({
         progress: 'none',
         ...options.engine,
-        ...instruction,
+        ...(budget && { computeBudget: namedBudget(budget, spec.name), computeWeight: spec.weight ?? 1 }),
+        // For LLM rerankers; a cross-encoder refuses one (INVALID_CONFIG, a failed load).
+        ...(spec.instruction !== undefined && { instruction: spec.instruction }),
         env: options.env,
         logger: options.logger,
         backends: measured,
@@ -69,7 +78,7 @@ export function rerankerLoader(options: LoaderOptions): ModelLoader {
         ...(spec.batchSize !== undefined && { batchSize: spec.batchSize }),
         ...(spec.maxParallel !== undefined && { maxParallel: spec.maxParallel }),
         ...(spec.maxQueue !== undefined && { maxQueue: spec.maxQueue }),
-      } as CreateRerankerOptions);
+      });
       return { reranker, bytes };
     },
     estimate(spec) {

@@ -1,37 +1,24 @@
 import {
+  type ComputeBudget,
   ConcurrencyController,
   type ConcurrencyOptions,
   errorMessage,
-  type Logger,
-  MetricsRecorder,
+  type MetricsRecorder,
   type UnifiedReRanker,
 } from '@reranker/core';
 import { HttpError } from '../errors';
-import { planRoom, waitForLoad } from './budget';
+import { addBatches, NO_BATCHES, ServedMetrics } from './batch-totals';
+import { waitForLoad } from './budget';
 import { ModelEntry, type ModelLease } from './entry';
 import type { ModelLoader } from './factory';
+import { type LifecycleOptions, type ModelEvents, ModelLifecycle } from './lifecycle';
 import type { ModelSpec } from './spec';
 
-/** Why a model left memory. */
-export type UnloadReason = 'idle' | 'evicted' | 'shutdown';
+export type { ModelEvents, UnloadReason } from './lifecycle';
 
-/** What the registry reports to the metrics. */
-export interface ModelEvents {
-  loaded?(model: string, seconds: number, bytes: number | undefined): void;
-  loadFailed?(model: string): void;
-  unloaded?(model: string, reason: UnloadReason): void;
-}
-
-export interface RegistryOptions {
-  logger: Logger;
-  /** Warm each model up once loaded. @default false */
-  warmup?: boolean;
+export interface RegistryOptions extends LifecycleOptions {
   /** Longest wait of a request for a model to load, in ms (the queue timeout). @default 30000 */
   loadWaitMs?: number;
-  /** Unload a model unused this long, in ms; 0 never. @default 0 */
-  idleUnloadMs?: number;
-  /** Most weight bytes resident at once; 0 is unbounded. @default 0 */
-  memoryBudgetBytes?: number;
   /** The server-wide request limits every model's requests pass too (several models only). */
   global?: ConcurrencyOptions;
   events?: ModelEvents;
@@ -49,10 +36,13 @@ export class ModelRegistry {
   readonly defaultEntry: ModelEntry;
   /** Server-wide limits beside each model's own (several models only). */
   readonly global: ConcurrencyController | undefined;
-  /** Request metrics of all models together (kept across unloads). */
-  readonly stats = new MetricsRecorder();
+  /** Request metrics of all models together (kept across unloads), with every engine's batches. */
+  readonly stats: MetricsRecorder = new ServedMetrics(() =>
+    this.entries.reduce((sum, e) => addBatches(sum, e.batchTotals()), NO_BATCHES),
+  );
   readonly #options: RegistryOptions;
   readonly #loader: ModelLoader | undefined;
+  readonly #lifecycle: ModelLifecycle;
   readonly #single: Promise<UnifiedReRanker> | undefined;
   readonly #events: ModelEvents[] = [];
 
@@ -70,6 +60,7 @@ export class ModelRegistry {
     this.#single = single;
     if (options.events) this.#events.push(options.events);
     this.global = loader && options.global ? new ConcurrencyController(options.global) : undefined;
+    this.#lifecycle = new ModelLifecycle(entries, loader, options, this.#events);
   }
 
   /** Several models from RERANKER_MODELS / RERANKER_MODELS_FILE; `defaultModel` names one of them. */
@@ -96,6 +87,11 @@ export class ModelRegistry {
     this.#events.push(events);
   }
 
+  /** The compute budget every model's engine shares (several models), for its stats. */
+  get computeBudget(): ComputeBudget | undefined {
+    return this.#loader?.computeBudget;
+  }
+
   /** Whether several models are configured (RERANKER_MODELS or RERANKER_MODELS_FILE). */
   get multi(): boolean {
     return this.#loader !== undefined;
@@ -113,11 +109,12 @@ export class ModelRegistry {
       const entry = this.defaultEntry;
       entry.state = 'loading';
       try {
-        entry.reranker = await this.#single;
-        entry.info = await entry.reranker.info();
+        const reranker = await this.#single;
+        entry.attach(reranker);
+        entry.info = await reranker.info();
         if (this.#options.warmup) {
           warming?.();
-          await entry.reranker.warmup();
+          await reranker.warmup();
         }
         entry.state = 'loaded';
       } catch (error) {
@@ -127,7 +124,8 @@ export class ModelRegistry {
       }
       return;
     }
-    await Promise.all(this.entries.filter((e) => e.spec.preload).map((e) => this.#ensureLoading(e)));
+    const lifecycle = this.#lifecycle;
+    await Promise.all(this.entries.filter((e) => e.spec.preload).map((e) => lifecycle.ensureLoading(e)));
   }
 
   /**
@@ -148,22 +146,24 @@ export class ModelRegistry {
       entry.users++;
       return entry.lease(() => entry.users--);
     }
+    const lifecycle = this.#lifecycle;
     entry.users++;
-    this.#cancelIdle(entry);
+    lifecycle.cancelIdle(entry);
     try {
       // A model can be evicted between its load and this request's turn only if nobody waits for it,
       // and this request counts in `users` from the start, so one round is enough; two for safety.
       for (let round = 0; entry.state !== 'loaded' && round < 2; round++) {
-        await waitForLoad(entry.name, this.#ensureLoading(entry), this.#options.loadWaitMs ?? 30_000, signal);
+        const loading = lifecycle.ensureLoading(entry);
+        await waitForLoad(entry.name, loading, this.#options.loadWaitMs ?? 30_000, signal);
       }
       if (entry.state !== 'loaded')
         throw new HttpError(503, 'LOADING', `Model "${entry.name}" is not loaded; retry.`, { retryAfter: 1 });
     } catch (error) {
-      this.#release(entry);
+      lifecycle.release(entry);
       throw error;
     }
     entry.lastUsedAt = performance.now();
-    return entry.lease(() => this.#release(entry));
+    return entry.lease(() => lifecycle.release(entry));
   }
 
   /** Bytes of the models loaded or loading. */
@@ -176,129 +176,12 @@ export class ModelRegistry {
 
   /** Unloads every model (shutdown); running requests finish first. */
   async dispose(): Promise<void> {
+    const lifecycle = this.#lifecycle;
     await Promise.all(
       this.entries.map(async (e) => {
         await e.loading?.catch(() => {});
-        if (e.reranker) await this.#unload(e, 'shutdown');
+        if (e.reranker) await lifecycle.unload(e, 'shutdown');
       }),
     );
-  }
-
-  #ensureLoading(entry: ModelEntry): Promise<void> {
-    if (entry.state === 'loaded') return Promise.resolve();
-    entry.loading ??= this.#load(entry).finally(() => {
-      entry.loading = undefined;
-    });
-    return entry.loading;
-  }
-
-  async #load(entry: ModelEntry): Promise<void> {
-    const { logger } = this.#options;
-    const previous = entry.state;
-    entry.state = 'loading';
-    entry.failure = undefined;
-    try {
-      // Room is made for the known or estimated size before loading, and checked again once measured.
-      await this.#makeRoom(entry, entry.bytes ?? 0);
-    } catch (error) {
-      entry.state = previous === 'failed' ? 'failed' : 'unloaded';
-      throw error;
-    }
-    const started = performance.now();
-    logger.info({ model: entry.name, source: entry.spec.source }, `loading model ${entry.name}`);
-    let reranker: UnifiedReRanker | undefined;
-    try {
-      const loaded = await this.#loader!.load(entry.spec);
-      reranker = loaded.reranker;
-      if (this.#options.warmup) await reranker.warmup();
-      entry.info = await reranker.info();
-      entry.bytes = loaded.bytes ?? entry.bytes;
-      await this.#makeRoom(entry, entry.bytes ?? 0);
-    } catch (error) {
-      await reranker?.dispose().catch(() => {});
-      if (error instanceof HttpError && error.code === 'OVER_MEMORY_BUDGET') {
-        // Not a broken model: it may fit later.
-        entry.state = 'unloaded';
-        throw error;
-      }
-      entry.state = 'failed';
-      entry.failure = errorMessage(error);
-      logger.error({ model: entry.name }, `model ${entry.name} failed to load: ${entry.failure}`);
-      for (const e of this.#events) e.loadFailed?.(entry.name);
-      if (error instanceof HttpError) throw error;
-      throw new HttpError(503, 'UNHEALTHY', `Model "${entry.name}" failed to load: ${entry.failure}.`, {
-        retryAfter: 5,
-      });
-    }
-    entry.reranker = reranker;
-    entry.state = 'loaded';
-    entry.loads++;
-    entry.lastUsedAt = performance.now();
-    const seconds = (performance.now() - started) / 1000;
-    logger.info(
-      { model: entry.name, bytes: entry.bytes, seconds: Math.round(seconds * 1000) / 1000 },
-      `loaded model ${entry.name}`,
-    );
-    for (const e of this.#events) e.loaded?.(entry.name, seconds, entry.bytes);
-    if (entry.users === 0) this.#scheduleIdle(entry);
-  }
-
-  /**
-   * Evicts least recently used idle models until `bytes` more fit in the budget, or refuses with 503
-   * (see `budget.ts`). Victims are detached synchronously, so two loads at once never count the same
-   * free bytes.
-   */
-  async #makeRoom(entry: ModelEntry, bytes: number): Promise<void> {
-    const budget = this.#options.memoryBudgetBytes ?? 0;
-    if (budget <= 0) return;
-    const plan = planRoom(this.entries, entry, bytes, budget);
-    for (const victim of plan.victims) this.#detach(victim);
-    await Promise.all(plan.victims.map((v) => this.#finishUnload(v, 'evicted')));
-    if (plan.refusal) throw plan.refusal;
-  }
-
-  #release(entry: ModelEntry): void {
-    entry.users--;
-    entry.lastUsedAt = performance.now();
-    if (entry.users === 0) this.#scheduleIdle(entry);
-  }
-
-  #scheduleIdle(entry: ModelEntry): void {
-    const ms = this.#options.idleUnloadMs ?? 0;
-    if (ms <= 0 || entry.pinned || entry.state !== 'loaded') return;
-    this.#cancelIdle(entry);
-    entry.idleTimer = setTimeout(() => {
-      entry.idleTimer = undefined;
-      if (entry.users === 0 && entry.state === 'loaded') void this.#unload(entry, 'idle');
-    }, ms);
-    entry.idleTimer.unref();
-  }
-
-  #cancelIdle(entry: ModelEntry): void {
-    clearTimeout(entry.idleTimer);
-    entry.idleTimer = undefined;
-  }
-
-  async #unload(entry: ModelEntry, reason: UnloadReason): Promise<void> {
-    this.#detach(entry);
-    await this.#finishUnload(entry, reason);
-  }
-
-  /** Takes the model out of service at once: new requests start a new load. */
-  #detach(entry: ModelEntry): void {
-    this.#cancelIdle(entry);
-    entry.state = 'unloaded';
-  }
-
-  /** Disposes a detached model's reranker (its running requests finish first), logs and counts it. */
-  async #finishUnload(entry: ModelEntry, reason: UnloadReason): Promise<void> {
-    const reranker = entry.reranker;
-    entry.reranker = undefined;
-    entry.unloads++;
-    this.#options.logger.info({ model: entry.name, reason }, `unloaded model ${entry.name} (${reason})`);
-    for (const e of this.#events) e.unloaded?.(entry.name, reason);
-    await reranker?.dispose().catch((error: unknown) => {
-      this.#options.logger.warn(`disposing model ${entry.name} failed: ${errorMessage(error)}`);
-    });
   }
 }

@@ -17,6 +17,11 @@ export interface ModelSpec {
   batchSize?: number | 'auto';
   /** Instruction of instruction-following (LLM) rerankers; passed to the engine as is. */
   instruction?: string;
+  /**
+   * The model's share of the compute budget's lanes relative to the other models waiting (2: two
+   * batches for another's one). @default 1
+   */
+  weight?: number;
   /** More names that select this model. @default [] */
   aliases: string[];
   /** Requests of this model running at once. @default MAX_PARALLEL_REQUESTS */
@@ -35,6 +40,7 @@ const entrySchema = z.strictObject({
   maxLength: z.number().int().min(8).max(65_536).optional(),
   batchSize: z.union([z.number().int().min(1).max(4096), z.literal('auto')]).optional(),
   instruction: z.string().min(1).optional(),
+  weight: z.number().positive().max(1000).optional(),
   aliases: z.array(alias).optional(),
   maxParallel: z.number().int().min(1).max(10_000).optional(),
   maxQueue: z.number().int().min(0).max(1_000_000).optional(),
@@ -87,6 +93,7 @@ export function loadModelSpecs(
         maxLength: entry.maxLength,
         batchSize: entry.batchSize,
         instruction: entry.instruction,
+        weight: entry.weight,
         maxParallel: entry.maxParallel,
         maxQueue: entry.maxQueue,
       }),

@@ -9,6 +9,7 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import type { ServerConfig } from '../config';
 import { HttpError } from '../errors';
 import type { ServerMetrics } from '../metrics/prometheus';
+import { computeBudgetJson } from '../models/compute';
 import type { ModelEntry } from '../models/entry';
 import type { ModelNames } from '../models/names';
 import type { ModelRegistry } from '../models/registry';
@@ -96,6 +97,7 @@ async function health({ service, registry, limits }: OpsDeps, res: Response): Pr
     }),
     controller: models.global?.stats() ?? (reranker ? reranker.stats().controller : null),
     ...(models.multi && { models: modelStates(models) }),
+    ...computeBlock(models),
     model: info
       ? {
           backend: info.backend,
@@ -235,7 +237,19 @@ async function metrics({ service, metrics }: OpsDeps, req: Request, res: Respons
   // The original's keys at the top level (its scripts read `jq '.total_requests'`), for the whole
   // server; with several models `models` has the same keys per model; `metrics` keeps the nested copy
   // this server sent before.
-  res.json({ ...snapshot, controller, ...(models.multi && { models: perModel }), metrics: snapshot });
+  res.json({
+    ...snapshot,
+    controller,
+    ...(models.multi && { models: perModel }),
+    ...computeBlock(models),
+    metrics: snapshot,
+  });
+}
+
+/** `compute_budget`: the lanes the models share, held and waited for by each (several models only). */
+function computeBlock(models: ModelRegistry) {
+  const budget = models.computeBudget;
+  return budget ? { compute_budget: computeBudgetJson(budget.stats()) } : {};
 }
 
 /** Each model's state and queue, cheap enough for /health (no engine call but counters). */
