@@ -5,8 +5,10 @@ import {
   consoleLogger,
   type Logger,
   UnifiedReRanker,
+  type YesNoRerankerTemplate,
 } from '@reranker/core';
 import { loadConfig, type RerankerConfig } from './config';
+import { explainLlmOption, readTemplateFile } from './config/llm-options';
 import type { ProgressMode } from './model/progress';
 import { resolveModel } from './model/resolve';
 import { defaultBackends } from './python/selection';
@@ -36,6 +38,11 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   computeBudget?: ComputeBudget;
   /** This reranker's share of `computeBudget` lanes relative to the others'. @default 1 */
   computeWeight?: number;
+  /**
+   * LLM rerankers: the prompt template itself (wins over `templateFile` / `RERANKER_TEMPLATE_FILE`).
+   * @default Qwen3-Reranker's for Qwen3 models
+   */
+  template?: YesNoRerankerTemplate;
 }
 
 /**
@@ -56,9 +63,18 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     progress,
     computeBudget,
     computeWeight,
+    template: givenTemplate,
     ...overrides
   } = options;
   const config: RerankerConfig = { ...loadConfig(env ?? process.env), ...definedOnly(overrides) };
+  const template =
+    givenTemplate ??
+    (config.templateFile === undefined ? undefined : await readTemplateFile(config.templateFile));
+  // Which LLM options the environment set, so a cross-encoder's refusal names the variable.
+  const fromEnv = {
+    instruction: overrides.instruction === undefined && config.instruction !== undefined,
+    template: givenTemplate === undefined && overrides.templateFile === undefined && template !== undefined,
+  };
   const logger = givenLogger ?? consoleLogger;
   const candidates = backends ?? (await defaultBackends(config, logger));
   const model = await resolveModel({
@@ -105,9 +121,11 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     logger,
     computeBudget,
     computeWeight,
+    instruction: config.instruction,
+    template,
   }).catch(async (error: unknown) => {
     await distributed?.cache.dispose();
-    throw error;
+    throw explainLlmOption(error, fromEnv);
   });
   distributed?.register(reranker);
   return reranker;

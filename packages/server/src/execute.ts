@@ -66,6 +66,8 @@ export async function scoreForRequest(
   reranker: UnifiedReRanker,
   query: string,
   texts: TextSource,
+  /** The request's instruction (LLM rerankers; see `instructionOptions`). */
+  options: { instruction?: string } = {},
 ): Promise<DetailedRerank<string>> {
   const abort = new AbortController();
   const onClose = () => {
@@ -94,11 +96,11 @@ export async function scoreForRequest(
               scored = await texts(signal);
               arrive(scored.length);
               res.locals.documents = scored.length;
-              return slot.rerankDetailed(query, scored, { signal });
+              return slot.rerankDetailed(query, scored, { ...options, signal });
             },
             { signal },
           )
-        : await reranker.rerankDetailed(query, texts, { signal });
+        : await reranker.rerankDetailed(query, texts, { ...options, signal });
     tokens = detailed.usage.tokens;
     const { inferenceMs } = detailed.timings;
     const queueMs = detailed.timings.queueMs + (permit?.waitedMs ?? 0);

@@ -32,6 +32,17 @@ export interface RerankerConfig {
   maxQueryTokens: number;
   /** How over-long pairs are cut. @default 'only_second' */
   truncation: Truncation;
+  /**
+   * LLM rerankers: the instruction of requests that give none (`RERANKER_INSTRUCTION`); a
+   * cross-encoder refuses it. @default the template's `defaultInstruction`
+   */
+  instruction?: string;
+  /**
+   * LLM rerankers: a JSON file holding a `YesNoRerankerTemplate` (`RERANKER_TEMPLATE_FILE`), for yes/no
+   * rerankers other than Qwen3-Reranker; a cross-encoder refuses it. @default none (Qwen3 models use
+   * Qwen3-Reranker's template)
+   */
+  templateFile?: string;
   /** Precision of the ONNX file to load. @default 'fp32' */
   dtype: Dtype;
   /** Hardware to prefer. @default 'auto' */

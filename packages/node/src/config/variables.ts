@@ -72,6 +72,18 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     default: DEFAULTS.truncation,
     description: 'How over-long pairs are cut: only the passage, or the longer of the two first.',
   },
+  instruction: {
+    variable: 'RERANKER_INSTRUCTION',
+    kind: text('any non-empty text'),
+    description:
+      "LLM rerankers: the instruction of requests that send none (unset: the template's); a cross-encoder refuses it.",
+  },
+  templateFile: {
+    variable: 'RERANKER_TEMPLATE_FILE',
+    kind: { ...path(), accepts: 'a JSON file path' },
+    description:
+      "LLM rerankers: JSON file of a yes/no prompt template (see LLM rerankers); unset: Qwen3-Reranker's for Qwen3.",
+  },
   dtype: {
     variable: 'RERANKER_DTYPE',
     kind: oneOf(DTYPES as readonly ['fp32', 'fp16', 'q8']),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type ChunkPlan, passageBudget, planChunks } from '../chunking';
 import { HttpError } from '../errors';
 import { checkDocumentCount, type RerankDeps, scoreForRequest, tag, windowOf } from '../execute';
+import { instructionField, instructionOptions } from './instruction';
 import { requestObject } from './request-object';
 
 /** Cohere v1's default `max_chunks_per_doc`, and v2's default `max_tokens_per_doc`. */
@@ -31,6 +32,7 @@ export const cohereRequest = requestObject({
   max_chunks_per_doc: positive('max_chunks_per_doc').optional(),
   max_tokens_per_doc: positive('max_tokens_per_doc').optional(),
   priority: z.number().optional(),
+  instruction: instructionField,
 });
 type CohereRequest = z.infer<typeof cohereRequest>;
 
@@ -68,28 +70,36 @@ export async function cohereRerank(
     checkDocumentCount(req.body.documents.length, deps.config, 'documents');
   const body = cohereRequest.parse(req.body ?? {});
   const model = deps.names.resolve(body.model);
+  const llm = instructionOptions(deps.service, body.instruction);
   const texts = body.documents.map((doc, i) => documentText(doc, i, body.rank_fields));
   const window = windowOf(deps.service);
   let plan: ChunkPlan = { texts: [], owner: [] };
-  const detailed = await scoreForRequest(deps, res, reranker, body.query, async (signal) => {
-    plan = await planChunks(texts, {
-      budget: passageBudget(window, reranker.countTokens(body.query, { atMost: window.maxQueryTokens })),
-      maxChunks: body.max_chunks_per_doc ?? DEFAULT_MAX_CHUNKS_PER_DOC,
-      maxTokens: body.max_tokens_per_doc ?? (version === '2' ? DEFAULT_MAX_TOKENS_PER_DOC : undefined),
-      maxTexts: MAX_CHUNKS_PER_REQUEST,
-      count: (text) => reranker.countTokens(text),
-      signal,
-    });
-    if (plan.texts.length > MAX_CHUNKS_PER_REQUEST) {
-      throw new HttpError(
-        400,
-        'INPUT_TOO_LONG',
-        `The documents split into more than ${MAX_CHUNKS_PER_REQUEST} chunks: send fewer or shorter documents, or lower max_chunks_per_doc.`,
-        { field: 'documents' },
-      );
-    }
-    return plan.texts;
-  });
+  const detailed = await scoreForRequest(
+    deps,
+    res,
+    reranker,
+    body.query,
+    async (signal) => {
+      plan = await planChunks(texts, {
+        budget: passageBudget(window, reranker.countTokens(body.query, { atMost: window.maxQueryTokens })),
+        maxChunks: body.max_chunks_per_doc ?? DEFAULT_MAX_CHUNKS_PER_DOC,
+        maxTokens: body.max_tokens_per_doc ?? (version === '2' ? DEFAULT_MAX_TOKENS_PER_DOC : undefined),
+        maxTexts: MAX_CHUNKS_PER_REQUEST,
+        count: (text) => reranker.countTokens(text),
+        signal,
+      });
+      if (plan.texts.length > MAX_CHUNKS_PER_REQUEST) {
+        throw new HttpError(
+          400,
+          'INPUT_TOO_LONG',
+          `The documents split into more than ${MAX_CHUNKS_PER_REQUEST} chunks: send fewer or shorter documents, or lower max_chunks_per_doc.`,
+          { field: 'documents' },
+        );
+      }
+      return plan.texts;
+    },
+    llm,
+  );
   const best = bestPerDocument(plan, detailed.results);
   const returnDocuments = body.return_documents ?? version === '1';
   const tokens = detailed.usage.tokens;

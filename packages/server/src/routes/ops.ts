@@ -158,6 +158,10 @@ async function info({ service, config, engine }: OpsDeps, res: Response): Promis
     max_query_tokens: info.maxQueryTokens,
     truncation: info.truncation,
     num_labels: info.numLabels,
+    // LLM rerankers: what the prompt is and which instruction a request without one gets.
+    model_kind: info.kind,
+    template: reranker.template ?? null,
+    default_instruction: info.defaultInstruction ?? null,
     model_aliases: config.modelAliases,
     strict_model_names: config.strictModelNames,
     limits: {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { keepTails, passageBudget, type TokenWindow } from '../chunking';
 import { HttpError } from '../errors';
 import { checkDocumentCount, type RerankDeps, scoreForRequest, windowOf } from '../execute';
+import { instructionField, instructionOptions } from './instruction';
 import { requestObject } from './request-object';
 
 /** Hugging Face text-embeddings-inference's rerank request (optional fields sent as `null` are absent). */
@@ -17,6 +18,7 @@ export const teiRequest = requestObject({
     .enum(['right', 'left', 'Right', 'Left'])
     .default('right')
     .transform((d) => d.toLowerCase() as 'right' | 'left'),
+  instruction: instructionField,
 });
 type TeiRequest = z.infer<typeof teiRequest>;
 
@@ -33,6 +35,7 @@ export async function teiRerank(deps: RerankDeps, req: Request, res: Response): 
   const body = teiRequest.parse(req.body);
   if (body.texts.length === 0)
     throw new HttpError(400, 'EMPTY', '`texts` cannot be empty.', { field: 'texts' });
+  const llm = instructionOptions(deps.service, body.instruction);
   const window = windowOf(deps.service);
   const texts =
     body.truncate === false
@@ -40,7 +43,7 @@ export async function teiRerank(deps: RerankDeps, req: Request, res: Response): 
       : body.truncation_direction === 'left'
         ? (signal: AbortSignal) => keepTailsOf(reranker, body, window, signal)
         : body.texts;
-  const { results } = await scoreForRequest(deps, res, reranker, body.query, texts);
+  const { results } = await scoreForRequest(deps, res, reranker, body.query, texts, llm);
   res.json(
     results.map((r) => ({
       index: r.index,
