@@ -1,4 +1,4 @@
-import { RerankerError } from '@reranker/core';
+import { DEFAULTS, RerankerError } from '@reranker/core';
 import type { RerankerConfig } from './types';
 import { VARIABLE_SPECS, type VariableSpec } from './variables';
 
@@ -67,14 +67,16 @@ function readVariable(spec: VariableSpec<Key>, env: Env, issues: ConfigIssue[]):
 
 /** Checks between variables, once each is valid on its own. */
 function checkRelations(config: RerankerConfig, issues: ConfigIssue[]): void {
-  if (config.maxQueryTokens >= config.maxLength) {
+  // Unset lengths are the engine's per model kind, which checks them against each other at load.
+  const { maxLength, maxQueryTokens } = config;
+  if (maxLength !== undefined && maxQueryTokens !== undefined && maxQueryTokens >= maxLength) {
     issues.push({
       variable: 'RERANKER_MAX_QUERY_TOKENS',
       value: String(config.maxQueryTokens),
       message: `RERANKER_MAX_QUERY_TOKENS=${config.maxQueryTokens} must be below RERANKER_MAX_LENGTH=${config.maxLength}, to leave room for the passage: lower it or raise RERANKER_MAX_LENGTH`,
     });
   }
-  if (config.maxBatchTokens < config.maxLength) {
+  if (config.maxBatchTokens < (maxLength ?? DEFAULTS.maxLength)) {
     issues.push({
       variable: 'MAX_BATCH_TOKENS',
       value: String(config.maxBatchTokens),

@@ -26,10 +26,13 @@ export interface RerankerConfig {
   revision: string;
   /** A model folder used when the hub download fails (offline, unreachable, refused). */
   localModelPath?: string;
-  /** Tokens per (query, passage) pair, special tokens included. @default 512 */
-  maxLength: number;
-  /** Tokens the query may keep before the passage is cut. @default 64 */
-  maxQueryTokens: number;
+  /**
+   * Tokens per (query, passage) pair, special tokens included (at most the model's).
+   * @default the engine's per model kind: 512 for cross-encoders, 8192 for LLM rerankers
+   */
+  maxLength?: number;
+  /** Tokens the query may keep before the passage is cut. @default 64 (LLM rerankers: a quarter of maxLength) */
+  maxQueryTokens?: number;
   /** How over-long pairs are cut. @default 'only_second' */
   truncation: Truncation;
   /**
