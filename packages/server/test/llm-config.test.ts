@@ -122,7 +122,10 @@ describe('a cross-encoder', () => {
   ])('refuses %s at start-up, naming it', async (variable, env) => {
     if (env.RERANKER_TEMPLATE_FILE) {
       env.RERANKER_TEMPLATE_FILE = join(folder, 'valid.json');
-      await writeFile(env.RERANKER_TEMPLATE_FILE, JSON.stringify({ name: 'qwen3', ...QWEN3_RERANKER_TEMPLATE }));
+      await writeFile(
+        env.RERANKER_TEMPLATE_FILE,
+        JSON.stringify({ name: 'qwen3', ...QWEN3_RERANKER_TEMPLATE }),
+      );
     }
     const error = await createReranker({
       model: await synthesizedModelDir('tiny'),
