@@ -7,6 +7,7 @@ import {
   createServerRegistry,
   defaultBackends,
   loadConfig,
+  readTemplateFile,
 } from '@reranker/node';
 import { createApp } from './app';
 import { parseCommandLine } from './cli';
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   try {
     config = loadServerConfig(env);
     engine = loadConfig(env);
+    // A bad template file is a configuration error too: refused before listening, like a bad variable.
+    if (engine.templateFile !== undefined) await readTemplateFile(engine.templateFile);
   } catch (error) {
     console.error(errorMessage(error));
     process.exit(2);

@@ -116,26 +116,22 @@ describe('a cross-encoder', () => {
   });
   afterAll(() => server?.close());
 
-  it.each([
-    ['RERANKER_INSTRUCTION', { RERANKER_INSTRUCTION: 'anything' }],
-    ['RERANKER_TEMPLATE_FILE', { RERANKER_TEMPLATE_FILE: 'template' }],
-  ])('refuses %s at start-up, naming it', async (variable, env) => {
-    if (env.RERANKER_TEMPLATE_FILE) {
-      env.RERANKER_TEMPLATE_FILE = join(folder, 'valid.json');
-      await writeFile(
-        env.RERANKER_TEMPLATE_FILE,
-        JSON.stringify({ name: 'qwen3', ...QWEN3_RERANKER_TEMPLATE }),
-      );
-    }
-    const error = await createReranker({
-      model: await synthesizedModelDir('tiny'),
-      env,
-      backends: decoderBackends(),
-      progress: 'none',
-    }).catch((e: unknown) => e);
-    expect(isRerankerError(error, 'INVALID_CONFIG')).toBe(true);
-    expect((error as Error).message).toMatch(new RegExp(`^${variable} is set, but .* is a cross-encoder`));
-  });
+  it.each(['RERANKER_INSTRUCTION', 'RERANKER_TEMPLATE_FILE'])(
+    'refuses %s at start-up, naming it',
+    async (variable) => {
+      const file = join(folder, 'valid.json');
+      await writeFile(file, JSON.stringify({ name: 'qwen3', ...QWEN3_RERANKER_TEMPLATE }));
+      const env = { [variable]: variable === 'RERANKER_INSTRUCTION' ? 'anything' : file };
+      const error = await createReranker({
+        model: await synthesizedModelDir('tiny'),
+        env,
+        backends: decoderBackends(),
+        progress: 'none',
+      }).catch((e: unknown) => e);
+      expect(isRerankerError(error, 'INVALID_CONFIG')).toBe(true);
+      expect((error as Error).message).toMatch(new RegExp(`^${variable} is set, but .* is a cross-encoder`));
+    },
+  );
 
   it('/info says so, with no template and no default instruction', async () => {
     const info = await get(`${server.url}/info`);
