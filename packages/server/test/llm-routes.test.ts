@@ -2,6 +2,7 @@ import type { YesNoScore } from '@reranker/testkit';
 import { QWEN3_RERANKER_TEMPLATE } from '@reranker/testkit';
 import { CohereClientV2 } from 'cohere-ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openapiDocument } from '../src/openapi-document';
 import { get, type Json, post, type TestServer } from './helpers';
 import {
   expectOracle,
@@ -12,6 +13,7 @@ import {
   oracle,
   startLlmServer,
 } from './llm-helpers';
+import { compileFromDoc, type Doc, strictAjv } from './openapi/spec';
 
 // Every rerank route serves the tiny Qwen3-Reranker like a cross-encoder, with and without the
 // `instruction` extension; scores are the oracle's (see llm-helpers.ts).
@@ -169,9 +171,12 @@ describe('bad instructions', () => {
   });
 });
 
-it('/info shows the kind, the whole template and the default instruction', async () => {
+it('/info shows the kind, the whole template and the default instruction, as the OpenAPI says', async () => {
   const res = await get(`${server.url}/info`);
   expect(res.status).toBe(200);
+  const doc: Doc = JSON.parse(JSON.stringify(openapiDocument()));
+  const validate = compileFromDoc(strictAjv(), doc, { $ref: '#/components/schemas/Info' });
+  expect(validate(res.body), JSON.stringify(validate.errors)).toBe(true);
   // The testkit's copy of the model card's template, written apart from core's.
   const { prefix, body, suffix, labels, defaultInstruction } = QWEN3_RERANKER_TEMPLATE;
   expect(res.body).toMatchObject({
