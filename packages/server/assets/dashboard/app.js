@@ -42,6 +42,10 @@ async function loadInfo() {
     $(`[data-testid="${key}"]`).textContent = String(value ?? '–');
   const select = $('#play-model');
   select.replaceChildren(new Option(info.model_id, info.model_id));
+  // LLM rerankers take an instruction; a cross-encoder refuses one, so the field is shown only for them.
+  const llm = typeof info.model_kind === 'string' && info.model_kind !== 'cross-encoder';
+  $('#play-instruction-field').hidden = !llm;
+  $('#play-instruction').placeholder = llm ? (info.default_instruction ?? '') : '';
 }
 
 async function tick() {
