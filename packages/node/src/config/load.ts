@@ -76,11 +76,13 @@ function checkRelations(config: RerankerConfig, issues: ConfigIssue[]): void {
       message: `RERANKER_MAX_QUERY_TOKENS=${config.maxQueryTokens} must be below RERANKER_MAX_LENGTH=${config.maxLength}, to leave room for the passage: lower it or raise RERANKER_MAX_LENGTH`,
     });
   }
-  if (config.maxBatchTokens < (maxLength ?? DEFAULTS.maxLength)) {
+  // Against the cross-encoder default when unset (an LLM reranker's longer rows then run alone).
+  const length = maxLength ?? DEFAULTS.maxLength;
+  if (config.maxBatchTokens < length) {
     issues.push({
       variable: 'MAX_BATCH_TOKENS',
       value: String(config.maxBatchTokens),
-      message: `MAX_BATCH_TOKENS=${config.maxBatchTokens} must be at least RERANKER_MAX_LENGTH=${config.maxLength}, or a single full-length pair could never run: raise it or lower RERANKER_MAX_LENGTH`,
+      message: `MAX_BATCH_TOKENS=${config.maxBatchTokens} must be at least RERANKER_MAX_LENGTH=${length}, or a single full-length pair could never run: raise it or lower RERANKER_MAX_LENGTH`,
     });
   }
 }
