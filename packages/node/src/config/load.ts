@@ -67,13 +67,16 @@ function readVariable(spec: VariableSpec<Key>, env: Env, issues: ConfigIssue[]):
 
 /** Checks between variables, once each is valid on its own. */
 function checkRelations(config: RerankerConfig, issues: ConfigIssue[]): void {
-  // Unset lengths are the engine's per model kind, which checks them against each other at load.
-  const { maxLength, maxQueryTokens } = config;
-  if (maxLength !== undefined && maxQueryTokens !== undefined && maxQueryTokens >= maxLength) {
+  // Unset lengths are the engine's per model kind. A set RERANKER_MAX_LENGTH is checked against the
+  // query limit, the cross-encoder default when unset (LLM rerankers take a quarter of the length, but a
+  // window of 64 tokens or less cannot hold their prompt anyway).
+  const { maxLength } = config;
+  const maxQueryTokens = config.maxQueryTokens ?? DEFAULTS.maxQueryTokens;
+  if (maxLength !== undefined && maxQueryTokens >= maxLength) {
     issues.push({
       variable: 'RERANKER_MAX_QUERY_TOKENS',
-      value: String(config.maxQueryTokens),
-      message: `RERANKER_MAX_QUERY_TOKENS=${config.maxQueryTokens} must be below RERANKER_MAX_LENGTH=${config.maxLength}, to leave room for the passage: lower it or raise RERANKER_MAX_LENGTH`,
+      value: String(maxQueryTokens),
+      message: `RERANKER_MAX_QUERY_TOKENS=${maxQueryTokens} must be below RERANKER_MAX_LENGTH=${maxLength}, to leave room for the passage: lower it or raise RERANKER_MAX_LENGTH`,
     });
   }
   // Against the cross-encoder default when unset (an LLM reranker's longer rows then run alone).
