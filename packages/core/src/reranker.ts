@@ -15,6 +15,7 @@ import {
   validateTopK,
 } from './input';
 import type { KindEncoder, ModelKind } from './kinds/kind';
+import type { YesNoRerankerTemplate } from './kinds/yes-no-template';
 import type { MetricsRecorder, MetricsSnapshot } from './metrics';
 import type { DEFAULTS, UnifiedReRankerOptions } from './options';
 import { runInSlot, runRequest } from './request';
@@ -227,6 +228,11 @@ export class UnifiedReRanker {
       batchSize: this.scheduler.batchSize(),
       batchSizeAuto: this.sizer !== undefined,
     };
+  }
+
+  /** LLM rerankers: the prompt template in use (all its fields); undefined for a cross-encoder. */
+  get template(): Readonly<YesNoRerankerTemplate> | undefined {
+    return this.kind.template;
   }
 
   stats(): { controller: ControllerStats; metrics: MetricsSnapshot } {

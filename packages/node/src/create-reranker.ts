@@ -8,6 +8,7 @@ import {
   type YesNoRerankerTemplate,
 } from '@reranker/core';
 import { loadConfig, type RerankerConfig } from './config';
+import { explainLlmOption, readTemplateFile } from './config/llm-options';
 import type { ProgressMode } from './model/progress';
 import { resolveModel } from './model/resolve';
 import { defaultBackends } from './python/selection';
@@ -38,11 +39,9 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   /** This reranker's share of `computeBudget` lanes relative to the others'. @default 1 */
   computeWeight?: number;
   /**
-   * LLM rerankers: the instruction of calls that give none (a cross-encoder refuses it with
-   * INVALID_CONFIG). @default the template's `defaultInstruction`
+   * LLM rerankers: the prompt template itself (wins over `templateFile` / `RERANKER_TEMPLATE_FILE`).
+   * @default Qwen3-Reranker's for Qwen3 models
    */
-  instruction?: string;
-  /** LLM rerankers: how pairs are prompted and read. @default core's template for the architecture */
   template?: YesNoRerankerTemplate;
 }
 
@@ -64,11 +63,18 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     progress,
     computeBudget,
     computeWeight,
-    instruction,
-    template,
+    template: givenTemplate,
     ...overrides
   } = options;
   const config: RerankerConfig = { ...loadConfig(env ?? process.env), ...definedOnly(overrides) };
+  const template =
+    givenTemplate ??
+    (config.templateFile === undefined ? undefined : await readTemplateFile(config.templateFile));
+  // Which LLM options the environment set, so a cross-encoder's refusal names the variable.
+  const fromEnv = {
+    instruction: overrides.instruction === undefined && config.instruction !== undefined,
+    template: givenTemplate === undefined && overrides.templateFile === undefined && template !== undefined,
+  };
   const logger = givenLogger ?? consoleLogger;
   const candidates = backends ?? (await defaultBackends(config, logger));
   const model = await resolveModel({
@@ -115,11 +121,11 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     logger,
     computeBudget,
     computeWeight,
-    instruction,
+    instruction: config.instruction,
     template,
   }).catch(async (error: unknown) => {
     await distributed?.cache.dispose();
-    throw error;
+    throw explainLlmOption(error, fromEnv);
   });
   distributed?.register(reranker);
   return reranker;

@@ -13,6 +13,7 @@ export {
   TRUNCATIONS,
   type Truncation,
 } from './config';
+export { readTemplateFile } from './config/llm-options';
 export { type CreateRerankerOptions, createReranker } from './create-reranker';
 export { hubCacheFolder } from './model/hub';
 export { type LocalModelOptions, openLocalModel } from './model/local';

@@ -21,8 +21,6 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       model: 'Xenova/ms-marco-MiniLM-L-6-v2',
       revision: 'main',
-      maxLength: 512,
-      maxQueryTokens: 64,
       truncation: 'only_second',
       dtype: 'fp32',
       device: 'auto',
@@ -44,6 +42,11 @@ describe('loadConfig', () => {
     });
     expect(config.localModelPath).toBeUndefined();
     expect(config.hubToken).toBeUndefined();
+    // Unset: the engine's per model kind (512 and 64 for cross-encoders, 8192 and 2048 for LLM rerankers).
+    expect(config.maxLength).toBeUndefined();
+    expect(config.maxQueryTokens).toBeUndefined();
+    expect(config.instruction).toBeUndefined();
+    expect(config.templateFile).toBeUndefined();
     expect(config.workers).toBeUndefined();
     expect(config.threadsPerWorker).toBeUndefined();
     expect(config.cacheDir).toBe(defaultCacheDir({}));
@@ -60,10 +63,8 @@ describe('loadConfig', () => {
         'clearCacheIntervalMs',
         'dtype',
         'maxBatchTokens',
-        'maxLength',
         'maxPaddingRatio',
         'maxParallel',
-        'maxQueryTokens',
         'maxQueue',
         'maxRetries',
         'microBatchWindowMs',
@@ -249,6 +250,12 @@ describe('loadConfig', () => {
     expect(error.message).toContain('3 variables are wrong');
   });
 
+  it('reads the LLM reranker variables: the instruction as text, the template file as an absolute path', () => {
+    const config = loadConfig({ RERANKER_INSTRUCTION: 'Find answers', RERANKER_TEMPLATE_FILE: 'rel/t.json' });
+    expect(config.instruction).toBe('Find answers');
+    expect(config.templateFile).toBe(`${process.cwd()}/rel/t.json`);
+  });
+
   it('checks variables against each other', () => {
     expect(configError({ RERANKER_MAX_LENGTH: '64', RERANKER_MAX_QUERY_TOKENS: '64' }).message).toContain(
       'RERANKER_MAX_QUERY_TOKENS=64 must be below RERANKER_MAX_LENGTH=64',
@@ -306,7 +313,8 @@ describe('CONFIG_VARIABLES', () => {
 
   it('shows defaults that the parser really applies', () => {
     for (const v of CONFIG_VARIABLES) {
-      if (v.default === undefined || v.key === 'cacheDir') continue;
+      // Described defaults: computed from the environment, or chosen by the engine per model kind.
+      if (v.default === undefined || ['cacheDir', 'maxLength', 'maxQueryTokens'].includes(v.key)) continue;
       expect(loadConfig({ [v.variable]: v.default })[v.key], v.variable).toEqual(loadConfig({})[v.key]);
     }
     const dtype = CONFIG_VARIABLES.find((v) => v.key === 'dtype');
@@ -321,5 +329,9 @@ function fullEnv(): Record<string, string> {
     HF_TOKEN: 't',
     INFERENCE_WORKERS: '1',
     INFERENCE_THREADS: '1',
+    RERANKER_MAX_LENGTH: '512',
+    RERANKER_MAX_QUERY_TOKENS: '64',
+    RERANKER_INSTRUCTION: 'Find answers',
+    RERANKER_TEMPLATE_FILE: '/t.json',
   };
 }

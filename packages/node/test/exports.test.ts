@@ -27,6 +27,7 @@ it('@reranker/node exports exactly its public API', () => {
     'openLocalModel',
     'percentile',
     'pythonBackend',
+    'readTemplateFile',
     'resolveModel',
   ]);
 });

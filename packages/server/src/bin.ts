@@ -8,6 +8,7 @@ import {
   createServerRegistry,
   defaultBackends,
   loadConfig,
+  readTemplateFile,
 } from '@reranker/node';
 import { createApp } from './app';
 import { parseCommandLine } from './cli';
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
     config = loadServerConfig(env);
     engine = loadConfig(env);
     specs = loadModelSpecs(config);
+    // A bad template file is a configuration error too: refused before listening, like a bad variable.
+    if (engine.templateFile !== undefined) await readTemplateFile(engine.templateFile);
   } catch (error) {
     console.error(errorMessage(error));
     process.exit(2);

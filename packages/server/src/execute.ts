@@ -77,6 +77,8 @@ export async function scoreForRequest(
   requested: string | undefined,
   query: string,
   texts: TextSource,
+  /** The request's instruction (LLM rerankers; see `instructionOptions`). */
+  options: { instruction?: string } = {},
 ): Promise<Scored> {
   const entry = deps.names.resolve(requested);
   const registry = deps.service.models;
@@ -113,12 +115,12 @@ export async function scoreForRequest(
         arrive(scored.length);
         res.locals.documents = scored.length;
       }
-      return slot.rerankDetailed(query, scored, { signal });
+      return slot.rerankDetailed(query, scored, { ...options, signal });
     };
     const global = registry.global;
     const detailed =
       typeof texts !== 'function' && !global
-        ? await model.reranker.rerankDetailed(query, texts, { signal })
+        ? await model.reranker.rerankDetailed(query, texts, { ...options, signal })
         : await model.reranker.withSlot(
             (slot) => (global ? global.run(() => score(slot), { signal }) : score(slot)),
             { signal },

@@ -163,8 +163,44 @@ export const opsSchemas: Record<string, Schema> = {
         backend: str,
         device: str,
         limits: { type: 'object' },
+        model_kind: {
+          ...choice('cross-encoder', 'decoder-yes-no', 'decoder-seq-cls'),
+          description:
+            'cross-encoder, or an LLM reranker: yes/no causal LM or its one-label seq-cls conversion.',
+        },
+        template: {
+          anyOf: [
+            closed({
+              name: str,
+              prefix: str,
+              body: { ...str, description: 'With {instruction}, {query} and {document} slots.' },
+              suffix: str,
+              labels: closed({ yes: str, no: str }),
+              defaultInstruction: str,
+            }),
+            nil,
+          ],
+          description:
+            "LLM rerankers: the prompt template in use (RERANKER_TEMPLATE_FILE or the model's); null for a cross-encoder.",
+        },
+        default_instruction: {
+          anyOf: [str, nil],
+          description:
+            "LLM rerankers: the instruction of requests without `instruction` (RERANKER_INSTRUCTION, else the template's); null for a cross-encoder.",
+        },
       },
-      ['model_id', 'max_input_length', 'max_client_batch_size', 'version', 'backend', 'device', 'limits'],
+      [
+        'model_id',
+        'max_input_length',
+        'max_client_batch_size',
+        'version',
+        'backend',
+        'device',
+        'limits',
+        'model_kind',
+        'template',
+        'default_instruction',
+      ],
     ),
     description:
       "TEI /info keys (model_id, max_input_length, max_client_batch_size, ...) plus this service's backend, device, limits and cache.",

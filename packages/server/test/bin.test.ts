@@ -73,6 +73,21 @@ describe('reranker-server bin', () => {
     expect(cli.stderr()).toContain('PORT="eighty"');
   });
 
+  it('fails fast on a bad RERANKER_TEMPLATE_FILE, naming it', async () => {
+    const cli = run([], { RERANKER_TEMPLATE_FILE: '/nonexistent/template.json' });
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toContain(
+      'RERANKER_TEMPLATE_FILE=/nonexistent/template.json: the file cannot be read',
+    );
+  });
+
+  it('refuses RERANKER_INSTRUCTION for a cross-encoder: exits 1 naming the variable', async () => {
+    const model = await synthesizedModelDir('tiny');
+    const cli = run(['--port', '0', '--model', model], { RERANKER_INSTRUCTION: 'Find answers' });
+    expect(await cli.exited).toBe(1);
+    expect(cli.stdout()).toMatch(/RERANKER_INSTRUCTION is set, but .* is a cross-encoder/);
+  }, 60_000);
+
   it('serves, then drains in-flight requests on SIGTERM and exits 0', async () => {
     const model = await synthesizedModelDir('tiny');
     const cli = run(['--port', '0', '--model', model, '--max-parallel-requests', '1'], {

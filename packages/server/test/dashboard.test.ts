@@ -52,6 +52,8 @@ describe('GET /dashboard', () => {
     expect(await page.getByTestId('version').textContent()).toBe(info.version);
     expect(await page.getByTestId('uptime').textContent()).toMatch(/^\d{2}:\d{2}:\d{2}$/);
     expect(await page.getByTestId('status').textContent()).toBe('live');
+    // A cross-encoder takes no instruction: the playground does not offer one.
+    expect(await page.getByTestId('play-instruction').isVisible()).toBe(false);
     expect(problems).toEqual([]);
     await close();
   });

@@ -96,6 +96,10 @@ export interface TestServer extends PublicTestServer {
 }
 
 export interface StartOptions {
+  /** A model folder. @default the tiny synthesized cross-encoder */
+  model?: string;
+  /** Environment the engine reads its configuration from (as the bin's). @default {} */
+  env?: Record<string, string>;
   config?: Partial<ServerConfig>;
   engine?: Omit<CreateRerankerOptions, 'model' | 'env' | 'backends' | 'logger' | 'progress'>;
   /** Use the reference backend with a probe (default) or a given list. */
@@ -108,13 +112,13 @@ export interface StartOptions {
 
 /** A listening server on 127.0.0.1:<free port> over the tiny synthesized model. */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
-  const dir = await synthesizedModelDir('tiny');
+  const dir = options.model ?? (await synthesizedModelDir('tiny'));
   const probe = new Probe();
   const metrics = new ServerMetrics({ defaultMetrics: false });
   const backends = options.backends ?? [probedReference(probe)];
   const reranker = await createReranker({
     model: dir,
-    env: {},
+    env: options.env ?? {},
     progress: 'none',
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     backends: options.instrument ? metrics.instrument(backends) : backends,

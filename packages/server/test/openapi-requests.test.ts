@@ -115,6 +115,18 @@ describe('OpenAPI request schemas (ajv strict)', () => {
     }
   });
 
+  it('every rerank request takes the instruction extension: a non-empty string of at most 4096', () => {
+    for (const name of ['NativeRerankRequest', 'TeiRerankRequest', 'CohereRerankRequest']) {
+      const validate = component(name);
+      const base =
+        BODIES[name === 'NativeRerankRequest' ? 'native' : name === 'TeiRerankRequest' ? 'tei' : 'jina'];
+      expect(validate({ ...base, instruction: 'Find answers' }), name).toBe(true);
+      expect(validate({ ...base, instruction: '' }), name).toBe(false);
+      expect(validate({ ...base, instruction: 'x'.repeat(4097) }), name).toBe(false);
+      expect(validate({ ...base, instruction: 7 }), name).toBe(false);
+    }
+  });
+
   it('optional fields accept null (taken as absent), required ones do not', () => {
     const nullable: string[] = [];
     for (const [name, base] of [
@@ -131,6 +143,7 @@ describe('OpenAPI request schemas (ajv strict)', () => {
       }
     }
     expect(nullable.sort()).toEqual([
+      'CohereRerankRequest.instruction',
       'CohereRerankRequest.max_chunks_per_doc',
       'CohereRerankRequest.max_tokens_per_doc',
       'CohereRerankRequest.model',
@@ -138,10 +151,12 @@ describe('OpenAPI request schemas (ajv strict)', () => {
       'CohereRerankRequest.rank_fields',
       'CohereRerankRequest.return_documents',
       'CohereRerankRequest.top_n',
+      'NativeRerankRequest.instruction',
       'NativeRerankRequest.model',
       'NativeRerankRequest.return_documents',
       'NativeRerankRequest.return_tokens',
       'NativeRerankRequest.top_k',
+      'TeiRerankRequest.instruction',
       'TeiRerankRequest.model',
       'TeiRerankRequest.raw_scores',
       'TeiRerankRequest.return_text',

@@ -42,6 +42,7 @@ export function crossEncoderKind(config: ModelConfig, source: string): ModelKind
       throw new RerankerError(
         'INVALID_INPUT',
         `${source} is a cross-encoder, which takes no instruction; instructions apply to LLM rerankers (e.g. Qwen3-Reranker). Leave instruction out.`,
+        { details: { field: 'instruction' } },
       );
     },
     keyParts: () => [],

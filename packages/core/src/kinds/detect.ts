@@ -42,6 +42,7 @@ export function detectModelKind(config: ModelConfig, options: DetectKindOptions)
       throw new RerankerError(
         'INVALID_CONFIG',
         `${options.source} is a cross-encoder, which takes no ${options.template !== undefined ? 'template' : 'instruction'}; these apply to LLM rerankers (e.g. Qwen3-Reranker).`,
+        { details: { option: options.template !== undefined ? 'template' : 'instruction' } },
       );
     }
     return crossEncoderKind(config, options.source);

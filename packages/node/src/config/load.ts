@@ -1,4 +1,4 @@
-import { RerankerError } from '@reranker/core';
+import { DEFAULTS, RerankerError } from '@reranker/core';
 import type { RerankerConfig } from './types';
 import { VARIABLE_SPECS, type VariableSpec } from './variables';
 
@@ -67,18 +67,25 @@ function readVariable(spec: VariableSpec<Key>, env: Env, issues: ConfigIssue[]):
 
 /** Checks between variables, once each is valid on its own. */
 function checkRelations(config: RerankerConfig, issues: ConfigIssue[]): void {
-  if (config.maxQueryTokens >= config.maxLength) {
+  // Unset lengths are the engine's per model kind. A set RERANKER_MAX_LENGTH is checked against the
+  // query limit, the cross-encoder default when unset (LLM rerankers take a quarter of the length, but a
+  // window of 64 tokens or less cannot hold their prompt anyway).
+  const { maxLength } = config;
+  const maxQueryTokens = config.maxQueryTokens ?? DEFAULTS.maxQueryTokens;
+  if (maxLength !== undefined && maxQueryTokens >= maxLength) {
     issues.push({
       variable: 'RERANKER_MAX_QUERY_TOKENS',
-      value: String(config.maxQueryTokens),
-      message: `RERANKER_MAX_QUERY_TOKENS=${config.maxQueryTokens} must be below RERANKER_MAX_LENGTH=${config.maxLength}, to leave room for the passage: lower it or raise RERANKER_MAX_LENGTH`,
+      value: String(maxQueryTokens),
+      message: `RERANKER_MAX_QUERY_TOKENS=${maxQueryTokens} must be below RERANKER_MAX_LENGTH=${maxLength}, to leave room for the passage: lower it or raise RERANKER_MAX_LENGTH`,
     });
   }
-  if (config.maxBatchTokens < config.maxLength) {
+  // Against the cross-encoder default when unset (an LLM reranker's longer rows then run alone).
+  const length = maxLength ?? DEFAULTS.maxLength;
+  if (config.maxBatchTokens < length) {
     issues.push({
       variable: 'MAX_BATCH_TOKENS',
       value: String(config.maxBatchTokens),
-      message: `MAX_BATCH_TOKENS=${config.maxBatchTokens} must be at least RERANKER_MAX_LENGTH=${config.maxLength}, or a single full-length pair could never run: raise it or lower RERANKER_MAX_LENGTH`,
+      message: `MAX_BATCH_TOKENS=${config.maxBatchTokens} must be at least RERANKER_MAX_LENGTH=${length}, or a single full-length pair could never run: raise it or lower RERANKER_MAX_LENGTH`,
     });
   }
 }

@@ -26,12 +26,26 @@ export interface RerankerConfig {
   revision: string;
   /** A model folder used when the hub download fails (offline, unreachable, refused). */
   localModelPath?: string;
-  /** Tokens per (query, passage) pair, special tokens included. @default 512 */
-  maxLength: number;
-  /** Tokens the query may keep before the passage is cut. @default 64 */
-  maxQueryTokens: number;
+  /**
+   * Tokens per (query, passage) pair, special tokens included (at most the model's).
+   * @default the engine's per model kind: 512 for cross-encoders, 8192 for LLM rerankers
+   */
+  maxLength?: number;
+  /** Tokens the query may keep before the passage is cut. @default 64 (LLM rerankers: a quarter of maxLength) */
+  maxQueryTokens?: number;
   /** How over-long pairs are cut. @default 'only_second' */
   truncation: Truncation;
+  /**
+   * LLM rerankers: the instruction of requests that give none (`RERANKER_INSTRUCTION`); a
+   * cross-encoder refuses it. @default the template's `defaultInstruction`
+   */
+  instruction?: string;
+  /**
+   * LLM rerankers: a JSON file holding a `YesNoRerankerTemplate` (`RERANKER_TEMPLATE_FILE`), for yes/no
+   * rerankers other than Qwen3-Reranker; a cross-encoder refuses it. @default none (Qwen3 models use
+   * Qwen3-Reranker's template)
+   */
+  templateFile?: string;
   /** Precision of the ONNX file to load. @default 'fp32' */
   dtype: Dtype;
   /** Hardware to prefer. @default 'auto' */

@@ -1,4 +1,4 @@
-import { DEFAULTS, DTYPES } from '@reranker/core';
+import { DECODER_MAX_LENGTH, DEFAULTS, DTYPES } from '@reranker/core';
 import { defaultCacheDir } from './cache-dir';
 import {
   boolean,
@@ -26,6 +26,8 @@ export interface VariableSpec<K extends Key> {
   kind: ValueKind<Exclude<RerankerConfig[K], undefined>>;
   /** The default as the variable's text (parsed like user input); unset means no value. */
   default?: string;
+  /** A default the engine chooses (e.g. per model kind) when the variable is unset, as docs describe it. */
+  documentedDefault?: string;
   /** A default that depends on the environment, with how docs should describe it. */
   computedDefault?: { text: string; value(env: Env): string };
   description: string;
@@ -57,13 +59,13 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
   maxLength: {
     variable: 'RERANKER_MAX_LENGTH',
     kind: integer(8, 65_536),
-    default: String(DEFAULTS.maxLength),
+    documentedDefault: `${DEFAULTS.maxLength} (LLM rerankers: ${DECODER_MAX_LENGTH}), at most the model's`,
     description: 'Tokens per (query, passage) pair, special tokens included; longer pairs are cut.',
   },
   maxQueryTokens: {
     variable: 'RERANKER_MAX_QUERY_TOKENS',
     kind: integer(1, 65_536),
-    default: String(DEFAULTS.maxQueryTokens),
+    documentedDefault: `${DEFAULTS.maxQueryTokens} (LLM rerankers: a quarter of RERANKER_MAX_LENGTH)`,
     description: 'Tokens the query keeps before the passage is cut (must be below RERANKER_MAX_LENGTH).',
   },
   truncation: {
@@ -71,6 +73,18 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     kind: oneOf(TRUNCATIONS),
     default: DEFAULTS.truncation,
     description: 'How over-long pairs are cut: only the passage, or the longer of the two first.',
+  },
+  instruction: {
+    variable: 'RERANKER_INSTRUCTION',
+    kind: text('any non-empty text'),
+    description:
+      "LLM rerankers: the instruction of requests that send none (unset: the template's); a cross-encoder refuses it.",
+  },
+  templateFile: {
+    variable: 'RERANKER_TEMPLATE_FILE',
+    kind: { ...path(), accepts: 'a JSON file path' },
+    description:
+      "LLM rerankers: JSON file of a yes/no prompt template (see LLM rerankers); unset: Qwen3-Reranker's for Qwen3.",
   },
   dtype: {
     variable: 'RERANKER_DTYPE',
@@ -312,7 +326,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = (Object.keys(VARIABLE
       variable: spec.variable,
       aliases: spec.aliases ?? [],
       key,
-      default: spec.computedDefault?.text ?? spec.default,
+      default: spec.computedDefault?.text ?? spec.documentedDefault ?? spec.default,
       accepts: spec.kind.accepts,
       description: spec.description,
     };

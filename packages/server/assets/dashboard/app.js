@@ -45,6 +45,10 @@ async function loadInfo() {
   const names = listed?.data?.map((m) => m.id) ?? [info.model_id];
   const select = $('#play-model');
   select.replaceChildren(...names.map((name) => new Option(name, name, false, name === info.model_id)));
+  // LLM rerankers take an instruction; a cross-encoder refuses one, so the field is shown only for them.
+  const llm = typeof info.model_kind === 'string' && info.model_kind !== 'cross-encoder';
+  $('#play-instruction-field').hidden = !llm;
+  $('#play-instruction').placeholder = llm ? (info.default_instruction ?? '') : '';
 }
 
 async function tick() {

@@ -1,4 +1,5 @@
-// The playground: native POST /rerank with return_tokens, the ranking drawn with score bars.
+// The playground: native POST /rerank with return_tokens (and, for LLM rerankers, an instruction), the
+// ranking drawn with score bars.
 import { call, NeedsKey } from './api.js';
 import { formatNumber } from './chart.js';
 
@@ -15,6 +16,8 @@ export function startPlayground({ onNeedsKey }) {
       .map((line) => line.trim())
       .filter((line) => line.length > 0);
     const topN = Number($('#play-top').value) || 0;
+    // Sent only when the field is shown (LLM rerankers) and filled; empty means the server's default.
+    const instruction = $('#play-instruction-field').hidden ? '' : $('#play-instruction').value.trim();
     const button = form.querySelector('button');
     button.disabled = true;
     status.textContent = 'ranking…';
@@ -27,6 +30,7 @@ export function startPlayground({ onNeedsKey }) {
         top_k: topN,
         return_documents: false,
         return_tokens: true,
+        ...(instruction && { instruction }),
       });
       const took = performance.now() - started;
       render(answer.results, documents);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type ChunkPlan, passageBudget, planChunks } from '../chunking';
 import { HttpError } from '../errors';
 import { checkDocumentCount, type RerankDeps, scoreForRequest, tag } from '../execute';
+import { instructionField, instructionOptions } from './instruction';
 import { requestObject } from './request-object';
 
 /** Cohere v1's default `max_chunks_per_doc`, and v2's default `max_tokens_per_doc`. */
@@ -31,6 +32,7 @@ export const cohereRequest = requestObject({
   max_chunks_per_doc: positive('max_chunks_per_doc').optional(),
   max_tokens_per_doc: positive('max_tokens_per_doc').optional(),
   priority: z.number().optional(),
+  instruction: instructionField,
 });
 type CohereRequest = z.infer<typeof cohereRequest>;
 
@@ -67,6 +69,7 @@ export async function cohereRerank(
   if (Array.isArray(req.body?.documents))
     checkDocumentCount(req.body.documents.length, deps.config, 'documents');
   const body = cohereRequest.parse(req.body ?? {});
+  const llm = instructionOptions(deps.names.resolve(body.model), body.instruction);
   const texts = body.documents.map((doc, i) => documentText(doc, i, body.rank_fields));
   let plan: ChunkPlan = { texts: [], owner: [] };
   const scored = await scoreForRequest(
@@ -93,6 +96,7 @@ export async function cohereRerank(
       }
       return plan.texts;
     },
+    llm,
   );
   const { detailed, model } = scored;
   const best = bestPerDocument(plan, detailed.results);

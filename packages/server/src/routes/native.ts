@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { checkDocumentCount, type RerankDeps, scoreForRequest } from '../execute';
 import { type PairTokens, pairTokens } from '../pair-tokens';
+import { instructionField, instructionOptions } from './instruction';
 import { requestObject } from './request-object';
 
 const document = z.union([z.string(), z.looseObject({ text: z.string() })], {
@@ -20,10 +21,11 @@ export const nativeRequest = requestObject({
   return_tokens: z.boolean().default(false),
   /** An extension: which served model answers (see `ModelNames`). */
   model: z.string().optional(),
+  instruction: instructionField,
 });
 
 /**
- * Native `POST /rerank`: `{ query, documents, top_k?, return_documents?, return_tokens? }` ->
+ * Native `POST /rerank`: `{ query, documents, top_k?, return_documents?, return_tokens?, instruction? }` ->
  * `{ results: [{ index, document, score, relevance_score }], processing_time_ms }`, best first.
  * `score` is the raw logit (as the original), `relevance_score` its sigmoid. `return_tokens: true` (an
  * extension, off by default) adds each pair's `tokens` and `truncated`, counted inside the request's
@@ -36,6 +38,7 @@ export async function nativeRerank(deps: RerankDeps, req: Request, res: Response
   if (Array.isArray(req.body?.documents))
     checkDocumentCount(req.body.documents.length, deps.config, 'documents');
   const body = nativeRequest.parse(req.body ?? {});
+  const llm = instructionOptions(deps.names.resolve(body.model), body.instruction);
   const texts = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
   let tokens: PairTokens[] | undefined;
   const { detailed } = await scoreForRequest(
@@ -49,6 +52,7 @@ export async function nativeRerank(deps: RerankDeps, req: Request, res: Response
           return texts;
         }
       : texts,
+    llm,
   );
   const { results } = detailed;
   const topK = body.top_k && body.top_k > 0 ? body.top_k : results.length;

@@ -189,6 +189,10 @@ async function info({ service, config, engine, names }: OpsDeps, req: Request, r
     max_query_tokens: info.maxQueryTokens,
     truncation: info.truncation,
     num_labels: info.numLabels,
+    // LLM rerankers: what the prompt is and which instruction a request without one gets.
+    model_kind: info.kind,
+    template: reranker.template ?? null,
+    default_instruction: info.defaultInstruction ?? null,
     model_aliases: models.multi ? entry.spec.aliases : config.modelAliases,
     default_model: models.defaultEntry.name,
     strict_model_names: config.strictModelNames,

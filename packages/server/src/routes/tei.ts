@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { keepTails, passageBudget, type TokenWindow } from '../chunking';
 import { HttpError } from '../errors';
 import { checkDocumentCount, type RerankDeps, scoreForRequest, type TextSource } from '../execute';
+import { instructionField, instructionOptions } from './instruction';
 import { requestObject } from './request-object';
 
 /** Hugging Face text-embeddings-inference's rerank request (optional fields sent as `null` are absent). */
@@ -19,6 +20,7 @@ export const teiRequest = requestObject({
     .transform((d) => d.toLowerCase() as 'right' | 'left'),
   /** An extension: which served model answers (see `ModelNames`). */
   model: z.string().optional(),
+  instruction: instructionField,
 });
 type TeiRequest = z.infer<typeof teiRequest>;
 
@@ -35,13 +37,14 @@ export async function teiRerank(deps: RerankDeps, req: Request, res: Response): 
   const body = teiRequest.parse(req.body);
   if (body.texts.length === 0)
     throw new HttpError(400, 'EMPTY', '`texts` cannot be empty.', { field: 'texts' });
+  const llm = instructionOptions(deps.names.resolve(body.model), body.instruction);
   const texts: TextSource =
     body.truncate === false
       ? (signal, model) => refuseTooLong(model.reranker, body, model.window, signal)
       : body.truncation_direction === 'left'
         ? (signal, model) => keepTailsOf(model.reranker, body, model.window, signal)
         : body.texts;
-  const { results } = (await scoreForRequest(deps, res, body.model, body.query, texts)).detailed;
+  const { results } = (await scoreForRequest(deps, res, body.model, body.query, texts, llm)).detailed;
   res.json(
     results.map((r) => ({
       index: r.index,

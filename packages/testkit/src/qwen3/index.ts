@@ -4,6 +4,7 @@ import type { Qwen3PresetName } from './presets';
 import { synthesizeQwen3 } from './synthesize';
 
 export { byteLevelPieces, byteToUnicode, QWEN_SPLIT_REGEX } from './bpe-vocab';
+export { type PromptScoresInput, referencePromptScores } from './hf-prompt-reference';
 export {
   applyRope,
   causalAttention,

@@ -1,0 +1,97 @@
+import type { Backend, BackendCandidate } from '@reranker/core';
+import { QWEN3_RERANKER_TEMPLATE, referenceDecoderBackend } from '@reranker/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clearPrefix, SHARED_REDIS_URL, uniquePrefix } from './cluster/redis';
+import { type Json, post, type TestServer } from './helpers';
+import { expectOracle, INSTRUCTION, LLM_DOCS, LLM_QUERY, oracle, startLlmServer } from './llm-helpers';
+
+// Two requests that differ only by their instruction never share cached scores: each is computed by
+// the model and holds the oracle's scores for its own instruction, and each repeat is served from the
+// cache (memory, and memory in front of a shared Redis).
+
+/** The reference decoder backend, counting the rows it computes. */
+function counted(counter: { rows: number }): BackendCandidate {
+  const inner = referenceDecoderBackend() as unknown as BackendCandidate;
+  return {
+    name: 'reference-decoder',
+    async load(options) {
+      const backend = await inner.load(options);
+      const wrapped: Backend = {
+        name: backend.name,
+        device: backend.device,
+        async run(batch, runOptions) {
+          counter.rows += batch.rows;
+          return backend.run(batch, runOptions);
+        },
+        dispose: () => backend.dispose(),
+      };
+      return wrapped;
+    },
+  };
+}
+
+const scores = (body: Json) =>
+  body.results.map((r: Json) => ({ index: r.index, relevance: r.relevance_score, score: r.score }));
+
+async function rerank(server: TestServer, instruction?: string) {
+  const res = await post(`${server.url}/rerank`, {
+    query: LLM_QUERY,
+    documents: LLM_DOCS,
+    ...(instruction !== undefined && { instruction }),
+  });
+  expect(res.status).toBe(200);
+  return scores(res.body);
+}
+
+describe('the memory cache', () => {
+  const counter = { rows: 0 };
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startLlmServer({ backends: [counted(counter)] });
+  }, 180_000);
+  afterAll(() => server?.close());
+
+  it('keeps the scores of each instruction apart', async () => {
+    const byDefault = await oracle();
+    const instructed = await oracle({ instruction: INSTRUCTION });
+    expectOracle(await rerank(server), byDefault);
+    expect(counter.rows).toBe(LLM_DOCS.length);
+    // Same query and documents, another instruction: computed, never the cached default's scores.
+    expectOracle(await rerank(server, INSTRUCTION), instructed);
+    expect(counter.rows).toBe(2 * LLM_DOCS.length);
+    // The default instruction given explicitly is the same prompt: served from the cache.
+    expectOracle(await rerank(server, QWEN3_RERANKER_TEMPLATE.defaultInstruction), byDefault);
+    expectOracle(await rerank(server, INSTRUCTION), instructed);
+    expect(counter.rows).toBe(2 * LLM_DOCS.length);
+    expect(server.reranker.stats().metrics.cache_hits).toBe(2 * LLM_DOCS.length);
+  });
+});
+
+describe('memory in front of a shared Redis', () => {
+  const prefix = uniquePrefix('llm-instruction');
+  const counters = [{ rows: 0 }, { rows: 0 }];
+  let servers: TestServer[] = [];
+  beforeAll(async () => {
+    const engine = { distributed: true, redisUrl: SHARED_REDIS_URL, redisKeyPrefix: prefix };
+    servers = await Promise.all(counters.map((c) => startLlmServer({ backends: [counted(c)], engine })));
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await clearPrefix(6379, prefix);
+  });
+
+  it("a server never gets another server's scores for another instruction from Redis", async () => {
+    const [a, b] = servers as [TestServer, TestServer];
+    expectOracle(await rerank(a), await oracle());
+    expect(counters[0]!.rows).toBe(LLM_DOCS.length);
+    // B has an empty memory cache; Redis holds A's default-instruction scores only.
+    expectOracle(await rerank(b, INSTRUCTION), await oracle({ instruction: INSTRUCTION }));
+    expect(counters[1]!.rows).toBe(LLM_DOCS.length);
+    // B's default-instruction request is A's: served from Redis, nothing computed.
+    expectOracle(await rerank(b), await oracle());
+    expect(counters[1]!.rows).toBe(LLM_DOCS.length);
+    // And A gets B's instructed scores from Redis.
+    expectOracle(await rerank(a, INSTRUCTION), await oracle({ instruction: INSTRUCTION }));
+    expect(counters[0]!.rows).toBe(LLM_DOCS.length);
+  });
+});
