@@ -5,6 +5,7 @@ import type { DecoderGraphOptions } from './architectures/types';
 import type { HfConfig } from './config';
 import { BuildError } from './errors';
 import { GraphBuilder, type Operators, type PlannedModel } from './graph-builder';
+import { preferredInt8Weights } from './int8-weights';
 import { Params } from './params';
 import type { QuantizeOptions } from './quantize';
 import { quantizePlan } from './quantize-plan';
@@ -101,7 +102,8 @@ export function planOnnxModel(
   });
   const int8 = options.quantizeInt8;
   if (!int8) return plan;
-  return quantizePlan(plan, int8 === true ? true : (int8.perChannel ?? true));
+  const settings = int8 === true ? {} : int8;
+  return quantizePlan(plan, settings.perChannel ?? true, settings.weightType ?? preferredInt8Weights());
 }
 
 const asSource = (weights: WeightSource | readonly NamedTensor[]): WeightSource =>

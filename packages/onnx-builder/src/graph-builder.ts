@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import type { Int8WeightType } from './int8-weights';
 import { FLOAT, INT64, type OnnxTypes, onnx } from './proto';
 
 /** A dimension of a graph input/output: a fixed size or a symbolic name such as `batch_size`. */
@@ -80,6 +81,7 @@ export interface Int8Initializer {
   kind: 'int8';
   weight: WeightInitializer;
   perChannel: boolean;
+  weightType: Int8WeightType;
 }
 
 /** A constant (its data already in the proto), a weight still to be read, or one to quantize. */

@@ -17,6 +17,7 @@ export { BuildError, type BuildErrorReason } from './errors';
 export { rawDataBytes, readExternalModel } from './external';
 export { storeWeightsAsFloat16 } from './fp16';
 export type { Operators } from './graph-builder';
+export { type Int8WeightType, preferredInt8Weights } from './int8-weights';
 export type { OnnxTypes } from './proto';
 export { type QuantizeOptions, quantizeDynamicInt8 } from './quantize';
 export {

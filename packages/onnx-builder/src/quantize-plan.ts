@@ -1,4 +1,5 @@
 import type { Initializer, PlannedModel } from './graph-builder';
+import type { Int8WeightType } from './int8-weights';
 import { FLOAT } from './proto';
 import { floatData, QUANTIZED_SUFFIX, quantizeMatrix, rewriteMatMulsInt8 } from './quantize';
 
@@ -12,7 +13,11 @@ const nameOf = (init: Initializer): string =>
  * float32 graph is past the 2 GB a protobuf holds (qwen3-0.6b: 2.4 GB in float32, ~1.1 GB in int8,
  * the embedding staying float32).
  */
-export function quantizePlan(plan: PlannedModel, perChannel: boolean): PlannedModel {
+export function quantizePlan(
+  plan: PlannedModel,
+  perChannel: boolean,
+  weightType: Int8WeightType,
+): PlannedModel {
   const byName = new Map(plan.initializers.map((init) => [nameOf(init), init]));
   const graph = plan.model.graph ?? {};
   const { nodes, weights } = rewriteMatMulsInt8(graph.node ?? [], (name) => {
@@ -25,10 +30,10 @@ export function quantizePlan(plan: PlannedModel, perChannel: boolean): PlannedMo
   const initializers: Initializer[] = plan.initializers.filter((init) => !quantized.has(nameOf(init)));
   for (const name of weights) {
     const init = byName.get(name)!;
-    if (init.kind === 'weight') initializers.push({ kind: 'int8', weight: init, perChannel });
+    if (init.kind === 'weight') initializers.push({ kind: 'int8', weight: init, perChannel, weightType });
     else if (init.kind === 'constant') {
       const [rows, cols] = (init.proto.dims ?? []).map(Number) as [number, number];
-      for (const proto of quantizeMatrix(name, floatData(init.proto), rows, cols, perChannel))
+      for (const proto of quantizeMatrix(name, floatData(init.proto), rows, cols, perChannel, weightType))
         initializers.push({ kind: 'constant', proto });
     }
   }

@@ -1,7 +1,9 @@
 import { endianness } from 'node:os';
+import { type Int8WeightType, preferredInt8Weights } from './int8-weights';
 import { FLOAT, type OnnxTypes, onnx } from './proto';
 
 const INT8 = onnx.TensorProto.DataType.INT8;
+const UINT8 = onnx.TensorProto.DataType.UINT8;
 
 export interface QuantizeOptions {
   /**
@@ -11,6 +13,12 @@ export interface QuantizeOptions {
    * @default true
    */
   perChannel?: boolean;
+  /**
+   * Signed weights (zero point 0) or unsigned ones (zero point 128, the same quantized values), which
+   * keep onnxruntime off its saturating kernels on x86 CPUs without VNNI (see `preferredInt8Weights`).
+   * @default preferredInt8Weights(): this CPU's exact choice
+   */
+  weightType?: Int8WeightType;
 }
 
 /** A protobuf int64 arrives as a number or a Long (onnx-proto decodes with long.js). */
@@ -37,6 +45,7 @@ export function quantizeDynamicInt8(
   options: QuantizeOptions = {},
 ): Uint8Array {
   const perChannel = options.perChannel ?? true;
+  const weightType = options.weightType ?? preferredInt8Weights();
   const model = modelBytes instanceof Uint8Array ? onnx.ModelProto.decode(modelBytes) : modelBytes;
   const graph = model.graph;
   if (!graph) throw new Error('quantizeDynamicInt8: the model has no graph');
@@ -52,7 +61,7 @@ export function quantizeDynamicInt8(
     ...weights.flatMap((w) => {
       const t = initializers.get(w)!;
       const [rows, cols] = (t.dims ?? []).map((d) => toNumber(d as Int64Like)) as [number, number];
-      return quantizeMatrix(w, floatData(t), rows, cols, perChannel);
+      return quantizeMatrix(w, floatData(t), rows, cols, perChannel, weightType);
     }),
   ];
   model.producerName = `${model.producerName ?? ''}${QUANTIZED_SUFFIX}`;
@@ -147,13 +156,17 @@ export function floatData(t: OnnxTypes.ITensorProto): Float32Array {
   return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
 }
 
-/** Symmetric int8: scale = max|w| / 127 per tensor or per column of the [in, out] matrix, zero point 0. */
+/**
+ * Symmetric int8: scale = max|w| / 127 per tensor or per column of the [in, out] matrix, zero point 0
+ * (stored as uint8 + 128 with zero point 128 for `weightType` uint8).
+ */
 export function quantizeMatrix(
   name: string,
   data: Float32Array,
   rows: number,
   cols: number,
   perChannel: boolean,
+  weightType: Int8WeightType = 'int8',
 ): OnnxTypes.ITensorProto[] {
   const groups = perChannel ? cols : 1;
   const maxAbs = new Float32Array(groups);
@@ -169,14 +182,17 @@ export function quantizeMatrix(
     q[i] = Math.max(-127, Math.min(127, Math.round(data[i]! / s)));
   }
   const paramDims = perChannel ? [cols] : [];
+  // uint8 stores q + 128 with zero point 128: the same dequantized values as int8.
+  const unsigned = weightType === 'uint8';
+  const stored = unsigned ? Uint8Array.from(q, (v) => v + 128) : new Uint8Array(q.buffer);
   return [
-    { name: `${name}_quantized`, dims: [rows, cols], dataType: INT8, rawData: new Uint8Array(q.buffer) },
+    { name: `${name}_quantized`, dims: [rows, cols], dataType: unsigned ? UINT8 : INT8, rawData: stored },
     { name: `${name}_scale`, dims: paramDims, dataType: FLOAT, rawData: new Uint8Array(scales.buffer) },
     {
       name: `${name}_zero_point`,
       dims: paramDims,
-      dataType: INT8,
-      rawData: new Uint8Array(groups),
+      dataType: unsigned ? UINT8 : INT8,
+      rawData: new Uint8Array(groups).fill(unsigned ? 128 : 0),
     },
   ];
 }

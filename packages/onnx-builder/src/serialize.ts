@@ -49,9 +49,10 @@ export async function serializeInline(
       continue;
     }
     if (init.kind === 'int8') {
-      const { weight, perChannel } = init;
+      const { weight, perChannel, weightType } = init;
       const [rows, cols] = weight.dims as [number, number];
-      protos.push(...quantizeMatrix(weight.name, await readWeight(weight, weights), rows, cols, perChannel));
+      const data = await readWeight(weight, weights);
+      protos.push(...quantizeMatrix(weight.name, data, rows, cols, perChannel, weightType));
       done += rows * cols;
       onProgress?.(done, total);
       continue;

@@ -4,6 +4,7 @@ import {
   buildOnnxModel,
   encodeSafetensors,
   encodeShardedSafetensors,
+  type Int8WeightType,
   openCheckpoint,
   quantizeDynamicInt8,
   storeWeightsAsFloat16,
@@ -16,6 +17,8 @@ import { tokenizerFiles } from './tokenizer-files';
 import { generateWeights } from './weights';
 
 export interface SynthesizeOptions {
+  /** How `model_quantized.onnx` stores its weights. @default preferredInt8Weights() (this CPU's exact choice) */
+  int8Weights?: Int8WeightType;
   /** A named preset; give this or `dims`. */
   preset?: PresetName;
   /** Explicit dimensions, for shapes no preset has. */
@@ -79,7 +82,7 @@ export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promis
     const fp32 = await buildOnnxModel(config, weights, { producerName });
     await write('onnx/model.onnx', fp32);
     // The dtype variants Hugging Face repos ship next to model.onnx, made from the same float32 graph.
-    await write('onnx/model_quantized.onnx', quantizeDynamicInt8(fp32));
+    await write('onnx/model_quantized.onnx', quantizeDynamicInt8(fp32, { weightType: options.int8Weights }));
     await write('onnx/model_fp16.onnx', storeWeightsAsFloat16(fp32));
   } else if (layout.onnx !== 'none') {
     // From the files just written, so the graph holds the weights as rounded to the stored dtype.
@@ -93,7 +96,10 @@ export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promis
       files.push(...written.files.map((file) => `onnx/${file}`));
       if (!externalData) {
         const fp32 = await readFile(join(dir, 'onnx', 'model.onnx'));
-        await write('onnx/model_quantized.onnx', quantizeDynamicInt8(fp32));
+        await write(
+          'onnx/model_quantized.onnx',
+          quantizeDynamicInt8(fp32, { weightType: options.int8Weights }),
+        );
         await write('onnx/model_fp16.onnx', storeWeightsAsFloat16(fp32));
       }
     } finally {

@@ -14,6 +14,7 @@ import {
   type OnnxTypes,
   type Operators,
   openCheckpoint,
+  preferredInt8Weights,
   readExternalModel,
   SUPPORTED_MODEL_TYPES,
   storeWeightsAsFloat16,
@@ -104,6 +105,8 @@ export async function ensureBuiltGraph(request: GraphBuildRequest): Promise<Buil
         builderVersion: BUILDER_VERSION,
         operators: OPERATORS,
         dtype: request.dtype,
+        // q8 weights are stored as this CPU computes them exactly (a cache folder moved to another CPU rebuilds).
+        ...(request.dtype === 'q8' ? { int8Weights: preferredInt8Weights() } : {}),
         inputs: inputHashes,
         ...(decoder ? { decoder } : {}),
       }),
