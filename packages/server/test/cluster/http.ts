@@ -39,9 +39,9 @@ function parse(text: string): unknown {
 export async function modelRows(serverUrl: string): Promise<number> {
   const response = await fetch(`${serverUrl}/metrics/prometheus`);
   const text = await response.text();
-  // One series per `model` label (the server's models): their sum.
+  // One series per `model` label, created by the model's first run: their sum, 0 before any run.
   const matches = [...text.matchAll(/^reranker_batch_rows_sum(?:\{[^}]*\})? (\S+)$/gm)];
-  if (response.status !== 200 || matches.length === 0) {
+  if (response.status !== 200 || !text.includes('# TYPE reranker_batch_rows histogram')) {
     throw new Error(`no reranker_batch_rows_sum in ${serverUrl}/metrics/prometheus (${response.status})`);
   }
   return matches.reduce((sum, match) => sum + Number(match[1]), 0);
