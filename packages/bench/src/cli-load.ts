@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { nonNegativeInt, positiveInt, printResult } from './cli-args';
+import { commanderArg, nonNegativeInt, positiveInt, printResult } from './cli-args';
 import { dashboardLoadMarkdown, runDashboardLoad } from './dashboard-load';
 import { LOAD_MODES, type LoadMode, type LoadOptions, runLoad } from './load';
+import { parseModelMix } from './load-models';
 import { loadMarkdown } from './load-report';
 
 const loadMode = (value: string): LoadMode => {
@@ -41,6 +42,11 @@ export function loadCommand(): Command {
     )
     .option('--timeout-ms <n>', 'per request', positiveInt, 130_000)
     .option('--max-seconds <n>', 'no new requests after this many seconds', positiveInt, 300)
+    .option(
+      '--models <list>',
+      'mixed traffic: each request names one of these models (a,b,c round-robin; a=3,b=1 weighted); docs/s and latency per model',
+      commanderArg(parseModelMix),
+    )
     .option('--allow-remote', 'allow a target that is not a loopback address', false)
     .option(
       '--dashboard',

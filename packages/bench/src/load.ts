@@ -2,6 +2,7 @@
 // against a running server with a bounded number in flight.
 import { RerankerError } from '@reranker/core';
 import { seededRandom } from '@reranker/testkit';
+import { type ModelLoad, type ModelWeight, mixSchedule, perModel } from './load-models';
 import { type Outcome, postRerank, type Summary, summarize } from './rerank-requests';
 import { makePassage, makeQuery } from './text';
 
@@ -32,6 +33,8 @@ export interface LoadOptions {
   apiKey?: string;
   /** Allow a target that is not a loopback address. @default false */
   allowRemote: boolean;
+  /** Mixed traffic: each request names one of these in `model`, round-robin by weight. @default none (the default model) */
+  models?: ModelWeight[];
 }
 
 export interface LoadStage {
@@ -46,6 +49,8 @@ export interface LoadResult {
   options: Omit<LoadOptions, 'apiKey'>;
   target: string;
   summary: Summary;
+  /** With `models`: the requests of each model (docs/s over the run's wall time). */
+  perModel: ModelLoad[];
   /** Stress only: one entry per concurrency level. */
   stages: LoadStage[];
   seconds: number;
@@ -98,21 +103,24 @@ export async function runLoad(
   const deadline = started + o.maxSeconds * 1000;
   let stoppedEarly = false;
   const failures: string[] = [];
+  const schedule = o.models && o.models.length > 0 ? mixSchedule(o.models) : undefined;
 
-  const send = (index: number): Promise<Outcome> => {
+  const send = async (index: number): Promise<Outcome & { model?: string }> => {
     const documents = Array.from({ length: o.docs }, () => makePassage(random, o.docWords));
-    const body = { query: makeQuery(random), documents };
-    return postRerank(
+    const model = schedule?.[index % schedule.length];
+    const body = { query: makeQuery(random), documents, ...(model && { model }) };
+    const outcome = await postRerank(
       target,
       body,
       { ...headers, 'x-request-id': `perf-${o.mode}-${o.seed}-${index}` },
       o.timeoutMs,
     );
+    return { ...outcome, model };
   };
 
   /** Sends `count` requests with at most `inFlight` at once; stops starting new ones at the deadline. */
-  const runPool = async (count: number, inFlight: number, firstIndex: number): Promise<Outcome[]> => {
-    const outcomes: Outcome[] = [];
+  const runPool = async (count: number, inFlight: number, firstIndex: number) => {
+    const outcomes: Array<Outcome & { model?: string }> = [];
     let next = 0;
     const worker = async () => {
       while (next < count) {
@@ -130,7 +138,7 @@ export async function runLoad(
     return outcomes;
   };
 
-  let outcomes: Outcome[] = [];
+  let outcomes: Array<Outcome & { model?: string }> = [];
   const stages: LoadStage[] = [];
   if (o.mode === 'stress') {
     const levels = rampLevels(concurrency).filter((_, i, all) => all.length - i <= o.requests);
@@ -161,6 +169,7 @@ export async function runLoad(
     options: { ...options, concurrency },
     target: target.href,
     summary,
+    perModel: o.models ? perModel(o.models, outcomes) : [],
     stages,
     seconds: (performance.now() - started) / 1000,
     stoppedEarly,

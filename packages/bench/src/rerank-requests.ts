@@ -8,7 +8,7 @@ import { percentile } from './stats';
  */
 export async function postRerank(
   target: URL,
-  body: { query: string; documents: string[] },
+  body: { query: string; documents: string[]; model?: string },
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<Outcome> {

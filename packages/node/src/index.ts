@@ -41,6 +41,14 @@ export {
   type ServerTotals,
 } from './redis/cluster-metrics';
 export {
+  aggregateModels,
+  type ClusterModelMetrics,
+  type ModelRequest,
+  ModelRequestTotals,
+  type ModelTotals,
+  type ServedModel,
+} from './redis/cluster-models';
+export {
   createGlobalLimits,
   type GlobalLimits,
   type GlobalLimitsOptions,

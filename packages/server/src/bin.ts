@@ -12,6 +12,7 @@ import {
 } from '@reranker/node';
 import { createApp } from './app';
 import { parseCommandLine } from './cli';
+import { describeServer } from './cluster-entry';
 import { loadServerConfig } from './config';
 import { createServer } from './http-server';
 import { createLogger, engineLogger } from './logger';
@@ -89,20 +90,7 @@ async function main(): Promise<void> {
         keyPrefix: engine.redisKeyPrefix,
         timeoutMs: engine.redisTimeoutMs,
         logger: engineLogger(logger),
-        describe: () => {
-          const info = app.service.info;
-          return {
-            host: config.host,
-            port,
-            model: app.service.modelName,
-            backend: info?.backend ?? 'loading',
-            device: info?.device ?? 'unknown',
-            // Running, waiting and capacity: GET /metrics/cluster computes desired_servers from them.
-            load: metrics.heartbeatLoad(),
-            // Totals and latency histogram since start: GET /metrics/cluster merges them.
-            metrics: metrics.totals.snapshot(),
-          };
-        },
+        describe: () => describeServer(app.service, metrics, { host: config.host, port }),
       })
     : undefined;
   // Cluster-wide limits on top of the local queue; a request waits for a lease as long as it could

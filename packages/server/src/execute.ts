@@ -135,8 +135,10 @@ export async function scoreForRequest(
     res.locals.queueMs = queueMs;
     res.locals.inferenceMs = inferenceMs;
     deps.metrics.recordRerank({ model: model.name, queueMs, inferenceMs, documents: scored.length, tokens });
+    const record = { ok: true, waitMs: queueMs, processMs: inferenceMs, documents: scored.length };
+    deps.metrics.modelTotals.record(model.name, record);
     for (const recorder of [model.stats, registry.stats]) {
-      recorder.recordRequest({ ok: true, waitMs: queueMs, processMs: inferenceMs, documents: scored.length });
+      recorder.recordRequest(record);
       recorder.recordCache(
         detailed.usage.cachedPairs,
         Math.max(0, scored.length - detailed.usage.cachedPairs),
@@ -160,6 +162,7 @@ export async function scoreForRequest(
       errorCode: errorCodeOf(error),
     };
     entry.stats.recordRequest(failure);
+    deps.metrics.modelTotals.record(entry.name, failure);
     registry.stats.recordRequest(failure);
     throw error;
   } finally {

@@ -1,5 +1,5 @@
 import { errorResponses, OPS_UNAUTHORIZED } from './openapi-errors';
-import { arr, choice, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
+import { arr, bool, choice, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
 
 const ms = { anyOf: [num, nil] };
 const percentiles = obj({ p50: ms, p95: ms, p99: ms });
@@ -22,6 +22,49 @@ export const distributed = obj(
   ['enabled', 'redis', 'servers', 'shared_cache'],
 );
 
+const histogram = {
+  ...arr(int),
+  description: 'Counts per latency bucket (2^(1/4) apart from 0.5 ms), then above.',
+};
+const servedModel = obj(
+  {
+    name: str,
+    state: choice('unloaded', 'loading', 'loaded', 'failed'),
+    loaded: bool,
+    default: bool,
+    in_flight: { ...int, description: 'Requests running or waiting on the model at the last heartbeat.' },
+    metrics: obj({
+      requests: int,
+      successful: int,
+      failed: int,
+      documents: int,
+      wait_ms_sum: num,
+      process_ms_sum: num,
+      wait_ms: histogram,
+      process_ms: histogram,
+    }),
+  },
+  ['name', 'state', 'loaded', 'default', 'in_flight'],
+);
+const clusterModel = obj({
+  servers: { ...int, description: 'Live servers serving the model.' },
+  loaded_on: { ...int, description: 'Of those, servers that have it loaded.' },
+  in_flight: { ...int, description: 'Requests running or waiting on the model, summed over the servers.' },
+  total_requests: int,
+  successful_requests: int,
+  failed_requests: int,
+  success_rate: num,
+  documents_scored: int,
+  avg_wait_time_ms: ms,
+  avg_process_time_ms: ms,
+  p50_wait_time_ms: ms,
+  p95_wait_time_ms: ms,
+  p99_wait_time_ms: ms,
+  p50_process_time_ms: ms,
+  p95_process_time_ms: ms,
+  p99_process_time_ms: ms,
+});
+
 const serverEntry = obj(
   {
     id: str,
@@ -33,6 +76,7 @@ const serverEntry = obj(
     started_at: str,
     load: obj({ active: int, waiting: int, max_parallel: int }, ['active', 'waiting']),
     metrics: obj({ requests: int, errors: int, documents: int, latency_ms: arr(int) }),
+    models: { ...arr(servedModel), description: 'The models the server serves, and which are loaded.' },
   },
   ['id', 'host', 'port', 'model', 'backend', 'device', 'started_at', 'load'],
 );
@@ -76,6 +120,12 @@ export const clusterSchemas: Record<string, Schema> = {
         ['id', 'requests', 'errors', 'documents', 'latency_ms'],
       ),
     ),
+    models: {
+      type: 'object',
+      additionalProperties: clusterModel,
+      description:
+        "Per served model, /metrics's flat keys over the servers serving it: means over all requests, percentiles from merged histograms.",
+    },
   }),
 };
 

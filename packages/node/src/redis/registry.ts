@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage, type Logger, RerankerError, silentLogger } from '@reranker/core';
 import { Redis } from 'ioredis';
 import type { ServerLoad, ServerTotals } from './cluster-metrics';
+import type { ServedModel } from './cluster-models';
 
 /** What a server tells the cluster about itself with every heartbeat. */
 export interface ServerEntry {
@@ -17,6 +18,8 @@ export interface ServerEntry {
   load: ServerLoad;
   /** Request totals and latency histogram since the server started, for GET /metrics/cluster. */
   metrics?: ServerTotals;
+  /** The models the server serves, which are loaded, and their request totals (GET /metrics/cluster). */
+  models?: ServedModel[];
 }
 
 export interface ServerRegistryOptions {

@@ -10,6 +10,9 @@ const $ = (selector) => document.querySelector(selector);
 
 const cards = CARDS.map(createCard);
 let info = null;
+/** The model the cards show ('' = all models) and its /info (the default model's for all). */
+let view = '';
+let viewInfo = null;
 let before = null;
 let ticks = 0;
 let waitingForKey = false;
@@ -29,33 +32,80 @@ function uptime(seconds) {
     .join(':')}`;
 }
 
-async function loadInfo() {
-  info = await call('/info');
+function showFacts(about) {
   const facts = {
-    model: info.model_id,
-    backend: info.backend,
-    device: info.device,
-    dtype: info.dtype,
-    version: info.version,
+    model: about.model_id,
+    backend: about.backend,
+    device: about.device,
+    dtype: about.dtype,
+    version: about.version,
   };
   for (const [key, value] of Object.entries(facts))
     $(`[data-testid="${key}"]`).textContent = String(value ?? '–');
-  // Every served model (GET /v1/models), the default selected; the playground sends the choice.
+}
+
+async function loadInfo() {
+  info = await call('/info');
+  viewInfo = info;
+  showFacts(info);
+  await loadModels(true);
+}
+
+/**
+ * Every served model (GET /v1/models) with its state: the list under the title, the view menu, and
+ * (the first time) the playground's menu with the default selected. Refreshed every few seconds, as
+ * models load and unload.
+ */
+async function loadModels(first = false) {
   const listed = await call('/v1/models').catch(() => null);
-  const names = listed?.data?.map((m) => m.id) ?? [info.model_id];
-  const select = $('#play-model');
-  select.replaceChildren(...names.map((name) => new Option(name, name, false, name === info.model_id)));
-  // LLM rerankers take an instruction; a cross-encoder refuses one, so the field is shown only for them.
-  const llm = typeof info.model_kind === 'string' && info.model_kind !== 'cross-encoder';
-  $('#play-instruction-field').hidden = !llm;
-  $('#play-instruction').placeholder = llm ? (info.default_instruction ?? '') : '';
+  const models = listed?.data ?? [{ id: info.model_id, state: 'loaded', default: true }];
+  $('[data-testid="model-states"]').replaceChildren(
+    ...models.map((m) => {
+      const item = document.createElement('li');
+      item.dataset.model = m.id;
+      item.dataset.state = m.state ?? (m.loaded ? 'loaded' : 'unloaded');
+      item.textContent = `${m.id}${m.default ? ' (default)' : ''}: ${item.dataset.state}`;
+      return item;
+    }),
+  );
+  const menu = $('#view-model');
+  const all = new Option('all models', '', false, view === '');
+  menu.replaceChildren(
+    all,
+    ...models.map((m) => new Option(`${m.id} (${m.state ?? 'loaded'})`, m.id, false, m.id === view)),
+  );
+  if (first) {
+    $('#play-model').replaceChildren(
+      ...models.map((m) => new Option(m.id, m.id, false, m.id === info.model_id)),
+    );
+    // LLM rerankers take an instruction; a cross-encoder refuses one, so the field is shown only for them.
+    const llm = typeof info.model_kind === 'string' && info.model_kind !== 'cross-encoder';
+    $('#play-instruction-field').hidden = !llm;
+    $('#play-instruction').placeholder = llm ? (info.default_instruction ?? '') : '';
+  }
+}
+
+/** `stats` as the chosen model sees it: its block of /metrics in place of the server's figures. */
+function viewed(stats) {
+  const block = view ? stats?.models?.[view] : undefined;
+  if (!block) return stats;
+  return { ...stats, view, engine: { metrics: block, controller: block.controller } };
+}
+
+async function choose(model) {
+  view = model;
+  viewInfo = view ? await call(`/info?model=${encodeURIComponent(view)}`) : info;
+  showFacts({ ...viewInfo, version: info.version });
+  for (const card of cards) card.show(view);
+  before = null;
 }
 
 async function tick() {
   if (!info) await loadInfo();
   const now = await call('/dashboard/stats');
   const seconds = before ? (now.at - before.at) / 1000 : 0;
-  for (const card of cards) card.update(now, before, seconds, info);
+  for (const card of cards) card.update(viewed(now), viewed(before), seconds, viewInfo);
+  if (ticks % 5 === 4) await loadModels();
   $('[data-testid="uptime"]').textContent = uptime(now.engine.metrics.uptime_seconds);
   if (now.distributed && ticks % 2 === 0) await updateCluster();
   before = now;
@@ -126,6 +176,9 @@ $('#key-form').addEventListener('submit', (event) => {
   }
 });
 
+$('#view-model').addEventListener('change', (event) => {
+  choose(event.target.value).catch((error) => status(`cannot show the model: ${error.message}`, true));
+});
 $('#cards').append(...cards.map((card) => card.section));
 startPlayground({ onNeedsKey: askForKey });
 loop();

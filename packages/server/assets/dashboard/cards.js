@@ -18,7 +18,16 @@ export const CARDS = [
     title: 'Throughput',
     series: ['requests/s', 'documents/s'],
     values: (now, before, seconds) => [
-      ['requests/s', rate(now, before, (s) => s.http.rerank_requests, seconds)],
+      // One model: its own request count; all models: every rerank request the server answered.
+      [
+        'requests/s',
+        rate(
+          now,
+          before,
+          (s) => (s.view ? s.engine.metrics.total_requests : s.http.rerank_requests),
+          seconds,
+        ),
+      ],
       ['documents/s', rate(now, before, (s) => s.engine.metrics.documents_scored, seconds)],
       ['requests', now.engine.metrics.total_requests, 'total_requests'],
       ['documents', now.engine.metrics.documents_scored, 'documents_scored'],
@@ -48,9 +57,16 @@ export const CARDS = [
     id: 'queue',
     title: 'Queue and slots',
     series: ['waiting', 'active'],
-    limit: (now) => now.engine.controller.max_parallel,
+    limit: (now) => now.engine.controller?.max_parallel,
     values: (now) => {
       const c = now.engine.controller;
+      if (!c) {
+        const none = () => 'model not loaded';
+        return [
+          ['waiting', Number.NaN, 'waiting', none],
+          ['active', Number.NaN, 'active', none],
+        ];
+      }
       return [
         ['waiting', c.waiting, 'waiting', (v) => `${v} / ${c.max_queue}`],
         ['active', c.active, 'active', (v) => `${v} / ${c.max_parallel}`],
@@ -60,6 +76,7 @@ export const CARDS = [
   {
     id: 'unavailable',
     title: '503 answers',
+    scope: 'server',
     series: ['503/s'],
     values: (now, before, seconds) => [
       ['503/s', rate(now, before, (s) => s.http.unavailable, seconds)],
@@ -131,6 +148,7 @@ export const CARDS = [
   {
     id: 'workers',
     title: 'Worker utilisation',
+    scope: 'server',
     series: ['busy'],
     max: 1,
     values: (now, before, seconds) => {
@@ -145,7 +163,10 @@ export const CARDS = [
   },
 ];
 
-/** Builds a card's markup once; `update` refills its numbers and pushes its chart. */
+/**
+ * Builds a card's markup once; `update` refills its numbers and pushes its chart; `show(model)` says
+ * which model the card is about (server-wide cards say so) and starts its chart afresh.
+ */
 export function createCard(card) {
   const section = document.createElement('section');
   section.className = 'card';
@@ -158,6 +179,11 @@ export function createCard(card) {
   section.append(title, list, chart.svg);
   return {
     section,
+    show(model) {
+      title.textContent = model && card.scope === 'server' ? `${card.title} (all models)` : card.title;
+      for (const s of chart.series) s.values = [];
+      chart.draw();
+    },
     update(now, before, seconds, info) {
       const values = card.values(now, before, seconds, info);
       chart.limit = card.limit?.(now, info);

@@ -1,5 +1,5 @@
 import type { BackendCandidate, ControllerStats } from '@reranker/core';
-import { RequestTotals } from '@reranker/node';
+import { ModelRequestTotals, RequestTotals } from '@reranker/node';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ModelEvents, ModelRegistry } from '../models/registry';
 import { defineComputeGauges } from './compute-gauges';
@@ -86,6 +86,8 @@ export class ServerMetrics {
   readonly registry = new Registry();
   /** Rerank request totals and latency histogram, published in the registry heartbeat (distributed mode). */
   readonly totals = new RequestTotals();
+  /** Per-model request totals and wait/process histograms, published per model in the heartbeat. */
+  readonly modelTotals = new ModelRequestTotals();
   /** Documents in flight and the smoothed demand rate, for the autoscaling gauges. */
   readonly inflight = new LoadTracker();
   readonly #requests: Counter<'route' | 'method' | 'status'>;

@@ -1,4 +1,4 @@
-import { aggregateCluster, type ServerEntry, type ServerRegistry } from '@reranker/node';
+import { aggregateCluster, aggregateModels, type ServerEntry, type ServerRegistry } from '@reranker/node';
 import { type RequestHandler, Router } from 'express';
 import { HttpError } from '../errors';
 
@@ -15,7 +15,7 @@ export interface ClusterMetricsDeps {
  * `GET /metrics/cluster`: request, error and document counts summed over the live servers, and the
  * cluster's p50/p95/p99 latency from their merged histograms (see `aggregateCluster`). Each server
  * publishes its totals since start with every registry heartbeat, so the answer is at most one
- * heartbeat old.
+ * heartbeat old. `models.<name>` aggregates each model over the servers that serve it.
  */
 export function clusterMetricsRoutes({ auth, registry, targetUtilization }: ClusterMetricsDeps): Router {
   const router = Router();
@@ -28,7 +28,8 @@ export function clusterMetricsRoutes({ auth, registry, targetUtilization }: Clus
     auth,
     async (_req, res) => {
       const servers = await liveServers(registry, 'the cluster metrics cannot be read');
-      res.json(aggregateCluster(servers, targetUtilization));
+      // Beside the totals, the same flat keys as /metrics per model, over the servers serving it.
+      res.json({ ...aggregateCluster(servers, targetUtilization), models: aggregateModels(servers) });
     },
   );
   return router;

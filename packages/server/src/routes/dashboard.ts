@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RequestHandler, type Response, Router } from 'express';
+import { modelBlocks } from '../metrics/model-blocks';
 import type { ServerMetrics } from '../metrics/prometheus';
 import type { Service } from '../service';
 
@@ -63,6 +64,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       phase: deps.service.phase,
       distributed: deps.distributed,
       engine,
+      // Each model's block of /metrics, for the page's per-model view.
+      models: modelBlocks(models),
       http: deps.metrics.live(),
     });
   });

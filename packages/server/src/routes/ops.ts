@@ -8,6 +8,7 @@ import {
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { ServerConfig } from '../config';
 import { HttpError } from '../errors';
+import { modelBlocks } from '../metrics/model-blocks';
 import type { ServerMetrics } from '../metrics/prometheus';
 import { computeBudgetJson } from '../models/compute';
 import type { ModelEntry } from '../models/entry';
@@ -228,16 +229,7 @@ async function metrics({ service, metrics }: OpsDeps, req: Request, res: Respons
   const { controller, metrics: snapshot } = models.multi
     ? { controller: models.global!.stats(), metrics: models.stats.snapshot() }
     : service.loaded().stats();
-  const perModel = Object.fromEntries(
-    models.entries.map((e) => [
-      e.name,
-      {
-        ...e.stats.snapshot(),
-        state: e.state,
-        controller: e.reranker?.stats().controller ?? null,
-      },
-    ]),
-  );
+  const perModel = modelBlocks(models);
   // The original's keys at the top level (its scripts read `jq '.total_requests'`), for the whole
   // server; with several models `models` has the same keys per model; `metrics` keeps the nested copy
   // this server sent before.

@@ -39,11 +39,12 @@ function parse(text: string): unknown {
 export async function modelRows(serverUrl: string): Promise<number> {
   const response = await fetch(`${serverUrl}/metrics/prometheus`);
   const text = await response.text();
-  const match = /^reranker_batch_rows_sum (\S+)$/m.exec(text);
-  if (response.status !== 200 || !match) {
+  // One series per `model` label, created by the model's first run: their sum, 0 before any run.
+  const matches = [...text.matchAll(/^reranker_batch_rows_sum(?:\{[^}]*\})? (\S+)$/gm)];
+  if (response.status !== 200 || !text.includes('# TYPE reranker_batch_rows histogram')) {
     throw new Error(`no reranker_batch_rows_sum in ${serverUrl}/metrics/prometheus (${response.status})`);
   }
-  return Number(match[1]);
+  return matches.reduce((sum, match) => sum + Number(match[1]), 0);
 }
 
 /** `count` short documents, unique to `tag`, so a request misses every cache. */

@@ -9,6 +9,7 @@ import {
 } from '@reranker/node';
 import { synthesizedModelDir } from '@reranker/testkit';
 import { createApp } from '../../src/app';
+import { describeServer } from '../../src/cluster-entry';
 import { serverConfig } from '../../src/config';
 import { ServerMetrics } from '../../src/metrics/prometheus';
 import { Probe, probedReference, silentPino } from '../helpers';
@@ -61,15 +62,8 @@ export async function startMember(options: MemberOptions): Promise<Member> {
         url,
         keyPrefix,
         heartbeatMs: 100,
-        describe: () => ({
-          host: '127.0.0.1',
-          port,
-          model: 'tiny',
-          backend: 'reference',
-          device: 'cpu',
-          load: metrics.heartbeatLoad(),
-          metrics: metrics.totals.snapshot(),
-        }),
+        // What the bin publishes (load, totals, served models).
+        describe: () => describeServer(app.service, metrics, { host: '127.0.0.1', port }),
       })
     : undefined;
   const app = createApp({
