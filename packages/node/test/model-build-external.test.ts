@@ -46,10 +46,9 @@ describe('graphs over the external-data threshold (forced small)', () => {
     expect(again.lines.filter((l) => /building|built the ONNX graph/.test(l))).toEqual([]);
   });
 
-  it.each([
-    ['q8', 'onnx/model_quantized.onnx', 0.08],
-    ['fp16', 'onnx/model_fp16.onnx', 2e-3],
-  ] as const)(
+  // q8 never goes through a float32 graph: its weights are quantized as they stream from the checkpoint
+  // (onnx-builder's build.test proves those bytes equal quantizeDynamicInt8 of the float32 graph).
+  it.each([['fp16', 'onnx/model_fp16.onnx', 2e-3]] as const)(
     '%s: made from an external-data float32 graph, the same bytes as in memory',
     async (dtype, file, tolerance) => {
       const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'none' } });
