@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { PRESETS, publishedStyleModelDir, synthesizedModelDir } from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
-import { optimizedOpCounts, RESIDUAL_LAYER_NORM, summarizeFusion } from '../src/fusion-ops';
+import { optimizedOpCounts, summarizeFusion } from '../src/fusion-ops';
 
 // What onnxruntime-node's CPU provider runs after optimizing our built graphs (the testkit's
 // onnx/model.onnx is built by @reranker/onnx-builder): no attention, LayerNorm or GELU left unfused.
