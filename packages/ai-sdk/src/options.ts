@@ -36,8 +36,9 @@ export interface RerankerProviderOptions {
    */
   maxTokensPerDoc?: number;
   /**
-   * An instruction for instruction-following (LLM) rerankers, which are planned. Cross-encoders take
-   * none: it is sent to the server as `instruction` and ignored today, with a warning. @default none
+   * An instruction for LLM rerankers (e.g. Qwen3-Reranker), sent to the server as `instruction`; a
+   * server serving a cross-encoder refuses it (400). In-process it is not passed (give `instruction`
+   * to the reranker's options instead), with a warning. @default none
    */
   instruction?: string;
 }
@@ -57,11 +58,11 @@ export async function providerOptionsOf(
 /** Warnings for options a cross-encoder cannot honour; `local` adds those only the server supports. */
 export function warningsFor(options: RerankerProviderOptions, local: boolean): SharedV4Warning[] {
   const warnings: SharedV4Warning[] = [];
-  if (options.instruction !== undefined) {
+  if (local && options.instruction !== undefined) {
     warnings.push({
       type: 'unsupported',
       feature: 'instruction',
-      details: 'Cross-encoders take no instruction; it is meant for LLM rerankers.',
+      details: 'In-process, give the instruction to the reranker (createReranker({ instruction })).',
     });
   }
   if (local && options.maxTokensPerDoc !== undefined) {

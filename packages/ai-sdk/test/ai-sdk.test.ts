@@ -83,16 +83,26 @@ describe.each(models)('%s', (name, model) => {
     ).rejects.toMatchObject({ name: 'AbortError' });
   });
 
-  it('instruction is accepted with a warning (cross-encoders take none)', async () => {
-    const result = await model().doRerank({
+  it('instruction: in-process a warning (give it to the reranker); the server's cross-encoder refuses it', async () => {
+    const call = model().doRerank({
       query: queryFor('instruction'),
       documents: { type: 'text', values: TEXTS },
       providerOptions: { reranker: { instruction: 'Prefer recent passages.' } },
     });
-    expect(result.ranking).toHaveLength(TEXTS.length);
-    expect(result.warnings).toEqual([
-      expect.objectContaining({ type: 'unsupported', feature: 'instruction' }),
-    ]);
+    if (name === 'in-process') {
+      const result = await call;
+      expect(result.ranking).toHaveLength(TEXTS.length);
+      expect(result.warnings).toEqual([
+        expect.objectContaining({ type: 'unsupported', feature: 'instruction' }),
+      ]);
+      return;
+    }
+    const error = await call.then(
+      () => undefined,
+      (e: unknown) => e as { statusCode?: number; responseBody?: string },
+    );
+    expect(error?.statusCode).toBe(400);
+    expect(error?.responseBody).toMatch(/instruction/);
   });
 
   it('bad provider options are an InvalidArgumentError', async () => {
