@@ -83,7 +83,7 @@ describe.each(models)('%s', (name, model) => {
     ).rejects.toMatchObject({ name: 'AbortError' });
   });
 
-  it('instruction: in-process a warning (give it to the reranker); the server's cross-encoder refuses it', async () => {
+  it('instruction: in-process a warning (give it to the reranker); a cross-encoder server refuses it', async () => {
     const call = model().doRerank({
       query: queryFor('instruction'),
       documents: { type: 'text', values: TEXTS },
