@@ -19,10 +19,11 @@ export async function serverCounters(server: ServerProcess): Promise<Counters> {
     metrics: { cache_hits: number; cache_misses: number; total_requests: number };
   };
   const text = await (await fetch(`${server.url}/metrics/prometheus`)).text();
-  const rows = /^reranker_batch_rows_sum (\S+)$/m.exec(text)?.[1];
-  if (rows === undefined) throw new Error(`no reranker_batch_rows_sum in ${server.url}/metrics/prometheus`);
+  // One series per served model (`model` label): the server's pairs are their sum.
+  const rows = [...text.matchAll(/^reranker_batch_rows_sum(?:\{[^}]*\})? (\S+)$/gm)].map((m) => Number(m[1]));
+  if (rows.length === 0) throw new Error(`no reranker_batch_rows_sum in ${server.url}/metrics/prometheus`);
   return {
-    pairsComputed: Number(rows),
+    pairsComputed: rows.reduce((a, b) => a + b, 0),
     cacheHits: json.metrics.cache_hits,
     cacheMisses: json.metrics.cache_misses,
     requests: json.metrics.total_requests,
