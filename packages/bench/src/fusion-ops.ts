@@ -26,12 +26,19 @@ export function backendSessionOptions(
   };
 }
 
+/** The graph onnxruntime actually runs, summed up: node counts and how its int8 weights are stored. */
+export interface OptimizedGraph {
+  /** Node counts by op type (contrib ops as `com.microsoft:<op>`). */
+  counts: Record<string, number>;
+  /** Storage of the integer-MatMul weights (`int8`, `uint8` or both, sorted); empty for float graphs. */
+  int8Weights: string[];
+}
+
 /**
- * Node counts by op type (contrib ops as `com.microsoft:<op>`) of the graph onnxruntime actually runs:
- * the model is loaded with the backend's session options and saved after optimization through
- * `optimizedModelFilePath`, then that file is parsed.
+ * The graph onnxruntime actually runs: the model is loaded with the backend's session options and
+ * saved after optimization through `optimizedModelFilePath`, then that file is parsed.
  */
-export async function optimizedOpCounts(modelPath: string): Promise<Record<string, number>> {
+export async function optimizedGraph(modelPath: string): Promise<OptimizedGraph> {
   const dir = await mkdtemp(join(tmpdir(), 'reranker-fusion-'));
   try {
     const optimizedModelFilePath = join(dir, 'optimized.onnx');
@@ -41,15 +48,21 @@ export async function optimizedOpCounts(modelPath: string): Promise<Record<strin
       logSeverityLevel: 3,
     });
     await session.release();
-    return opCounts(await readFile(optimizedModelFilePath));
+    const graph = onnx.ModelProto.decode(await readFile(optimizedModelFilePath)).graph ?? {};
+    return { counts: opCounts(graph), int8Weights: int8WeightTypes(graph) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Node counts by op type of a serialized model; `Add→LayerNormalization` counts residual pairs left. */
-export function opCounts(modelBytes: Uint8Array): Record<string, number> {
-  const nodes = onnx.ModelProto.decode(modelBytes).graph?.node ?? [];
+/** Node counts by op type of the graph onnxruntime runs (see optimizedGraph). */
+export async function optimizedOpCounts(modelPath: string): Promise<Record<string, number>> {
+  return (await optimizedGraph(modelPath)).counts;
+}
+
+/** Node counts by op type of a graph; `Add→LayerNormalization` counts residual pairs left. */
+export function opCounts(graph: onnxProto.onnx.IGraphProto): Record<string, number> {
+  const nodes = graph.node ?? [];
   const producers = new Map<string, string>();
   for (const node of nodes) for (const out of node.output ?? []) producers.set(out, node.opType ?? '');
   const counts: Record<string, number> = {};
@@ -62,6 +75,28 @@ export function opCounts(modelBytes: Uint8Array): Record<string, number> {
       add(RESIDUAL_LAYER_NORM);
   }
   return counts;
+}
+
+// Their second input is the weight matrix, whatever the fusion made of MatMulInteger.
+const INTEGER_MATMULS = new Set(['MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat']);
+const INTEGER_TYPES: Record<number, string> = {
+  [onnx.TensorProto.DataType.INT8]: 'int8',
+  [onnx.TensorProto.DataType.UINT8]: 'uint8',
+};
+
+/**
+ * How the weights of the integer MatMuls are stored: onnxruntime picks its int8 kernel by it (signed
+ * weights are fast where VNNI is, uint8 is exact without it; @reranker/onnx-builder int8-weights.ts).
+ */
+export function int8WeightTypes(graph: onnxProto.onnx.IGraphProto): string[] {
+  const typeOf = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t.dataType ?? 0]));
+  const types = new Set<string>();
+  for (const node of graph.node ?? []) {
+    if (!INTEGER_MATMULS.has(node.opType ?? '')) continue;
+    const type = INTEGER_TYPES[typeOf.get(node.input?.[1] ?? '') ?? 0];
+    if (type) types.add(type);
+  }
+  return [...types].sort();
 }
 
 /**

@@ -16,7 +16,8 @@ const counts = (c: Record<string, number>) =>
 function contenderRow(row: FusionRow, c: FusionContender): string {
   const values = c.rounds.map((r) => r.docsPerSecond);
   const range = `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
-  return `| ${row.preset} | ${row.dtype} | ${c.name} | ${c.fusion.leftoverTotal} (${counts(c.fusion.leftovers)}) | ${counts(c.fusion.fused)} | ${c.fusion.residualAdds} | ${c.docsPerSecond.toFixed(1)} | ${range} | ${c.docsPerCpuSecond.toFixed(1)} |`;
+  const dtype = c.int8Weights.length ? `${row.dtype} (${c.int8Weights.join(' + ')} weights)` : row.dtype;
+  return `| ${row.preset} | ${dtype} | ${c.name} | ${c.fusion.leftoverTotal} (${counts(c.fusion.leftovers)}) | ${counts(c.fusion.fused)} | ${c.fusion.residualAdds} | ${c.docsPerSecond.toFixed(1)} | ${range} | ${c.docsPerCpuSecond.toFixed(1)} |`;
 }
 
 /** The result as markdown: machine, fused node counts per graph, docs/s and the ratios. */

@@ -1,18 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ONNX_FILE_BY_DTYPE } from '@reranker/core';
-import {
-  PRESETS,
-  type PresetName,
-  publishedStyleModelDir,
-  SeededRandom,
-  synthesizedModelDir,
-} from '@reranker/testkit';
+import { type PresetName, publishedStyleModelDir, synthesizedModelDir } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
 import { type CpuUse, measureCpu } from './cpu';
-import { backendSessionOptions, type FusionSummary, optimizedOpCounts, summarizeFusion } from './fusion-ops';
+import { fixedFeeds } from './fusion-feeds';
+import {
+  backendSessionOptions,
+  type FusionSummary,
+  type OptimizedGraph,
+  optimizedGraph,
+  summarizeFusion,
+} from './fusion-ops';
 import { type MachineInfo, machineInfo } from './machine';
 import { CONTENDED_SHARE } from './overhead';
 import { createProgress, type Progress } from './progress';
@@ -52,6 +52,8 @@ export interface FusionContender {
   name: 'ours' | 'published-style';
   modelFile: string;
   fusion: FusionSummary;
+  /** How the q8 graph stores its int8 weights (`int8` where VNNI makes signed kernels exact); [] for fp32. */
+  int8Weights: string[];
   /** Median over rounds of rows scored per second. */
   docsPerSecond: number;
   /** Median over rounds of rows scored per second of this process's CPU time (work, not waiting). */
@@ -134,8 +136,8 @@ async function measureRow(
     ['ours', join(dirs.ours, file)],
     ['published-style', join(dirs.published, file)],
   ] as const;
-  const fusion = new Map<string, FusionSummary>();
-  for (const [name, path] of entries) fusion.set(name, summarizeFusion(await optimizedOpCounts(path)));
+  const graphs = new Map<string, OptimizedGraph>();
+  for (const [name, path] of entries) graphs.set(name, await optimizedGraph(path));
   const sessions: Session[] = [];
   try {
     for (const [name, modelFile] of entries) {
@@ -176,7 +178,8 @@ async function measureRow(
       (s): FusionContender => ({
         name: s.name,
         modelFile: s.modelFile,
-        fusion: fusion.get(s.name)!,
+        fusion: summarizeFusion(graphs.get(s.name)!.counts),
+        int8Weights: graphs.get(s.name)!.int8Weights,
         docsPerSecond: median(rounds.get(s.name)!.map((r) => r.docsPerSecond)),
         docsPerCpuSecond: median(rounds.get(s.name)!.map((r) => r.docsPerCpuSecond)),
         rounds: rounds.get(s.name)!,
@@ -201,36 +204,6 @@ async function measureRow(
   } finally {
     for (const s of sessions) await s.session.release();
   }
-}
-
-/**
- * One batch of `batchSize` rows of `pairTokens` random token ids, no padding: graph speed does not
- * depend on which tokens, and both contenders get the same tensors.
- */
-async function fixedFeeds(
-  session: ort.InferenceSession,
-  dir: string,
-  preset: PresetName,
-  options: FusionOptions,
-): Promise<Record<string, ort.Tensor>> {
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { vocab_size: number };
-  const rng = new SeededRandom(7);
-  const size = options.batchSize * options.pairTokens;
-  const dims = [options.batchSize, options.pairTokens];
-  const ids = BigInt64Array.from({ length: size }, () =>
-    BigInt(5 + Math.floor(rng.uniform() * (config.vocab_size - 5))),
-  );
-  const types = BigInt64Array.from({ length: size }, (_, i) =>
-    i % options.pairTokens < options.pairTokens / 2 ? 0n : 1n,
-  );
-  const byName: Record<string, BigInt64Array> = {
-    input_ids: ids,
-    attention_mask: new BigInt64Array(size).fill(1n),
-    token_type_ids: PRESETS[preset].typeVocabSize > 1 ? types : new BigInt64Array(size),
-  };
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const name of session.inputNames) feeds[name] = new ort.Tensor('int64', byName[name]!, dims);
-  return feeds;
 }
 
 async function timeRuns(

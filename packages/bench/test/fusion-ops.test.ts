@@ -1,7 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRESETS, publishedStyleModelDir, synthesizedModelDir } from '@reranker/testkit';
+import {
+  PRESETS,
+  publishedStyleModelDir,
+  synthesizeCrossEncoder,
+  synthesizedModelDir,
+} from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
-import { optimizedOpCounts, summarizeFusion } from '../src/fusion-ops';
+import { optimizedGraph, optimizedOpCounts, summarizeFusion } from '../src/fusion-ops';
 
 // What onnxruntime-node's CPU provider runs after optimizing our built graphs (the testkit's
 // onnx/model.onnx is built by @reranker/onnx-builder): no attention, LayerNorm or GELU left unfused.
@@ -55,4 +62,22 @@ describe('the count can fail', () => {
     expect(fusion.leftoverTotal).toBe(9);
     expect(fusion.fused).toEqual({ 'com.microsoft:Gelu': 3 });
   });
+});
+
+describe('int8 weight storage of the graph onnxruntime runs', () => {
+  it.each(['int8', 'uint8'] as const)(
+    'reads %s weights from a q8 graph, none from fp32',
+    async (weightType) => {
+      const dir = await mkdtemp(join(tmpdir(), 'reranker-fusion-int8-'));
+      try {
+        await synthesizeCrossEncoder({ preset: 'tiny', outDir: dir, int8Weights: weightType });
+        expect((await optimizedGraph(join(dir, 'onnx', 'model_quantized.onnx'))).int8Weights).toEqual([
+          weightType,
+        ]);
+        expect((await optimizedGraph(join(dir, 'onnx', 'model.onnx'))).int8Weights).toEqual([]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
