@@ -88,7 +88,6 @@ export function bertEncoder(
     ),
     hiddenShape: g.op('Concat', [inputShape, g.constInt64([h])], [{ name: 'axis', int: 0 }]),
   };
-  const norm = (prefix: string) => ({ prefix, size: h, eps: dims.layerNormEps });
 
   // Embeddings, summed in HF's order: (word + token type) + position, then normalized.
   const emb = `${inputs.prefix}.embeddings`;
@@ -104,7 +103,8 @@ export function bertEncoder(
   const positionTable = params.get(`${emb}.position_embeddings.weight`, [dims.maxPositionEmbeddings, h]);
   const positions = g.op('Gather', [positionTable, positionIds]);
   const embedded = { product: g.op('Add', [words, tokenTypes]) };
-  let x = addLayerNorm(g, params, embedded, positions, norm(`${emb}.LayerNorm`)).out;
+  const embNorm = { prefix: `${emb}.LayerNorm`, size: h, eps: dims.layerNormEps };
+  let x = addLayerNorm(g, params, embedded, positions, embNorm).out;
 
   const mask = new PaddingMask(g, inputs.attentionMask);
   for (let i = 0; i < dims.numLayers; i++) {
@@ -112,18 +112,34 @@ export function bertEncoder(
     const project = (name: string) =>
       withBias(g, linearParts(g, params, x, `${layer}.attention.self.${name}`, h, h));
     const [q, k, v] = [project('query'), project('key'), project('value')]; // [B, S, H] each
-    const context = multiHeadAttention(g, shapes, { q, k, v, mask });
-    const attnOut = linearParts(g, params, context, `${layer}.attention.output.dense`, h, h);
-    x = addLayerNorm(g, params, attnOut, x, norm(`${layer}.attention.output.LayerNorm`)).out;
-
-    const inter = linearGelu(
-      g,
-      linearParts(g, params, x, `${layer}.intermediate.dense`, dims.intermediateSize, h),
-    );
-    const out = linearParts(g, params, inter, `${layer}.output.dense`, h, dims.intermediateSize);
-    x = addLayerNorm(g, params, out, x, norm(`${layer}.output.LayerNorm`)).out;
+    x = layerTail(g, params, dims, layer, multiHeadAttention(g, shapes, { q, k, v, mask }), x);
   }
   return x;
+}
+
+/**
+ * What follows attention in a post-LayerNorm BERT-family layer (BertSelfOutput, BertIntermediate,
+ * BertOutput; DeBERTa-v2 names them alike): the output projection, residual LayerNorm, the exact-erf
+ * GELU FFN and its residual LayerNorm. Returns the layer's output [B, S, H].
+ */
+export function layerTail(
+  g: GraphBuilder,
+  params: Params,
+  dims: Pick<EncoderDims, 'hiddenSize' | 'intermediateSize' | 'layerNormEps'>,
+  layer: string,
+  context: string,
+  x: string,
+): string {
+  const h = dims.hiddenSize;
+  const norm = (prefix: string) => ({ prefix, size: h, eps: dims.layerNormEps });
+  const attnOut = linearParts(g, params, context, `${layer}.attention.output.dense`, h, h);
+  const attended = addLayerNorm(g, params, attnOut, x, norm(`${layer}.attention.output.LayerNorm`)).out;
+  const inter = linearGelu(
+    g,
+    linearParts(g, params, attended, `${layer}.intermediate.dense`, dims.intermediateSize, h),
+  );
+  const out = linearParts(g, params, inter, `${layer}.output.dense`, h, dims.intermediateSize);
+  return addLayerNorm(g, params, out, attended, norm(`${layer}.output.LayerNorm`)).out;
 }
 
 /** `logits = proj(tanh(dense(x[:, 0])))`, declared as the graph output. */

@@ -3,7 +3,7 @@ import type { GraphBuilder } from '../graph-builder';
 import { addLayerNorm, firstToken, layerNorm, linear, linearGelu, linearParts, splitHeads } from '../ops';
 import type { Params } from '../params';
 import { FLOAT, INT64 } from '../proto';
-import { sequenceInputs } from './bert-encoder';
+import { layerTail, sequenceInputs } from './bert-encoder';
 import { type DebertaDims, debertaDims } from './deberta-v2-config';
 import type { Architecture } from './types';
 
@@ -46,18 +46,10 @@ export const debertaV2: Architecture = {
 
     const ctx = attentionContext(g, dims, inputShape);
     const mask = new PaddingMask(g, attentionMask);
-    const norm = (prefix: string) => ({ prefix, size: h, eps: dims.layerNormEps });
     for (let i = 0; i < dims.numLayers; i++) {
       const layer = `deberta.encoder.layer.${i}`;
       const context = disentangledAttention(g, params, dims, ctx, x, rel, mask, `${layer}.attention.self`);
-      const attnOut = linearParts(g, params, context, `${layer}.attention.output.dense`, h, h);
-      x = addLayerNorm(g, params, attnOut, x, norm(`${layer}.attention.output.LayerNorm`)).out;
-      const inter = linearGelu(
-        g,
-        linearParts(g, params, x, `${layer}.intermediate.dense`, dims.intermediateSize, h),
-      );
-      const out = linearParts(g, params, inter, `${layer}.output.dense`, h, dims.intermediateSize);
-      x = addLayerNorm(g, params, out, x, norm(`${layer}.output.LayerNorm`)).out;
+      x = layerTail(g, params, dims, layer, context, x);
     }
 
     // ContextPooler: dense + pooler_hidden_act (GELU) on the first token, then the classifier.
