@@ -1,4 +1,5 @@
-import { add, gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
+import { postNormEncoder } from './reference-layers';
+import { gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
 
 /**
  * The float64 forward pass of DebertaV2ForSequenceClassification over one unpadded sequence, written
@@ -108,12 +109,9 @@ export function debertaLogits(
 
   const attTypes = attentionTypes(config);
   const relPos = (i: number, j: number) => relativePosition(i, j, buckets, maxRelative);
-  for (let l = 0; l < config.num_hidden_layers; l++) {
-    const layer = `deberta.encoder.layer.${l}`;
-    const dense = (input: Matrix, name: string, out: number) =>
-      linear(input, p(`${layer}.${name}.weight`), p(`${layer}.${name}.bias`), out);
+  x = postNormEncoder(x, 'deberta.encoder.layer', config, p, (x, dense) => {
     const proj = (input: Matrix, name: string) => dense(input, `attention.self.${name}`, h);
-    const context = disentangledAttention({
+    return disentangledAttention({
       q: proj(x, 'query_proj'),
       k: proj(x, 'key_proj'),
       v: proj(x, 'value_proj'),
@@ -126,20 +124,7 @@ export function debertaLogits(
       p2c: attTypes.includes('p2c'),
       relPos,
     });
-    const attended = layerNorm(
-      add(dense(context, 'attention.output.dense', h), x),
-      p(`${layer}.attention.output.LayerNorm.weight`),
-      p(`${layer}.attention.output.LayerNorm.bias`),
-      eps,
-    );
-    const intermediate = map(dense(attended, 'intermediate.dense', config.intermediate_size), gelu);
-    x = layerNorm(
-      add(dense(intermediate, 'output.dense', h), attended),
-      p(`${layer}.output.LayerNorm.weight`),
-      p(`${layer}.output.LayerNorm.bias`),
-      eps,
-    );
-  }
+  });
 
   // ContextPooler: the first token, dense, pooler_hidden_act (gelu); then the linear classifier.
   const first: Matrix = { rows: 1, cols: h, data: x.data.slice(0, h) };

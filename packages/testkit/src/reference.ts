@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DebertaConfig, debertaLogits } from './reference-deberta';
-import { add, gelu, layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
+import { postNormEncoder } from './reference-layers';
+import { layerNorm, linear, type Matrix, map, matrix, softmax } from './reference-math';
 import { type ModernBertReferenceConfig, modernBertLogits } from './reference-modernbert';
 import { readCheckpoint } from './safetensors';
 
@@ -108,30 +109,14 @@ function encoderLogits(
   }
   x = layerNorm(x, p(`${prefix}.embeddings.LayerNorm.weight`), p(`${prefix}.embeddings.LayerNorm.bias`), eps);
 
-  for (let l = 0; l < config.num_hidden_layers; l++) {
-    const layer = `${prefix}.encoder.layer.${l}`;
-    const dense = (input: Matrix, name: string, out: number) =>
-      linear(input, p(`${layer}.${name}.weight`), p(`${layer}.${name}.bias`), out);
-    const context = selfAttention(
+  x = postNormEncoder(x, `${prefix}.encoder.layer`, config, p, (x, dense) =>
+    selfAttention(
       dense(x, 'attention.self.query', h),
       dense(x, 'attention.self.key', h),
       dense(x, 'attention.self.value', h),
       config.num_attention_heads,
-    );
-    const attended = layerNorm(
-      add(dense(context, 'attention.output.dense', h), x),
-      p(`${layer}.attention.output.LayerNorm.weight`),
-      p(`${layer}.attention.output.LayerNorm.bias`),
-      eps,
-    );
-    const intermediate = map(dense(attended, 'intermediate.dense', config.intermediate_size), gelu);
-    x = layerNorm(
-      add(dense(intermediate, 'output.dense', h), attended),
-      p(`${layer}.output.LayerNorm.weight`),
-      p(`${layer}.output.LayerNorm.bias`),
-      eps,
-    );
-  }
+    ),
+  );
 
   const first: Matrix = { rows: 1, cols: h, data: x.data.slice(0, h) };
   const labels = Object.keys(config.id2label).length;
