@@ -37,7 +37,13 @@ export {
   type ComputeBudgetUserStats,
   type ComputeLease,
 } from './compute-budget';
-export { ConcurrencyController, type ConcurrencyOptions, type ControllerStats } from './concurrency';
+export {
+  ConcurrencyController,
+  type ConcurrencyOptions,
+  type ControllerStats,
+  type RequestSlots,
+  type TaskContext,
+} from './concurrency';
 export {
   ERROR_CODES,
   errorMessage,
@@ -46,6 +52,7 @@ export {
   type RerankerErrorCode,
   type RerankerErrorOptions,
 } from './errors';
+export { type ConcurrencyShare, FairConcurrency, type ShareLimits } from './fair-concurrency';
 export { checkClassifierGraph, type GraphSignature } from './graph-check';
 export type { RerankDocument, ScorePair } from './input';
 export { DECODER_MAX_LENGTH } from './kinds/decoder';

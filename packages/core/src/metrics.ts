@@ -25,7 +25,8 @@ export interface RequestRecord {
 /**
  * Counters since the recorder was created or last reset, and timings of the recent requests.
  *
- * - Totals (`*_requests`, `documents_scored`, `cache_*`, `batches`, `errors_by_code`) are lifetime counts.
+ * - Totals (`*_requests`, `documents_scored`, `cache_*`, `batches`, `batch_rows`, `batch_tokens`,
+ *   `errors_by_code`) are lifetime counts, exact integers.
  * - `avg_*_time_ms` and `p*_time_ms` cover the last `window_size` requests, failed ones included,
  *   with the times the caller recorded for them. Percentiles are nearest-rank on the sorted window:
  *   pN is the smallest recorded value with at least N% of the window at or below it (always an
@@ -53,6 +54,10 @@ export interface MetricsSnapshot {
   cache_misses: number;
   cache_hit_rate: number;
   batches: number;
+  /** Rows (pairs) in all batches; `avg_rows_per_batch` is this over `batches`, rounded. */
+  batch_rows: number;
+  /** Padded tokens (rows × padded width) in all batches; `avg_tokens_per_batch` is this over `batches`, rounded. */
+  batch_tokens: number;
   avg_rows_per_batch: number;
   avg_tokens_per_batch: number;
   errors_by_code: Record<string, number>;
@@ -154,6 +159,8 @@ export class MetricsRecorder {
       cache_misses: this.#cacheMisses,
       cache_hit_rate: lookups === 0 ? 0 : this.#cacheHits / lookups,
       batches: this.#batches,
+      batch_rows: this.#batchRows,
+      batch_tokens: this.#batchTokens,
       avg_rows_per_batch: this.#batches === 0 ? 0 : round3(this.#batchRows / this.#batches),
       avg_tokens_per_batch: this.#batches === 0 ? 0 : round3(this.#batchTokens / this.#batches),
       errors_by_code: Object.fromEntries(this.#errors),

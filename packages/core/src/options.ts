@@ -1,6 +1,7 @@
 import type { BackendCandidate } from './backend';
 import type { CacheDriver } from './cache/contract';
 import type { ComputeBudget } from './compute-budget';
+import type { RequestSlots } from './concurrency';
 import { RerankerError } from './errors';
 import type { YesNoRerankerTemplate } from './kinds/yes-no-template';
 import type { Logger } from './logger';
@@ -59,6 +60,14 @@ export interface UnifiedReRankerOptions {
   maxQueue?: number;
   /** Longest wait for a slot before QUEUE_TIMEOUT. @default 30000 */
   queueTimeoutMs?: number;
+  /**
+   * Where requests take their slots instead of this reranker's own `maxParallel` / `maxQueue` /
+   * `queueTimeoutMs` (which are then unused): one share of a `FairConcurrency` shared with other
+   * rerankers, so that the models of one process share its request slots fairly. Give each reranker
+   * its own share: `dispose()` waits for the share's requests.
+   * @default a `ConcurrencyController` of this reranker's own
+   */
+  requestSlots?: RequestSlots;
   /** Longest inference time of one request before TIMEOUT. @default 120000 */
   workerTimeoutMs?: number;
   /** Retries of a batch after a transient backend failure. @default 3 */
@@ -175,6 +184,13 @@ export function validateOptions(options: UnifiedReRankerOptions): void {
       {
         details: { option: 'computeBudget' },
       },
+    );
+  }
+  if (options.requestSlots !== undefined && typeof options.requestSlots?.run !== 'function') {
+    throw new RerankerError(
+      'INVALID_CONFIG',
+      'requestSlots must be request slots (new FairConcurrency(limits).share(name)).',
+      { details: { option: 'requestSlots' } },
     );
   }
   if (options.computeWeight !== undefined && options.computeBudget === undefined) {

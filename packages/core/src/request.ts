@@ -1,12 +1,12 @@
 import type { CachedLogits } from './cache/contract';
-import type { ConcurrencyController, TaskContext } from './concurrency';
+import type { RequestSlots, TaskContext } from './concurrency';
 import { RerankerError } from './errors';
 import type { PairScorer } from './inference';
 import type { MetricsRecorder } from './metrics';
 import type { ScoringUsage } from './usage';
 
 export interface RequestDeps {
-  controller: ConcurrencyController;
+  controller: RequestSlots;
   metrics: MetricsRecorder;
   scorer: PairScorer;
   workerTimeoutMs: number;

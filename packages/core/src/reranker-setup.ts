@@ -3,7 +3,7 @@ import { type Backend, type BackendFailure, resolveBackend } from './backend';
 import { createMemoryCache } from './cache/memory';
 import { createPairCache, type PairCache } from './cache/pair-cache';
 import type { ComputeBudgetUser } from './compute-budget';
-import { ConcurrencyController } from './concurrency';
+import { ConcurrencyController, type RequestSlots } from './concurrency';
 import { PairScorer } from './inference';
 import type { KindEncoder, ModelKind } from './kinds/kind';
 import { consoleLogger } from './logger';
@@ -22,7 +22,7 @@ export interface RerankerParts {
   /** Facts of the loaded model for `info()`. */
   loaded: { numLabels: number; fingerprint: string };
   cache: PairCache | undefined;
-  controller: ConcurrencyController;
+  controller: RequestSlots;
   metrics: MetricsRecorder;
   scorer: PairScorer;
   scheduler: BatchScheduler;
@@ -39,7 +39,7 @@ export async function assembleReranker(input: UnifiedReRankerOptions): Promise<R
   validateOptions(input);
   const options = { ...DEFAULTS, ...stripUndefined(input) } as UnifiedReRankerOptions & typeof DEFAULTS;
   const logger = options.logger ?? consoleLogger;
-  const controller = new ConcurrencyController(options);
+  const controller = input.requestSlots ?? new ConcurrencyController(options);
   const metrics = new MetricsRecorder({ windowSize: options.metricsWindow });
   const assets = await loadModelAssets(options.model, {
     template: input.template,

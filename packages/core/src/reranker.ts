@@ -3,7 +3,7 @@ import type { Backend, BackendFailure } from './backend';
 import { buildBatch, type TokenizedPair } from './batching';
 import type { PairCache } from './cache/pair-cache';
 import type { ComputeBudgetUser } from './compute-budget';
-import type { ConcurrencyController, ControllerStats, TaskContext } from './concurrency';
+import type { ControllerStats, RequestSlots, TaskContext } from './concurrency';
 import { RerankerError } from './errors';
 import type { PairScorer } from './inference';
 import {
@@ -44,7 +44,7 @@ export class UnifiedReRanker {
     /** Facts of the loaded model for `info()`. */
     private readonly loaded: { numLabels: number; fingerprint: string },
     private readonly cache: PairCache | undefined,
-    private readonly controller: ConcurrencyController,
+    private readonly controller: RequestSlots,
     private readonly metrics: MetricsRecorder,
     private readonly scorer: PairScorer,
     private readonly scheduler: BatchScheduler,

@@ -16,6 +16,7 @@ it('@reranker/core exports exactly its public API', () => {
     'DTYPES',
     'DecoderRunner',
     'ERROR_CODES',
+    'FairConcurrency',
     'MetricsRecorder',
     'ONNX_FILE_BY_DTYPE',
     'PREFIX_CACHE_DEFAULTS',

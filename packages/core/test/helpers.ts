@@ -36,6 +36,8 @@ export function recordingLogger(): RecordingLogger {
 export interface Probe {
   /** Rows the backend really computed, over all runs. */
   rows: number;
+  /** Padded tokens (rows × width) the backend really computed, over all runs. */
+  tokens?: number;
   runs: number;
   /** Runs before this gate opens wait on it (to hold requests in flight). */
   gate: Promise<void> | undefined;
@@ -67,6 +69,7 @@ export function probedReference(probe: Probe, name = 'reference'): BackendCandid
           probe.fail?.(run, batch);
           const logits = await backend.run(batch, runOptions);
           probe.rows += batch.rows;
+          probe.tokens = (probe.tokens ?? 0) + batch.rows * batch.width;
           return logits;
         },
         dispose: () => backend.dispose(),

@@ -34,6 +34,8 @@ describe('MetricsRecorder', () => {
       cache_misses: 0,
       cache_hit_rate: 0,
       batches: 0,
+      batch_rows: 0,
+      batch_tokens: 0,
       avg_rows_per_batch: 0,
       avg_tokens_per_batch: 0,
       errors_by_code: {},
@@ -146,13 +148,15 @@ describe('MetricsRecorder', () => {
     expect(snap.cache_hit_rate).toBe(3 / 8);
   });
 
-  it('averages rows and padded tokens per batch', () => {
+  it('counts rows and padded tokens of all batches exactly, and averages them per batch', () => {
     const metrics = new MetricsRecorder();
     metrics.recordBatch(4, 128);
     metrics.recordBatch(2, 40);
     metrics.recordBatch(1, 10);
     const snap = metrics.snapshot();
     expect(snap.batches).toBe(3);
+    expect(snap.batch_rows).toBe(7);
+    expect(snap.batch_tokens).toBe(178);
     // 7 / 3 and 178 / 3, rounded to 3 decimals.
     expect(snap.avg_rows_per_batch).toBe(2.333);
     expect(snap.avg_tokens_per_batch).toBe(59.333);
@@ -182,6 +186,8 @@ describe('MetricsRecorder', () => {
       cache_hits: 0,
       cache_misses: 0,
       batches: 0,
+      batch_rows: 0,
+      batch_tokens: 0,
       avg_rows_per_batch: 0,
       errors_by_code: {},
       window_size: 0,

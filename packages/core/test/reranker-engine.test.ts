@@ -277,3 +277,24 @@ describe('backend resolution', () => {
     expect((error as RerankerError).details?.failures).toHaveLength(2);
   });
 });
+
+describe('batch totals', () => {
+  it('stats() counts the batches the backend ran, their rows and padded tokens, exactly', async () => {
+    const probe = newProbe();
+    // Two pairs a batch, every batch sent at once: 5 documents are 3 batches, 3 are 2 more.
+    const { reranker } = await create(probe, { batchSize: 2, microBatchWindowMs: 0 });
+    await reranker.rerank('rivers', docs(5));
+    await reranker.rerank('how do glaciers carve valleys', [
+      'ice',
+      'a glacier moves slowly downhill',
+      'moraine',
+    ]);
+    const m = reranker.stats().metrics;
+    expect([probe.runs, probe.rows]).toEqual([5, 8]);
+    expect(m).toMatchObject({ batches: 5, batch_rows: 8, batch_tokens: probe.tokens });
+    expect(Number.isInteger(m.batch_tokens)).toBe(true);
+    // The averages are the totals over the batches, rounded to 3 decimals.
+    expect(m.avg_rows_per_batch).toBe(1.6);
+    expect(m.avg_tokens_per_batch).toBe(Math.round((probe.tokens! / 5) * 1000) / 1000);
+  });
+});

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRerankerError, UnifiedReRanker } from '../src/index';
+import { FairConcurrency, isRerankerError, UnifiedReRanker } from '../src/index';
 import { deferred, localModel, newProbe, probedReference, recordingLogger } from './helpers';
 
 const open: UnifiedReRanker[] = [];
@@ -79,6 +79,39 @@ describe('withSlot', () => {
     gate.resolve();
     await first;
     expect(ran).toBe(false);
+  });
+});
+
+describe('requestSlots', () => {
+  it('rerankers on shares of one FairConcurrency share its slots, each counting and draining its own', async () => {
+    const slots = new FairConcurrency({ maxParallel: 1, maxQueue: 4 });
+    // Its own maxParallel is unused: the share's limits apply.
+    const { reranker: a } = await create({ requestSlots: slots.share('a'), maxParallel: 8 });
+    const { reranker: b } = await create({ requestSlots: slots.share('b') });
+    const gateA = deferred();
+    const gateB = deferred();
+    const heldA = a.withSlot(() => gateA.promise);
+    const heldB = b.withSlot(async (slot) => {
+      await gateB.promise;
+      return slot.rerankDetailed(QUERY, DOCS, { useCache: false });
+    });
+    expect(a.stats().controller).toMatchObject({ active: 1, waiting: 0, max_parallel: 1 });
+    expect(b.stats().controller).toMatchObject({ active: 0, waiting: 1, available_slots: 0 });
+    expect(slots.stats()).toMatchObject({ active: 1, waiting: 1 });
+    gateA.resolve();
+    await heldA;
+    expect(b.stats().controller).toMatchObject({ active: 1, waiting: 0 });
+    // Disposing a waits for a's requests only: b still holds the shared slot.
+    await a.dispose();
+    expect(slots.stats()).toMatchObject({ active: 1 });
+    gateB.resolve();
+    expect((await heldB).usage.computedPairs).toBe(2);
+    expect(slots.stats()).toMatchObject({ active: 0, waiting: 0 });
+  });
+
+  it('refuses requestSlots that are not request slots', async () => {
+    const error = await create({ requestSlots: {} as never }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_CONFIG', details: { option: 'requestSlots' } });
   });
 });
 

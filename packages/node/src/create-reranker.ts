@@ -4,6 +4,7 @@ import {
   type ComputeBudget,
   consoleLogger,
   type Logger,
+  type RequestSlots,
   UnifiedReRanker,
   type YesNoRerankerTemplate,
 } from '@reranker/core';
@@ -39,6 +40,12 @@ export interface CreateRerankerOptions extends Partial<RerankerConfig> {
   /** This reranker's share of `computeBudget` lanes relative to the others'. @default 1 */
   computeWeight?: number;
   /**
+   * Where requests take their slots instead of `maxParallel` / `maxQueue` / `queueTimeoutMs`: one
+   * share of a `FairConcurrency` shared with the other rerankers of this process (one share each).
+   * @default a controller of this reranker's own
+   */
+  requestSlots?: RequestSlots;
+  /**
    * LLM rerankers: the prompt template itself (wins over `templateFile` / `RERANKER_TEMPLATE_FILE`).
    * @default Qwen3-Reranker's for Qwen3 models
    */
@@ -63,6 +70,7 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     progress,
     computeBudget,
     computeWeight,
+    requestSlots,
     template: givenTemplate,
     ...overrides
   } = options;
@@ -121,6 +129,7 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     logger,
     computeBudget,
     computeWeight,
+    requestSlots,
     instruction: config.instruction,
     template,
   }).catch(async (error: unknown) => {

@@ -65,8 +65,9 @@ export interface Scored {
  * Scores `texts` against `query` for one HTTP request with the model its `model` field names (see
  * `ModelNames`): every text, sorted best first. The model is loaded first if it is not (the wait
  * counts as queue time, bounded by the queue timeout). The request then takes a slot of its model
- * (MAX_PARALLEL / MAX_QUEUE per model) and, with several models, one of the server-wide limits
- * (taken second, so a burst on one model waiting for its own slots never holds server slots). The
+ * (MAX_PARALLEL / MAX_QUEUE per model); with several models that slot is also one of the server-wide
+ * ones, which go to the models' queues in turn (`FairConcurrency`), so a burst on one model neither
+ * holds server slots while it waits for its own nor queues the other models behind it. The
  * request is aborted when the client disconnects, so a request still waiting leaves its queue and is
  * never computed. With cluster limits the request first passes the rate limit and takes a lease (its
  * wait counts as queue time). Records the costs for the log line, the metrics and TEI's timing headers.
@@ -117,14 +118,11 @@ export async function scoreForRequest(
       }
       return slot.rerankDetailed(query, scored, { ...options, signal });
     };
-    const global = registry.global;
+    // With several models `score` notes when the slot came, so a wait for the model's load is queue time too.
     const detailed =
-      typeof texts !== 'function' && !global
+      typeof texts !== 'function' && !registry.multi
         ? await model.reranker.rerankDetailed(query, texts, { ...options, signal })
-        : await model.reranker.withSlot(
-            (slot) => (global ? global.run(() => score(slot), { signal }) : score(slot)),
-            { signal },
-          );
+        : await model.reranker.withSlot(score, { signal });
     tokens = detailed.usage.tokens;
     const { inferenceMs } = detailed.timings;
     // The model's wait, the load wait, the server-wide wait and the cluster lease all count as queue time.

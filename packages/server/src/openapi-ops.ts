@@ -32,6 +32,8 @@ const engineMetrics = {
   cache_misses: int,
   cache_hit_rate: rate,
   batches: int,
+  batch_rows: { ...int, description: 'Rows (pairs) in all batches since start.' },
+  batch_tokens: { ...int, description: 'Padded tokens (rows × width) in all batches since start.' },
   avg_rows_per_batch: num,
   avg_tokens_per_batch: num,
   errors_by_code: { type: 'object', additionalProperties: int },

@@ -22,6 +22,8 @@ export const DOCS = [
 /** Counts what the backend computed and can hold runs at a gate (to keep requests in flight). */
 export class Probe {
   rows = 0;
+  /** Padded tokens (rows × width) computed. */
+  tokens = 0;
   runs = 0;
   gate: Promise<void> | undefined;
   #listeners: Array<() => void> = [];
@@ -66,6 +68,7 @@ export function probedReference(probe: Probe): BackendCandidate {
           runOptions?.signal?.throwIfAborted();
           const logits = await backend.run(batch, runOptions);
           probe.rows += batch.rows;
+          probe.tokens += batch.rows * batch.width;
           return logits;
         },
         dispose: () => backend.dispose(),

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BackendCandidate, ComputeBudget } from '@reranker/core';
+import type { BackendCandidate, ComputeBudget, RequestSlots } from '@reranker/core';
 import {
   isQwen3PresetName,
   type PresetName,
@@ -83,9 +83,9 @@ export async function startMultiServer(options: MultiOptions): Promise<MultiServ
   const counted = {
     computeBudget: loader.computeBudget,
     estimate: loader.estimate,
-    load(spec: ModelSpec) {
+    load(spec: ModelSpec, requestSlots?: RequestSlots) {
       loads.set(spec.name, (loads.get(spec.name) ?? 0) + 1);
-      return loader.load(spec);
+      return loader.load(spec, requestSlots);
     },
   };
   const config = serverConfig({ warmupOnStart: false, ...options.config });

@@ -9,18 +9,10 @@ export interface BatchTotals {
 
 export const NO_BATCHES: BatchTotals = { batches: 0, rows: 0, tokens: 0 };
 
-/**
- * An engine's batch totals from its snapshot. Rows and tokens come back from averages rounded to 3
- * decimals (the engine keeps no other public count), so a sum over engines can be off by 0.0005 a
- * batch: invisible in the averages, which are rounded to 3 decimals too.
- */
+/** An engine's exact batch totals, from its snapshot. */
 export function engineBatches(reranker: UnifiedReRanker): BatchTotals {
   const m = reranker.stats().metrics;
-  return {
-    batches: m.batches,
-    rows: m.avg_rows_per_batch * m.batches,
-    tokens: m.avg_tokens_per_batch * m.batches,
-  };
+  return { batches: m.batches, rows: m.batch_rows, tokens: m.batch_tokens };
 }
 
 export function addBatches(a: BatchTotals, b: BatchTotals): BatchTotals {
@@ -43,6 +35,8 @@ export class ServedMetrics extends MetricsRecorder {
     return {
       ...super.snapshot(),
       batches,
+      batch_rows: rows,
+      batch_tokens: tokens,
       avg_rows_per_batch: average(rows),
       avg_tokens_per_batch: average(tokens),
     };

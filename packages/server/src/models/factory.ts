@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import type { BackendCandidate, ComputeBudget, Logger, UnifiedReRanker } from '@reranker/core';
+import type { BackendCandidate, ComputeBudget, Logger, RequestSlots, UnifiedReRanker } from '@reranker/core';
 import { type CreateRerankerOptions, createReranker, hubCacheFolder, loadConfig } from '@reranker/node';
 import type { ServerMetrics } from '../metrics/prometheus';
 import { namedBudget } from './compute';
@@ -14,7 +14,11 @@ export interface LoadedReranker {
 
 /** Creates the reranker of one model; the registry calls nothing else to create one. */
 export interface ModelLoader {
-  load(spec: ModelSpec): Promise<LoadedReranker>;
+  /**
+   * `requestSlots`: where the engine takes its request slots (a share of the server-wide ones), in
+   * place of its own controller of the model's `maxParallel` / `maxQueue`.
+   */
+  load(spec: ModelSpec, requestSlots?: RequestSlots): Promise<LoadedReranker>;
   /** The model's bytes before it is loaded, from files already on disk; undefined when unknown. */
   estimate(spec: ModelSpec): number | undefined;
   /** The compute budget every model it loads shares, if any. */
@@ -49,7 +53,7 @@ export function rerankerLoader(options: LoaderOptions): ModelLoader {
   const budget = options.computeBudget;
   return {
     computeBudget: budget,
-    async load(spec) {
+    async load(spec, requestSlots) {
       let bytes: number | undefined;
       const dtype = spec.dtype ?? shared.dtype;
       const candidates = await options.backends(spec);
@@ -78,6 +82,7 @@ export function rerankerLoader(options: LoaderOptions): ModelLoader {
         ...(spec.batchSize !== undefined && { batchSize: spec.batchSize }),
         ...(spec.maxParallel !== undefined && { maxParallel: spec.maxParallel }),
         ...(spec.maxQueue !== undefined && { maxQueue: spec.maxQueue }),
+        ...(requestSlots && { requestSlots }),
       });
       return { reranker, bytes };
     },

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger, type UnifiedReRanker } from '@reranker/core';
+import { errorMessage, type FairConcurrency, type Logger, type UnifiedReRanker } from '@reranker/core';
 import { HttpError } from '../errors';
 import { planRoom } from './budget';
 import type { ModelEntry } from './entry';
@@ -37,6 +37,8 @@ export class ModelLifecycle {
     private readonly loader: ModelLoader | undefined,
     private readonly options: LifecycleOptions,
     private readonly events: readonly ModelEvents[],
+    /** The server-wide request slots each loaded engine takes a share of (several models). */
+    private readonly slots?: FairConcurrency,
   ) {}
 
   /** The model's load: the one in progress, a new one, or nothing when loaded. */
@@ -81,7 +83,10 @@ export class ModelLifecycle {
     logger.info({ model: entry.name, source: entry.spec.source }, `loading model ${entry.name}`);
     let reranker: UnifiedReRanker | undefined;
     try {
-      const loaded = await this.loader!.load(entry.spec);
+      // A share per engine, not per model: an unloaded engine drains its own requests only.
+      const { maxParallel, maxQueue } = entry.spec;
+      const share = this.slots?.share(entry.name, { maxParallel, maxQueue });
+      const loaded = await this.loader!.load(entry.spec, share);
       reranker = loaded.reranker;
       if (this.options.warmup) await reranker.warmup();
       entry.info = await reranker.info();

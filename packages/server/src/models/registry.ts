@@ -1,8 +1,8 @@
 import {
   type ComputeBudget,
-  ConcurrencyController,
   type ConcurrencyOptions,
   errorMessage,
+  FairConcurrency,
   type MetricsRecorder,
   type UnifiedReRanker,
 } from '@reranker/core';
@@ -19,7 +19,10 @@ export type { ModelEvents, UnloadReason } from './lifecycle';
 export interface RegistryOptions extends LifecycleOptions {
   /** Longest wait of a request for a model to load, in ms (the queue timeout). @default 30000 */
   loadWaitMs?: number;
-  /** The server-wide request limits every model's requests pass too (several models only). */
+  /**
+   * The server-wide request limits (several models only): every model's engine takes its request
+   * slots from one share of them, with the model's own `maxParallel` / `maxQueue`.
+   */
   global?: ConcurrencyOptions;
   events?: ModelEvents;
 }
@@ -34,8 +37,11 @@ export interface RegistryOptions extends LifecycleOptions {
 export class ModelRegistry {
   readonly entries: ModelEntry[];
   readonly defaultEntry: ModelEntry;
-  /** Server-wide limits beside each model's own (several models only). */
-  readonly global: ConcurrencyController | undefined;
+  /**
+   * The server-wide request slots, shared fairly by the models (several models only): each loaded
+   * engine holds a share with its model's own limits.
+   */
+  readonly global: FairConcurrency | undefined;
   /** Request metrics of all models together (kept across unloads), with every engine's batches. */
   readonly stats: MetricsRecorder = new ServedMetrics(() =>
     this.entries.reduce((sum, e) => addBatches(sum, e.batchTotals()), NO_BATCHES),
@@ -59,8 +65,8 @@ export class ModelRegistry {
     this.#loader = loader;
     this.#single = single;
     if (options.events) this.#events.push(options.events);
-    this.global = loader && options.global ? new ConcurrencyController(options.global) : undefined;
-    this.#lifecycle = new ModelLifecycle(entries, loader, options, this.#events);
+    this.global = loader && options.global ? new FairConcurrency(options.global) : undefined;
+    this.#lifecycle = new ModelLifecycle(entries, loader, options, this.#events, this.global);
   }
 
   /** Several models from RERANKER_MODELS / RERANKER_MODELS_FILE; `defaultModel` names one of them. */
