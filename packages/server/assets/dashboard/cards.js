@@ -5,8 +5,8 @@ const rate = (now, before, pick, seconds) =>
   before && seconds > 0 ? Math.max(0, pick(now) - pick(before)) / seconds : 0;
 const ms = (value) => `${formatNumber(value)} ms`;
 const percent = (value) => `${formatNumber(value * 100)} %`;
-/** Sum of rows (or padded tokens) over all batches, from the engine's exact count and its average. */
-const batchTotal = (s, key) => s.engine.metrics[key] * s.engine.metrics.batches;
+/** Rows (or padded tokens) over all batches: the engine's exact totals. */
+const batchTotal = (s, key) => s.engine.metrics[key];
 
 /**
  * Card definitions. `values(now, before, seconds, info)` gives the numbers shown, `[label, text, raw]`
@@ -108,7 +108,7 @@ export const CARDS = [
     values: (now, before, _seconds, info) => {
       const batches = before ? now.engine.metrics.batches - before.engine.metrics.batches : 0;
       const rows = before
-        ? batchTotal(now, 'avg_rows_per_batch') - batchTotal(before, 'avg_rows_per_batch')
+        ? batchTotal(now, 'batch_rows') - batchTotal(before, 'batch_rows')
         : 0;
       const limit = info?.max_batch_requests;
       return [
@@ -131,7 +131,7 @@ export const CARDS = [
     values: (now, before, _seconds, info) => {
       const batches = before ? now.engine.metrics.batches - before.engine.metrics.batches : 0;
       const tokens = before
-        ? batchTotal(now, 'avg_tokens_per_batch') - batchTotal(before, 'avg_tokens_per_batch')
+        ? batchTotal(now, 'batch_tokens') - batchTotal(before, 'batch_tokens')
         : 0;
       const limit = info?.max_batch_tokens;
       return [
