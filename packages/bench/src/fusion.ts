@@ -3,15 +3,10 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ONNX_FILE_BY_DTYPE } from '@reranker/core';
-import {
-  PRESETS,
-  type PresetName,
-  publishedStyleModelDir,
-  SeededRandom,
-  synthesizedModelDir,
-} from '@reranker/testkit';
+import { PRESETS, type PresetName, publishedStyleModelDir, SeededRandom } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
 import { type CpuUse, measureCpu } from './cpu';
+import { engineModelDir } from './engine-model';
 import { backendSessionOptions, type FusionSummary, optimizedOpCounts, summarizeFusion } from './fusion-ops';
 import { type MachineInfo, machineInfo } from './machine';
 import { CONTENDED_SHARE } from './overhead';
@@ -103,7 +98,7 @@ export async function runFusion(options: FusionOptions, log: (line: string) => v
     for (const preset of options.presets) {
       log(`synthesizing or reusing ${preset} and its published-style export (RANDOM weights)`);
       const dirs = {
-        ours: await synthesizedModelDir(preset),
+        ours: await engineModelDir(preset),
         published: await publishedStyleModelDir(preset),
       };
       for (const dtype of options.dtypes) rows.push(await measureRow(preset, dtype, dirs, options, progress));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { ONNX_LAYOUTS, WEIGHTS_DTYPES } from './layout';
+import { GRAPH_OPERATORS, ONNX_LAYOUTS, WEIGHTS_DTYPES } from './layout';
 import { isPresetName, PRESET_NAMES } from './presets';
 import { isQwen3PresetName, QWEN3_PRESET_NAMES } from './qwen3/presets';
 import { synthesizeQwen3 } from './qwen3/synthesize';
@@ -61,16 +61,27 @@ const program = new Command()
       return n;
     },
     1,
+  )
+  .option(
+    '--operators <set>',
+    `operators of the ONNX graphs: ${GRAPH_OPERATORS.join(', ')} (standard: as hub exports; fused: as @reranker/node builds)`,
+    (value) => {
+      if (!(GRAPH_OPERATORS as readonly string[]).includes(value))
+        throw new InvalidArgumentError(`expected one of ${GRAPH_OPERATORS.join(', ')}`);
+      return value;
+    },
+    'standard',
   );
 
 program.parse();
-const { preset, out, seed, onnx, weightsDtype, shards } = program.opts<{
+const { preset, out, seed, onnx, weightsDtype, shards, operators } = program.opts<{
   preset: string;
   out: string;
   seed: number;
   onnx: (typeof ONNX_LAYOUTS)[number];
   weightsDtype: (typeof WEIGHTS_DTYPES)[number];
   shards: number;
+  operators: (typeof GRAPH_OPERATORS)[number];
 }>();
 const started = performance.now();
 // Under `pnpm models:synth` the script runs in the package folder; INIT_CWD is where the user typed it.
@@ -86,7 +97,12 @@ if (isQwen3PresetName(preset)) {
     );
   model = await synthesizeQwen3({ preset, outDir, seed });
 } else if (isPresetName(preset)) {
-  model = await synthesizeCrossEncoder({ preset, outDir, seed, layout: { onnx, weightsDtype, shards } });
+  model = await synthesizeCrossEncoder({
+    preset,
+    outDir,
+    seed,
+    layout: { onnx, weightsDtype, shards, operators },
+  });
 } else throw new Error('unreachable: preset validated by commander');
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(

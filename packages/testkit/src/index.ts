@@ -1,5 +1,5 @@
 export { referencePairScores } from './hf-reference';
-export { ONNX_LAYOUTS, type SynthesizedLayout, WEIGHTS_DTYPES } from './layout';
+export { GRAPH_OPERATORS, ONNX_LAYOUTS, type SynthesizedLayout, WEIGHTS_DTYPES } from './layout';
 export { synthesizedModelDir } from './model-cache';
 export {
   type Architecture,
