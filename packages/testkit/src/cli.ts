@@ -71,10 +71,14 @@ const program = new Command()
       return value;
     },
     'standard',
+  )
+  .option(
+    '--prefix-graph',
+    'Qwen3 presets: write the reranking prefix graph @reranker/node builds as onnx/model.onnx (with its q8 variant)',
   );
 
 program.parse();
-const { preset, out, seed, onnx, weightsDtype, shards, operators } = program.opts<{
+const { preset, out, seed, onnx, weightsDtype, shards, operators, prefixGraph } = program.opts<{
   preset: string;
   out: string;
   seed: number;
@@ -82,20 +86,30 @@ const { preset, out, seed, onnx, weightsDtype, shards, operators } = program.opt
   weightsDtype: (typeof WEIGHTS_DTYPES)[number];
   shards: number;
   operators: (typeof GRAPH_OPERATORS)[number];
+  prefixGraph?: boolean;
 }>();
 const started = performance.now();
 // Under `pnpm models:synth` the script runs in the package folder; INIT_CWD is where the user typed it.
 const outDir = resolve(process.env.INIT_CWD ?? process.cwd(), out);
 let model: { dir: string; files: string[] };
 if (isQwen3PresetName(preset)) {
-  // Qwen3 presets are written as safetensors only; their ONNX export comes from the graph builder.
-  if (onnx !== 'none' && program.getOptionValueSource('onnx') === 'cli')
-    program.error('--onnx is not supported for Qwen3 presets yet (they are written without ONNX files)');
+  // Without --onnx, safetensors only; `--onnx inline` adds the onnx-community export (the hub layout)
+  // and `--prefix-graph` the builder's prefix graph, each with model_quantized.onnx.
+  const exported = onnx === 'inline' && program.getOptionValueSource('onnx') === 'cli';
+  if (onnx === 'external-data')
+    program.error('Qwen3 presets: --onnx inline (the onnx-community export) or none, or --prefix-graph');
+  if (exported && prefixGraph) program.error('give --onnx inline or --prefix-graph, not both');
   if (weightsDtype !== 'F32' || shards !== 1)
     program.error(
       'Qwen3 presets are written as one float32 model.safetensors (no --weights-dtype, --shards)',
     );
-  model = await synthesizeQwen3({ preset, outDir, seed });
+  model = await synthesizeQwen3({
+    preset,
+    outDir,
+    seed,
+    onnxCommunityExport: exported,
+    prefixGraph: prefixGraph ?? false,
+  });
 } else if (isPresetName(preset)) {
   model = await synthesizeCrossEncoder({
     preset,

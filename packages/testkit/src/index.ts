@@ -13,6 +13,7 @@ export {
 export { decomposeLayerNorms, publishedStyleExport, publishedStyleModelDir } from './published-export';
 export * from './qwen3/index';
 export {
+  kendallTau,
   loadReferenceModel,
   maxAbsDiff,
   type ReferenceConfig,
