@@ -12,6 +12,7 @@ declare global {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('form');
 const query = $<HTMLInputElement>('query');
+const instruction = $<HTMLInputElement>('instruction');
 const passages = $<HTMLTextAreaElement>('passages');
 const device = $<HTMLSelectElement>('device');
 const dtype = $<HTMLSelectElement>('dtype');
@@ -24,8 +25,10 @@ const output = $<HTMLElement>('output');
 const list = $<HTMLOListElement>('results');
 const details = $<HTMLDListElement>('details');
 
-// Settings can come from the address (?model=…&device=wasm&dtype=fp32&threads=2&sample=1), to share a setup.
+// Settings can come from the address (?model=…&device=wasm&dtype=fp32&threads=2&instruction=…&sample=1),
+// to share a setup.
 const params = new URLSearchParams(location.search);
+if (params.has('instruction')) instruction.value = params.get('instruction')!;
 if (params.has('model')) model.value = params.get('model')!;
 if (params.has('device')) device.value = params.get('device')!;
 if (params.has('dtype')) dtype.value = params.get('dtype')!;
@@ -70,7 +73,9 @@ async function run(): Promise<void> {
   errorBox.hidden = true;
   setStatus('loading', 'loading the model and ranking…');
   try {
-    const report = await rerankPassages(settings, query.value, texts);
+    // Empty: none given, so an LLM reranker uses its default and a cross-encoder is not refused.
+    const given = instruction.value.trim() === '' ? undefined : instruction.value;
+    const report = await rerankPassages(settings, query.value, texts, given);
     window.__lastResult = report;
     render(report);
     setStatus('done', `ranked ${texts.length} passages on ${report.backend}/${report.device}`);
@@ -120,6 +125,12 @@ function render(report: RunReport): void {
     ['cross-origin isolated', 'isolated', String(report.crossOriginIsolated)],
     ['navigator.gpu', 'webgpu-api', report.webgpuAvailable ? 'present' : 'absent'],
     ['model', 'model', `${report.model} (${report.dtype})`],
+    [
+      'model kind',
+      'kind',
+      report.decoderLayout ? `${report.kind} (${report.decoderLayout} graph)` : report.kind,
+    ],
+    ['instruction', 'instruction', report.instruction ?? 'none (cross-encoder)'],
     ['load', 'load-ms', report.timings.loadMs > 0 ? ms(report.timings.loadMs) : 'reused'],
     ['queue', 'queue-ms', ms(report.timings.queueMs)],
     ['inference', 'inference-ms', ms(report.timings.inferenceMs)],

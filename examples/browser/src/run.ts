@@ -30,6 +30,12 @@ export interface RunReport {
   backend: string;
   device: string;
   dtype: string;
+  /** `cross-encoder`, or an LLM reranker's kind (`decoder-yes-no`, `decoder-seq-cls`). */
+  kind: string;
+  /** LLM rerankers: the graph layout the web backend runs (`causal-lm` export or `prefix` graph). */
+  decoderLayout?: string;
+  /** LLM rerankers: the instruction of the prompt (the one given, else the model's default). */
+  instruction?: string;
   /** Backends tried before the one that ran, with why they failed (the fallback reason). */
   fallbacks: { candidate: string; message: string }[];
   /** Wasm threads onnxruntime-web runs with (1 unless the page is cross-origin isolated). */
@@ -80,15 +86,21 @@ async function rerankerFor(settings: RunSettings): Promise<{ reranker: UnifiedRe
   }
 }
 
+/**
+ * Ranks `passages` for `query`. `instruction` goes to an LLM reranker's prompt (its default when
+ * undefined); a cross-encoder refuses one with INVALID_INPUT.
+ */
 export async function rerankPassages(
   settings: RunSettings,
   query: string,
   passages: string[],
+  instruction?: string,
 ): Promise<RunReport> {
   const started = performance.now();
   const { reranker, loadMs } = await rerankerFor(settings);
-  const { results, usage, timings } = await reranker.rerankDetailed(query, passages);
+  const { results, usage, timings } = await reranker.rerankDetailed(query, passages, { instruction });
   const info: RerankerInfo = await reranker.info();
+  const { decoderLayout } = info.backendDetails;
   return {
     ok: true,
     query,
@@ -103,6 +115,9 @@ export async function rerankPassages(
     backend: info.backend,
     device: info.device,
     dtype: info.dtype,
+    kind: info.kind,
+    ...(typeof decoderLayout === 'string' && { decoderLayout }),
+    ...(info.kind !== 'cross-encoder' && { instruction: instruction ?? info.defaultInstruction }),
     fallbacks: info.backendFallbacks,
     threads: threadCount(info),
     crossOriginIsolated: globalThis.crossOriginIsolated === true,

@@ -14,6 +14,8 @@ const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
 const TOLERANCE = 1e-4;
 
 let model: string;
+/** The same weights with the fused graphs @reranker/node builds (com.microsoft MultiHeadAttention). */
+let fusedModel: string;
 let expected: number[];
 let outDir: string;
 let isolated: Awaited<ReturnType<typeof startPreview>>;
@@ -21,9 +23,13 @@ let plain: Awaited<ReturnType<typeof startPreview>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  const dir = await synthesizedModelDir('tiny');
+  const [dir, fusedDir] = await Promise.all([
+    synthesizedModelDir('tiny'),
+    synthesizedModelDir('tiny', { layout: { operators: 'fused' } }),
+  ]);
   const modelsDir = dirname(dir);
   model = `/models/${basename(dir)}`;
+  fusedModel = `/models/${basename(fusedDir)}`;
   [expected, outDir, browser] = await Promise.all([
     referencePairScores(dir, SAMPLE_QUERY, SAMPLE_PASSAGES),
     buildPage(modelsDir),
@@ -141,6 +147,28 @@ describe('webgpu (SwiftShader software adapter, --enable-unsafe-webgpu)', () => 
     const report = expectReport(run);
     record('webgpu', report);
     expect(report).toMatchObject({ backend: 'onnxruntime-web', device: 'webgpu', fallbacks: [] });
+    expectReferenceScores(scoresByIndex(report));
+    await run.page.close();
+  });
+
+  // onnxruntime-web's WebGPU MultiHeadAttention refuses a key_padding_mask; the session still loads,
+  // so only a probe run at load can send the model to wasm instead of failing every batch.
+  it('auto: a fused graph WebGPU cannot run falls back to wasm at load, with the reason', {
+    timeout: 120_000,
+  }, async () => {
+    const run = await rankOnPage(gpuBrowser, isolated.url, { model: fusedModel, device: 'auto' }, 110_000);
+    const report = expectReport(run);
+    record('webgpu-fused-fallback', report);
+    expect(report.device).toBe('wasm');
+    expect(report.fallbacks).toEqual([
+      {
+        candidate: 'onnxruntime-web:webgpu',
+        message: expect.stringMatching(
+          /^onnxruntime-web's webgpu provider cannot run onnx\/model\.onnx of .*a probe batch at load failed .*MultiHeadAttention.*Mask not supported.*key_padding_mask/,
+        ),
+      },
+    ]);
+    expect(await run.page.getByTestId('info-fallback').textContent()).toMatch(/key_padding_mask/);
     expectReferenceScores(scoresByIndex(report));
     await run.page.close();
   });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BackendCandidate, PairEncoder, pairKeys } from '@reranker/core';
 import { createReranker, onnxNodeBackend } from '@reranker/node';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import type { PresetName } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
+import { engineModelDir } from './engine-model';
 import { median } from './stats';
 import { buildWorkload, rawBatches, sessionFeeds } from './workload';
 
@@ -65,7 +66,7 @@ function timed(candidate: BackendCandidate, spans: Span[]): BackendCandidate {
  * backend's batches inside each engine request, and the main-thread stages timed on their own.
  */
 export async function runBreakdown(o: BreakdownOptions): Promise<BreakdownResult> {
-  const dir = await synthesizedModelDir(o.preset);
+  const dir = await engineModelDir(o.preset);
   const workload = await buildWorkload(dir, o.docs, o.pairTokens);
   const spans: Span[] = [];
   const reranker = await createReranker({

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { RerankerError } from '@reranker/core';
 import { type ClusterMetrics, CONFIG_VARIABLES } from '@reranker/node';
 import { SERVER_VARIABLES } from '@reranker/server';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import type { PresetName } from '@reranker/testkit';
 import {
   deletePrefix,
   redisPing,
@@ -16,6 +16,7 @@ import {
 import { threadsPerServer } from './cluster-args';
 import { type Counters, clusterMetrics, serverCounters } from './cluster-counters';
 import { clusterWorkload } from './cluster-workload';
+import { engineModelDir } from './engine-model';
 import { type MachineInfo, machineInfo } from './machine';
 import { createProgress } from './progress';
 import { type Outcome, postRerank, type Summary, summarize } from './rerank-requests';
@@ -109,7 +110,7 @@ export async function runCluster(
   }
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
-  const modelDir = o.model ?? (await synthesizedModelDir(o.preset));
+  const modelDir = o.model ?? (await engineModelDir(o.preset));
   const rows: ClusterRow[] = [];
   for (const servers of o.servers) rows.push(await measure(o, servers, modelDir, machine.cores, log));
   const bySize = [...rows].sort((a, b) => a.servers - b.servers);

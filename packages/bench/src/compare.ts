@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '@reranker/core';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import type { PresetName } from '@reranker/testkit';
 import {
   type CompareContender,
   engineContender,
@@ -14,6 +14,7 @@ import {
 } from './compare-contenders';
 import { buildMixedWorkload, type MixedRequest } from './compare-workload';
 import { type CpuUse, measureCpu } from './cpu';
+import { engineModelDir } from './engine-model';
 import { type MachineInfo, machineInfo } from './machine';
 import { privateCopy } from './model-open';
 import { createProgress, type Progress } from './progress';
@@ -94,7 +95,7 @@ export async function runCompare(
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg()[0]!;
   log(`synthesizing or reusing preset ${options.preset} (real architecture and cost, RANDOM weights)`);
-  const modelDir = await privateCopy(await synthesizedModelDir(options.preset), 'compare');
+  const modelDir = await privateCopy(await engineModelDir(options.preset), 'compare');
   try {
     return await compareIn(modelDir, options, log, { started, startedAt, loadBefore });
   } finally {

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Dtype } from '@reranker/core';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import type { PresetName } from '@reranker/testkit';
+import { engineModelDir } from './engine-model';
 import { bm25Index, passageText } from './eval-bm25';
 import { loadBeir } from './eval-dataset';
 import {
@@ -126,7 +127,7 @@ function runMetrics(rankings: readonly string[][], judgements: readonly Judgemen
 export async function runEval(o: EvalOptions, log: (line: string) => void): Promise<EvalResult> {
   if (o.model !== undefined) return evaluate(o, { model: o.model }, log);
   log(`preset ${o.preset}: synthesized, RANDOM weights: the figures mean nothing`);
-  const dir = await privateCopy(await synthesizedModelDir(o.preset!), 'eval');
+  const dir = await privateCopy(await engineModelDir(o.preset!), 'eval');
   try {
     return await evaluate(o, { preset: o.preset!, dir }, log);
   } finally {

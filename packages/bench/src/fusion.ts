@@ -2,9 +2,10 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ONNX_FILE_BY_DTYPE } from '@reranker/core';
-import { type PresetName, publishedStyleModelDir, synthesizedModelDir } from '@reranker/testkit';
+import { type PresetName, publishedStyleModelDir } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
 import { type CpuUse, measureCpu } from './cpu';
+import { engineModelDir } from './engine-model';
 import { fixedFeeds } from './fusion-feeds';
 import {
   backendSessionOptions,
@@ -105,7 +106,7 @@ export async function runFusion(options: FusionOptions, log: (line: string) => v
     for (const preset of options.presets) {
       log(`synthesizing or reusing ${preset} and its published-style export (RANDOM weights)`);
       const dirs = {
-        ours: await synthesizedModelDir(preset),
+        ours: await engineModelDir(preset),
         published: await publishedStyleModelDir(preset),
       };
       for (const dtype of options.dtypes) rows.push(await measureRow(preset, dtype, dirs, options, progress));

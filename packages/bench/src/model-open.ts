@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { consoleLogger, type Dtype, type ModelFiles } from '@reranker/core';
 import { loadConfig, openLocalModel, resolveModel } from '@reranker/node';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import type { PresetName } from '@reranker/testkit';
+import { engineModelDir } from './engine-model';
 
 export interface OpenedModel {
   /** The preset name, or the hub id or folder as given. */
@@ -48,7 +49,7 @@ export async function openModel(
     });
     return { name: source.model, synthesized: false, location: files.localDir ?? source.model, files };
   }
-  const dir = source.dir ?? (await synthesizedModelDir(source.preset));
+  const dir = source.dir ?? (await engineModelDir(source.preset));
   const files = await openLocalModel(dir, dtype, source.preset);
   return { name: source.preset, synthesized: true, location: dir, files };
 }

@@ -2,8 +2,9 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dtype, ONNX_FILE_BY_DTYPE } from '@reranker/core';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import type { PresetName } from '@reranker/testkit';
 import { type CpuUse, measureCpu } from './cpu';
+import { engineModelDir } from './engine-model';
 import { type MachineInfo, machineInfo } from './machine';
 import { type Contender, engineContender, rawContender } from './overhead-contenders';
 import { createProgress, type Progress } from './progress';
@@ -91,7 +92,7 @@ export async function runOverhead(
   log(
     `synthesizing or reusing preset ${options.preset} (real architecture and cost, RANDOM weights), dtype ${options.dtype}`,
   );
-  const modelDir = await synthesizedModelDir(options.preset);
+  const modelDir = await engineModelDir(options.preset);
   const workload = await buildWorkload(modelDir, options.docs, options.pairTokens);
   log(`workload: ${options.docs} documents per request, every pair exactly ${workload.pairTokens} tokens`);
 

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
+import type { PresetName } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
+import { engineModelDir } from './engine-model';
 import { median } from './stats';
 import { buildWorkload, rawBatches, sessionFeeds } from './workload';
 
@@ -34,7 +35,7 @@ export interface SpinningResult {
  * batch run back to back on one, then alternately on both.
  */
 export async function runSpinning(o: SpinningOptions): Promise<SpinningResult> {
-  const dir = await synthesizedModelDir(o.preset);
+  const dir = await engineModelDir(o.preset);
   const workload = await buildWorkload(dir, o.batchSize, o.pairTokens);
   const batch = rawBatches(workload, o.batchSize)[0]!;
   const { allowSpinning } = o;

@@ -12,7 +12,7 @@ import {
   UnifiedReRanker,
 } from '@reranker/core';
 import { createReranker, onnxNodeBackend, pythonBackend } from '@reranker/node';
-import { synthesizedModelDir } from '@reranker/testkit';
+import { engineModelDir } from './engine-model';
 
 /** The backends of the original table, by the names `--backends` takes. */
 export const TABLE_BACKENDS = ['cpu', 'wasm', 'cuda', 'coreml', 'mlx'] as const;
@@ -53,7 +53,7 @@ export async function unavailableReason(backend: TableBackend): Promise<string |
       (error: unknown) => `@reranker/core/web could not be imported: ${errorMessage(error)}`,
     );
   }
-  const tiny = await synthesizedModelDir('tiny');
+  const tiny = await engineModelDir('tiny');
   const logger = capturingLogger();
   const base = { model: tiny, cacheEnabled: false, progress: 'none', logger } as const;
   const reranker =

@@ -8,13 +8,14 @@ import {
   synthesizedModelDir,
 } from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
+import { engineModelDir } from '../src/engine-model';
 import { optimizedGraph, optimizedOpCounts, summarizeFusion } from '../src/fusion-ops';
 
-// What onnxruntime-node's CPU provider runs after optimizing our built graphs (the testkit's
-// onnx/model.onnx is built by @reranker/onnx-builder): no attention, LayerNorm or GELU left unfused.
+// What onnxruntime-node's CPU provider runs after optimizing our built graphs (the fused graphs
+// @reranker/node builds, as the benchmarks synthesize them): no attention, LayerNorm or GELU left unfused.
 describe.each(['tiny', 'tiny-xlmr', 'tiny-deberta', 'tiny-modernbert'] as const)('%s', (preset) => {
   it('leaves no unfused attention, LayerNorm or GELU subgraph on the CPU provider, fp32 and q8', async () => {
-    const dir = await synthesizedModelDir(preset);
+    const dir = await engineModelDir(preset);
     const { numLayers } = PRESETS[preset];
     for (const file of ['model.onnx', 'model_quantized.onnx']) {
       const fusion = summarizeFusion(await optimizedOpCounts(join(dir, 'onnx', file)));

@@ -1,4 +1,4 @@
-import { type Qwen3PresetName, qwen3Oracle, synthesizedQwen3Dir } from '@reranker/testkit';
+import { kendallTau, type Qwen3PresetName, qwen3Oracle, synthesizedQwen3Dir } from '@reranker/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type UnifiedReRanker } from '../src/index';
 import { createWebReranker, type WebRerankerOptions } from '../src/web/index';
@@ -72,6 +72,33 @@ describe.each(CASES)('$preset, $graph graph, on wasm', ({ preset, graph }) => {
       backend: 'onnxruntime-web',
       device: 'wasm',
       backendDetails: { decoderLayout: graph },
+    });
+  });
+});
+
+// dtype q8: onnx/model_quantized.onnx beside each graph (dynamic int8, as hub repos ship it). Bounds as
+// the testkit's and the Node backend's q8 tests: log-odds near 5 with random weights, so within 0.25
+// of the reference, really quantized, and the reference's ranking mostly kept (Kendall tau >= 0.7).
+// Measured: prefix |Δ| 0.072, tau 0.79; causal-lm |Δ| 0.118, tau 0.86 (reference spread 0.34); wasm
+// gives the same values with int8 and uint8 weights (its kernels do not saturate), on any CPU.
+const Q8_DOCS = [...DOCS, 'Shanghai is the largest city of China.', 'The capital of China?', 'no'];
+
+describe.each(['prefix', 'causal-lm'] as const)('tiny-qwen3, %s graph, q8 on wasm', (graph) => {
+  it('stays within 0.25 of the reference and keeps its ranking', async () => {
+    const dir = await synthesizedQwen3Dir(
+      'tiny-qwen3',
+      graph === 'prefix' ? { prefixGraph: true } : { onnxCommunityExport: true },
+    );
+    const oracle = await qwen3Oracle(dir);
+    const reranker = await webReranker(dir, { dtype: 'q8' });
+    const got = await reranker.score(Q8_DOCS.map((document) => ({ query: QUERY, document })));
+    const want = Q8_DOCS.map((d) => oracle.score(QUERY, d));
+    expect(maxDiff(got, want)).toBeLessThan(0.25);
+    expect(maxDiff(got, want)).toBeGreaterThan(1e-4); // the int8 graph, not a float32 copy
+    expect(kendallTau(got, want)).toBeGreaterThanOrEqual(0.7);
+    expect((await reranker.info()).backendDetails).toMatchObject({
+      modelFile: 'onnx/model_quantized.onnx',
+      decoderLayout: graph,
     });
   });
 });

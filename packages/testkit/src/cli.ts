@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { ONNX_LAYOUTS, WEIGHTS_DTYPES } from './layout';
+import { GRAPH_OPERATORS, ONNX_LAYOUTS, WEIGHTS_DTYPES } from './layout';
 import { isPresetName, PRESET_NAMES } from './presets';
 import { isQwen3PresetName, QWEN3_PRESET_NAMES } from './qwen3/presets';
 import { synthesizeQwen3 } from './qwen3/synthesize';
@@ -61,32 +61,62 @@ const program = new Command()
       return n;
     },
     1,
+  )
+  .option(
+    '--operators <set>',
+    `operators of the ONNX graphs: ${GRAPH_OPERATORS.join(', ')} (standard: as hub exports; fused: as @reranker/node builds)`,
+    (value) => {
+      if (!(GRAPH_OPERATORS as readonly string[]).includes(value))
+        throw new InvalidArgumentError(`expected one of ${GRAPH_OPERATORS.join(', ')}`);
+      return value;
+    },
+    'standard',
+  )
+  .option(
+    '--prefix-graph',
+    'Qwen3 presets: write the reranking prefix graph @reranker/node builds as onnx/model.onnx (with its q8 variant)',
   );
 
 program.parse();
-const { preset, out, seed, onnx, weightsDtype, shards } = program.opts<{
+const { preset, out, seed, onnx, weightsDtype, shards, operators, prefixGraph } = program.opts<{
   preset: string;
   out: string;
   seed: number;
   onnx: (typeof ONNX_LAYOUTS)[number];
   weightsDtype: (typeof WEIGHTS_DTYPES)[number];
   shards: number;
+  operators: (typeof GRAPH_OPERATORS)[number];
+  prefixGraph?: boolean;
 }>();
 const started = performance.now();
 // Under `pnpm models:synth` the script runs in the package folder; INIT_CWD is where the user typed it.
 const outDir = resolve(process.env.INIT_CWD ?? process.cwd(), out);
 let model: { dir: string; files: string[] };
 if (isQwen3PresetName(preset)) {
-  // Qwen3 presets are written as safetensors only; their ONNX export comes from the graph builder.
-  if (onnx !== 'none' && program.getOptionValueSource('onnx') === 'cli')
-    program.error('--onnx is not supported for Qwen3 presets yet (they are written without ONNX files)');
+  // Without --onnx, safetensors only; `--onnx inline` adds the onnx-community export (the hub layout)
+  // and `--prefix-graph` the builder's prefix graph, each with model_quantized.onnx.
+  const exported = onnx === 'inline' && program.getOptionValueSource('onnx') === 'cli';
+  if (onnx === 'external-data')
+    program.error('Qwen3 presets: --onnx inline (the onnx-community export) or none, or --prefix-graph');
+  if (exported && prefixGraph) program.error('give --onnx inline or --prefix-graph, not both');
   if (weightsDtype !== 'F32' || shards !== 1)
     program.error(
       'Qwen3 presets are written as one float32 model.safetensors (no --weights-dtype, --shards)',
     );
-  model = await synthesizeQwen3({ preset, outDir, seed });
+  model = await synthesizeQwen3({
+    preset,
+    outDir,
+    seed,
+    onnxCommunityExport: exported,
+    prefixGraph: prefixGraph ?? false,
+  });
 } else if (isPresetName(preset)) {
-  model = await synthesizeCrossEncoder({ preset, outDir, seed, layout: { onnx, weightsDtype, shards } });
+  model = await synthesizeCrossEncoder({
+    preset,
+    outDir,
+    seed,
+    layout: { onnx, weightsDtype, shards, operators },
+  });
 } else throw new Error('unreachable: preset validated by commander');
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(

@@ -1,5 +1,5 @@
 export { referencePairScores } from './hf-reference';
-export { ONNX_LAYOUTS, type SynthesizedLayout, WEIGHTS_DTYPES } from './layout';
+export { GRAPH_OPERATORS, ONNX_LAYOUTS, type SynthesizedLayout, WEIGHTS_DTYPES } from './layout';
 export { synthesizedModelDir } from './model-cache';
 export {
   type Architecture,
@@ -13,6 +13,7 @@ export {
 export { decomposeLayerNorms, publishedStyleExport, publishedStyleModelDir } from './published-export';
 export * from './qwen3/index';
 export {
+  kendallTau,
   loadReferenceModel,
   maxAbsDiff,
   type ReferenceConfig,

@@ -1,4 +1,4 @@
-import type { SafetensorsDtype } from '@reranker/onnx-builder';
+import type { Operators, SafetensorsDtype } from '@reranker/onnx-builder';
 
 /** How a synthesized folder lays its files out, as hub repos vary. */
 export interface SynthesizedLayout {
@@ -18,13 +18,28 @@ export interface SynthesizedLayout {
   weightsDtype?: SafetensorsDtype;
   /** Split the weights into this many shards plus `model.safetensors.index.json`. @default 1 */
   shards?: number;
+  /**
+   * Operators of the `onnx/` graphs. `standard` (ONNX operators only) is what hub exports (Optimum,
+   * Xenova) hold, and what every onnxruntime provider runs, WebGPU included; `fused` is what
+   * @reranker/node builds at load (onnxruntime's com.microsoft contrib operators), for tests and
+   * benchmarks of the engine's own graphs. Ignored with `onnx: 'none'`.
+   * @default 'standard'
+   */
+  operators?: Operators;
 }
 
 export const ONNX_LAYOUTS = ['inline', 'external-data', 'none'] as const;
 export const WEIGHTS_DTYPES = ['F32', 'F16', 'BF16'] as const;
+export const GRAPH_OPERATORS = ['standard', 'fused'] as const;
 
 export function resolveLayout(layout: SynthesizedLayout = {}): Required<SynthesizedLayout> {
-  const resolved = { onnx: 'inline', weightsDtype: 'F32', shards: 1, ...layout } as const;
+  const resolved = {
+    onnx: 'inline',
+    weightsDtype: 'F32',
+    shards: 1,
+    operators: 'standard',
+    ...layout,
+  } as const;
   if (!ONNX_LAYOUTS.includes(resolved.onnx))
     throw new Error(`layout.onnx must be one of ${ONNX_LAYOUTS.join(', ')}, got ${String(resolved.onnx)}`);
   if (!WEIGHTS_DTYPES.includes(resolved.weightsDtype))
@@ -33,11 +48,15 @@ export function resolveLayout(layout: SynthesizedLayout = {}): Required<Synthesi
     );
   if (!Number.isInteger(resolved.shards) || resolved.shards < 1)
     throw new Error(`layout.shards must be a positive integer, got ${String(resolved.shards)}`);
+  if (!GRAPH_OPERATORS.includes(resolved.operators))
+    throw new Error(
+      `layout.operators must be one of ${GRAPH_OPERATORS.join(', ')}, got ${String(resolved.operators)}`,
+    );
   return resolved;
 }
 
-/** A short name of a layout for folder names: `inline-F32-1`. */
+/** A short name of a layout for folder names: `inline-F32-1-standard` (`none-F32-1` without graphs). */
 export function layoutKey(layout: SynthesizedLayout = {}): string {
-  const { onnx, weightsDtype, shards } = resolveLayout(layout);
-  return `${onnx}-${weightsDtype}-${shards}`;
+  const { onnx, weightsDtype, shards, operators } = resolveLayout(layout);
+  return `${onnx}-${weightsDtype}-${shards}${onnx === 'none' ? '' : `-${operators}`}`;
 }

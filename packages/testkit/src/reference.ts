@@ -164,3 +164,14 @@ export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number
   for (let i = 0; i < actual.length; i++) max = Math.max(max, Math.abs(actual[i]! - expected[i]!));
   return Number.isNaN(max) ? Number.POSITIVE_INFINITY : max;
 }
+
+/** Kendall's tau-a of two score lists: (concordant - discordant) / all pairs; ties count as neither. */
+export function kendallTau(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length || a.length < 2)
+    throw new Error('kendallTau needs two lists of equal length >= 2');
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    for (let j = i + 1; j < a.length; j++) sum += Math.sign(a[i]! - a[j]!) * Math.sign(b[i]! - b[j]!);
+  }
+  return sum / ((a.length * (a.length - 1)) / 2);
+}

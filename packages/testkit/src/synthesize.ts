@@ -44,7 +44,8 @@ export const DEFAULT_SEED = 42;
 /**
  * Writes a cross-encoder folder in the layout `from_pretrained` reads: config, tokenizer files,
  * `model.safetensors`, `onnx/model.onnx` and its dtype variants `onnx/model_quantized.onnx` (dynamic
- * int8) and `onnx/model_fp16.onnx` (float16 weights, float32 compute); `layout` varies the formats.
+ * int8) and `onnx/model_fp16.onnx` (float16 weights, float32 compute); `layout` varies the formats
+ * and the graphs' operators (standard ONNX operators, as hub exports, unless it asks for `fused`).
  * Real architecture and cost, random weights: its scores mean nothing, but every backend must
  * reproduce them exactly. The graphs come from @reranker/onnx-builder.
  */
@@ -77,9 +78,10 @@ export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promis
     for (const [name, bytes] of encodeShardedSafetensors(weights, layout.shards, encoding))
       await write(name, bytes);
   }
-  const producerName = '@reranker/testkit';
+  // Hub exports hold standard operators (layout.operators), so the kit's hub folders do too by default.
+  const graph = { producerName: '@reranker/testkit', operators: layout.operators };
   if (layout.onnx === 'inline' && layout.weightsDtype === 'F32') {
-    const fp32 = await buildOnnxModel(config, weights, { producerName });
+    const fp32 = await buildOnnxModel(config, weights, graph);
     await write('onnx/model.onnx', fp32);
     // The dtype variants Hugging Face repos ship next to model.onnx, made from the same float32 graph.
     await write('onnx/model_quantized.onnx', quantizeDynamicInt8(fp32, { weightType: options.int8Weights }));
@@ -90,7 +92,7 @@ export async function synthesizeCrossEncoder(options: SynthesizeOptions): Promis
     try {
       const externalData = layout.onnx === 'external-data';
       const written = await writeOnnxModel(config, stored, join(dir, 'onnx', 'model.onnx'), {
-        producerName,
+        ...graph,
         externalData,
       });
       files.push(...written.files.map((file) => `onnx/${file}`));

@@ -2,34 +2,53 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILDER_VERSION } from '@reranker/onnx-builder';
+import { BUILDER_VERSION, type Operators } from '@reranker/onnx-builder';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type PresetName, synthesizeCrossEncoder } from '../src/index';
 
 /**
  * SHA-256 of the weight and graph files. First computed on commit a982ed1 before the ONNX writer moved
- * from the testkit to @reranker/onnx-builder (the move changed no byte); the graphs' hashes were
- * recomputed for builder version 2 (fused attention and GELU contrib operators; the weights' hashes did not change, and
- * the scores are checked against the reference by the parity tests). A deliberate change of the graph
- * (new nodes, other names) changes these on purpose: recompute them then, bump BUILDER_VERSION (graphs
- * built at load are cached under it) and say why in the commit.
+ * from the testkit to @reranker/onnx-builder (the move changed no byte); the fused graphs' hashes were
+ * recomputed for builder version 2 (fused attention and GELU contrib operators). The kit's hub folders
+ * hold standard-operator graphs since (as hub exports do): their hashes were computed then, and the
+ * fused ones kept for the graphs @reranker/node builds (the weights' hashes did not change; the scores
+ * are checked against the reference by the parity tests). A deliberate change of the graph (new nodes,
+ * other names) changes these on purpose: recompute them then, bump BUILDER_VERSION (graphs built at
+ * load are cached under it) and say why in the commit.
  */
 const GOLDEN_BUILDER_VERSION = '2';
+const WEIGHTS: Record<string, string> = {
+  'tiny@42': '355f9e755d4b8a4d7ae14aade0facd687d4bb10ec48efda140da798e61224f7e',
+  'tiny-2label@42': 'e48100c91bf509cf2bea87dd46246297ac7fdc3f16cb25e1e5df66d2dd7ff59a',
+  'tiny-xlmr@3': 'f8d2711edd1c6ce37e2623d347b1f76ceb6d91b5c09bbb047437bb0b91a2228c',
+};
 const GOLDEN: Record<string, Record<string, string>> = {
-  'tiny@42': {
-    'model.safetensors': '355f9e755d4b8a4d7ae14aade0facd687d4bb10ec48efda140da798e61224f7e',
+  'tiny@42 standard': {
+    'onnx/model.onnx': 'a6c311a5ae5625c2c7f897826e92278f8570cb0a3a42af4b52dd5ca814deca16',
+    'onnx/model_fp16.onnx': 'ae8edcb6b44eb97cff6c7d4fcbc951414fdf9b534ab719036a75639141a6ec1e',
+    'onnx/model_quantized.onnx': 'caa0e9ab50a7b19b2968fa343687d9fbde51901635127715b0dfdddfb1b00793',
+  },
+  'tiny@42 fused': {
     'onnx/model.onnx': 'f78fa53dde8c92c2acf813694b4fa0dd2de5823543b88f8a5dc2e59e2c24c15a',
     'onnx/model_fp16.onnx': '34984c539580bc2705b9453b8aaf1ff46ddae735c28f7c82330006c67c0fbe5b',
     'onnx/model_quantized.onnx': '6b34533e9d6c08ae71ebfd8b91519322f67b97ed020bb0a1c87554a8a0b22a1f',
   },
-  'tiny-2label@42': {
-    'model.safetensors': 'e48100c91bf509cf2bea87dd46246297ac7fdc3f16cb25e1e5df66d2dd7ff59a',
+  'tiny-2label@42 standard': {
+    'onnx/model.onnx': '987ba23a8fa52da57e636bfae1d644e06691cf3cbc7f05c11da2adbd4e4507d3',
+    'onnx/model_fp16.onnx': '3dbe48bb43b1c37906390ca920f45862d73f7ed0053602deff40d49847307c5a',
+    'onnx/model_quantized.onnx': '4b1c5f097903040caf01a270dbba443115e817c39dc821a0f1e0b357c223b819',
+  },
+  'tiny-2label@42 fused': {
     'onnx/model.onnx': 'cc29a695f600c6aec2abee73fe316a84053c9fe68d17b950f6076d0eafbf43b3',
     'onnx/model_fp16.onnx': '66d27df88988c218342d832ca486ae7c7743d169f1c6e317765c0985570d97f2',
     'onnx/model_quantized.onnx': '7f95cdb029d0ebe9190b505d2686953680a19a44043d8d4dfcd9411b36779868',
   },
-  'tiny-xlmr@3': {
-    'model.safetensors': 'f8d2711edd1c6ce37e2623d347b1f76ceb6d91b5c09bbb047437bb0b91a2228c',
+  'tiny-xlmr@3 standard': {
+    'onnx/model.onnx': '0b9a4e870c075007fd2dd0ae88d6034a328a112d1e44f39410ffdaf768eaad89',
+    'onnx/model_fp16.onnx': 'd13f82c06a74117809ec128baa42ba30f4dd17c1cce141a3b01daf9e2e039b89',
+    'onnx/model_quantized.onnx': 'e4d8b7908ae4a578f4acf3d83f2f036f13873999af9f834e373205ab584ecf1e',
+  },
+  'tiny-xlmr@3 fused': {
     'onnx/model.onnx': '31f27b443bb60d651ef9374d045dca3fccd2a96022097b4b7c524a1074b8bda1',
     'onnx/model_fp16.onnx': 'baced56ef70ab714be7b75df7df5d69f379d57897e5c8cf9aa088d907f5fd535',
     'onnx/model_quantized.onnx': '7f934b5cff18aa73c1d2e542d0604ae4867c62f2396b2d48c93f4965d0078b04',
@@ -47,12 +66,15 @@ describe('synthesized files are byte-identical to those of the testkit before th
   });
 
   it.each(Object.keys(GOLDEN))('%s', async (key) => {
-    const [preset, seed] = key.split('@') as [PresetName, string];
+    const [model, operators] = key.split(' ') as [string, Operators];
+    const [preset, seed] = model.split('@') as [PresetName, string];
     const outDir = await mkdtemp(join(tmpdir(), 'reranker-golden-'));
     dirs.push(outDir);
     // int8 weights as signed, whatever this CPU prefers: the hashes are of those bytes.
-    await synthesizeCrossEncoder({ preset, seed: Number(seed), outDir, int8Weights: 'int8' });
-    for (const [file, want] of Object.entries(GOLDEN[key]!)) {
+    const layout = { operators };
+    await synthesizeCrossEncoder({ preset, seed: Number(seed), outDir, int8Weights: 'int8', layout });
+    const files = { 'model.safetensors': WEIGHTS[model]!, ...GOLDEN[key]! };
+    for (const [file, want] of Object.entries(files)) {
       const got = createHash('sha256')
         .update(await readFile(join(outDir, file)))
         .digest('hex');

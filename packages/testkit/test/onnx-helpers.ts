@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { PRESETS, type PresetName, type ReferenceModel, referenceLogits } from '../src/index';
+import { kendallTau, PRESETS, type PresetName, type ReferenceModel, referenceLogits } from '../src/index';
 import { SeededRandom } from '../src/rng';
 
 /** Shared by the ONNX tests: seeded pairs, a padded-batch runner and ranking agreement. */
@@ -74,17 +74,6 @@ export async function runBatch(session: ort.InferenceSession, preset: PresetName
 
 export function referenceBatch(model: ReferenceModel, pairs: Pair[]): number[][] {
   return pairs.map((p) => referenceLogits(model, { inputIds: p.ids, tokenTypeIds: p.types }));
-}
-
-/** Kendall's tau-a of two score lists: (concordant - discordant) / all pairs; ties count as neither. */
-export function kendallTau(a: number[], b: number[]): number {
-  if (a.length !== b.length || a.length < 2)
-    throw new Error('kendallTau needs two lists of equal length >= 2');
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    for (let j = i + 1; j < a.length; j++) sum += Math.sign(a[i]! - a[j]!) * Math.sign(b[i]! - b[j]!);
-  }
-  return sum / ((a.length * (a.length - 1)) / 2);
 }
 
 /** The worst Kendall tau over every query and every label column between two runs of the query set. */

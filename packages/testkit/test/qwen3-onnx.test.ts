@@ -11,6 +11,7 @@ import {
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  kendallTau,
   loadQwen3Reference,
   QWEN3_RERANKER_TEMPLATE,
   type Qwen3PresetName,
@@ -18,7 +19,7 @@ import {
   referenceYesNoScore,
   synthesizedQwen3Dir,
 } from '../src/index';
-import { kendallTau, onnx } from './onnx-helpers';
+import { onnx } from './onnx-helpers';
 import {
   asPast,
   commonPrefix,

@@ -2,11 +2,12 @@ import * as ort from 'onnxruntime-web';
 import { abortError } from '../abort';
 import type { Backend, BackendCandidate, BackendLoadOptions } from '../backend';
 import { errorMessage, RerankerError } from '../errors';
-import { decoderGraphLayout } from '../kinds/decoder-graph';
+import { type DecoderLayout, decoderGraphLayout } from '../kinds/decoder-graph';
 import { DecoderRunner } from '../kinds/decoder-runner';
 import { checkPrefixCacheOptions, type PrefixCacheOptions } from '../kinds/prefix-kv-cache';
 import type { Logger } from '../logger';
 import { labelCount, ONNX_FILE_BY_DTYPE } from '../model';
+import { probeSession } from './probe';
 import { checkGraph, graphSignature, SerialSession, webRunnerSession } from './session';
 
 export type WebDevice = 'webgpu' | 'wasm';
@@ -159,12 +160,30 @@ async function loadBackend(
   const numLabels = kind?.numLabels ?? labelCount(config);
   let decoder: DecoderRunner<ort.Tensor> | undefined;
   try {
+    let layout: DecoderLayout | undefined;
     if (kind?.graph.inputs === 'prefix-cache') {
-      const layout = decoderGraphLayout(graphSignature(session), kind, config, file);
+      layout = decoderGraphLayout(graphSignature(session), kind, config, file);
       decoder = new DecoderRunner(webRunnerSession(session), layout, kind, {
         prefixCache: options.prefixCache,
       });
     } else checkGraph(session, numLabels, file);
+    if (signal?.aborted) throw abortError(signal);
+    // WebGPU kernels check what they support only when they run: a graph they refuse must fail here,
+    // where the next candidate (wasm) can take over, not at every batch.
+    if (device === 'webgpu') {
+      const probeKind = kind ?? {
+        name: 'cross-encoder',
+        numLabels,
+        graph: { inputs: 'pair' },
+        padTokenId: typeof config.pad_token_id === 'number' ? config.pad_token_id : 0,
+      };
+      await probeSession(session, {
+        device,
+        kind: probeKind,
+        decoderLayout: layout,
+        what: `${file} of ${model.source}`,
+      });
+    }
     if (signal?.aborted) throw abortError(signal);
   } catch (error) {
     await session.release();

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildFromFolder } from '@reranker/onnx-builder';
+import { buildFromFolder, type Int8WeightType, type WriteOptions } from '@reranker/onnx-builder';
 import { DEFAULT_SEED } from '../synthesize';
 import { qwen3HubFiles } from './hub-files';
 import { QWEN3_PRESETS, type Qwen3Dims, type Qwen3PresetName, validateQwen3Dims } from './presets';
@@ -28,6 +28,12 @@ export interface SynthesizeQwen3Options {
    * backend reads files over HTTP). Not with `onnxCommunityExport`. @default false
    */
   prefixGraph?: boolean;
+  /**
+   * How the `onnx/model_quantized.onnx` written beside either graph (dynamic int8, the `q8` dtype hub
+   * repos ship) stores its weights.
+   * @default preferredInt8Weights() (this CPU's exact choice)
+   */
+  int8Weights?: Int8WeightType;
 }
 
 export interface SynthesizedQwen3 {
@@ -43,13 +49,18 @@ export interface SynthesizedQwen3 {
  * Writes a Qwen3-Reranker-layout folder (config, generation config, tokenizer files,
  * `model.safetensors` with transformers' parameter names, tied embeddings): real architecture and
  * cost, random weights. The same preset and seed give byte-identical files. No ONNX graph unless
- * `onnxCommunityExport` asks for one: graphs come from the graph builder, checked against `./reference`.
+ * `onnxCommunityExport` or `prefixGraph` asks for one (then with its dynamic int8 variant
+ * `onnx/model_quantized.onnx`): graphs come from the graph builder, checked against `./reference`.
  */
 export async function synthesizeQwen3(options: SynthesizeQwen3Options): Promise<SynthesizedQwen3> {
   if (options.preset && options.dims) throw new Error('give either preset or dims, not both');
   const dims = options.preset ? QWEN3_PRESETS[options.preset] : options.dims;
   if (!dims) throw new Error('give a preset or dims');
   validateQwen3Dims(dims);
+  if (options.onnxCommunityExport && dims.head !== 'causal-lm')
+    throw new Error('an onnx-community export is written for causal LMs only');
+  if (options.onnxCommunityExport && options.prefixGraph)
+    throw new Error('give onnxCommunityExport or prefixGraph, not both');
   const seed = options.seed ?? DEFAULT_SEED;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
     throw new Error(`seed must be an integer from 0 to 4294967295, got ${seed}`);
@@ -70,21 +81,21 @@ export async function synthesizeQwen3(options: SynthesizeQwen3Options): Promise<
   }
   await writeSafetensorsStreaming(join(dir, 'model.safetensors'), qwen3Weights(dims, seed, labelIds));
   files.push('model.safetensors');
-  if (options.onnxCommunityExport) {
-    if (dims.head !== 'causal-lm') throw new Error('an onnx-community export is written for causal LMs only');
+  const decoder: WriteOptions['decoder'] | undefined = options.onnxCommunityExport
+    ? { layout: 'causal-lm' }
+    : options.prefixGraph
+      ? { layout: 'prefix', ...(dims.head === 'causal-lm' && { labelTokenIds: labelIds }) }
+      : undefined;
+  if (decoder) {
     await mkdir(join(dir, 'onnx'), { recursive: true });
-    const written = await buildFromFolder(dir, join(dir, 'onnx', 'model.onnx'), {
-      decoder: { layout: 'causal-lm' },
-    });
+    const written = await buildFromFolder(dir, join(dir, 'onnx', 'model.onnx'), { decoder });
     files.push(...written.files.map((f) => `onnx/${f}`));
-  }
-  if (options.prefixGraph) {
-    if (options.onnxCommunityExport) throw new Error('give onnxCommunityExport or prefixGraph, not both');
-    await mkdir(join(dir, 'onnx'), { recursive: true });
-    const written = await buildFromFolder(dir, join(dir, 'onnx', 'model.onnx'), {
-      decoder: { layout: 'prefix', ...(dims.head === 'causal-lm' && { labelTokenIds: labelIds }) },
+    // The q8 variant hub repos ship beside model.onnx: dynamic int8, each weight quantized as it streams.
+    const int8 = await buildFromFolder(dir, join(dir, 'onnx', 'model_quantized.onnx'), {
+      decoder,
+      quantizeInt8: { weightType: options.int8Weights },
     });
-    files.push(...written.files.map((f) => `onnx/${f}`));
+    files.push(...int8.files.map((f) => `onnx/${f}`));
   }
   await writeFile(join(dir, 'README.md'), readme(dims, seed, options.preset));
   files.push('README.md');
