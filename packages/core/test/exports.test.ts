@@ -16,6 +16,7 @@ it('@reranker/core exports exactly its public API', () => {
     'DTYPES',
     'DecoderRunner',
     'ERROR_CODES',
+    'MAX_INSTRUCTION_BYTES',
     'MetricsRecorder',
     'ONNX_FILE_BY_DTYPE',
     'PREFIX_CACHE_DEFAULTS',
@@ -54,6 +55,7 @@ it('@reranker/core exports exactly its public API', () => {
     'sigmoid',
     'silentLogger',
     'throwIfAborted',
+    'validateInstruction',
     'validateTemplate',
   ]);
 });
