@@ -5,7 +5,6 @@ import {
   PRESETS,
   publishedStyleModelDir,
   synthesizeCrossEncoder,
-  synthesizedModelDir,
 } from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
 import { engineModelDir } from '../src/engine-model';

@@ -63,6 +63,7 @@ export {
 } from './kinds/decoder-graph';
 export { DecoderRunner, type DecoderRunResult, type RunnerSession } from './kinds/decoder-runner';
 export { type DetectKindOptions, detectModelKind } from './kinds/detect';
+export { MAX_INSTRUCTION_BYTES, validateInstruction } from './kinds/instruction';
 export type {
   BackendKindInfo,
   GraphContract,

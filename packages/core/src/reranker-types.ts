@@ -14,7 +14,8 @@ export interface RerankOptions {
   useCache?: boolean;
   /**
    * LLM rerankers only: the task instruction of this call, part of the prompt and of every pair cache
-   * key. A cross-encoder refuses it with INVALID_INPUT rather than ignore it.
+   * key: not blank, at most `MAX_INSTRUCTION_BYTES` (4096) UTF-8 bytes. A cross-encoder refuses it with
+   * INVALID_INPUT rather than ignore it (see `validateInstruction`).
    * @default the reranker's `instruction` option, else the template's default instruction
    */
   instruction?: string;

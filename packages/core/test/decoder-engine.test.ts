@@ -9,9 +9,7 @@ import {
 } from '@reranker/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Backend,
   type BackendCandidate,
-  type EncodedBatch,
   type ModelFiles,
   UnifiedReRanker,
   type UnifiedReRankerOptions,
@@ -26,35 +24,27 @@ interface Seen {
   batches: { rows: number; widths: number[]; prefixKey: string | undefined; prefixIds: number[] }[];
 }
 
+/** The reference decoder backend, recording each batch's rows, real lengths and prefix. */
 function recording(seen: Seen): BackendCandidate {
-  const inner = referenceDecoderBackend() as unknown as BackendCandidate;
-  return {
-    name: 'reference-decoder',
-    async load(options) {
-      const backend = await inner.load(options);
-      const wrapped: Backend = {
-        name: backend.name,
-        device: backend.device,
-        concurrency: 2,
-        async run(batch: EncodedBatch) {
-          const widths = Array.from({ length: batch.rows }, (_, r) => {
-            let n = 0;
-            for (let t = 0; t < batch.width; t++) n += Number(batch.attentionMask[r * batch.width + t]);
-            return n;
-          });
-          seen.batches.push({
-            rows: batch.rows,
-            widths,
-            prefixKey: batch.prefix?.key,
-            prefixIds: Array.from(batch.prefix?.inputIds ?? [], Number),
-          });
-          return backend.run(batch);
-        },
-        dispose: () => backend.dispose(),
-      };
-      return wrapped;
-    },
+  const probe = newProbe();
+  probe.batch = (batch) => {
+    const widths = Array.from({ length: batch.rows }, (_, r) => {
+      let n = 0;
+      for (let t = 0; t < batch.width; t++) n += Number(batch.attentionMask[r * batch.width + t]);
+      return n;
+    });
+    seen.batches.push({
+      rows: batch.rows,
+      widths,
+      prefixKey: batch.prefix?.key,
+      prefixIds: Array.from(batch.prefix?.inputIds ?? [], Number),
+    });
   };
+  return probedReference(
+    probe,
+    'reference-decoder',
+    referenceDecoderBackend() as unknown as BackendCandidate,
+  );
 }
 
 const open: UnifiedReRanker[] = [];

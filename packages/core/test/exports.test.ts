@@ -17,6 +17,7 @@ it('@reranker/core exports exactly its public API', () => {
     'DecoderRunner',
     'ERROR_CODES',
     'FairConcurrency',
+    'MAX_INSTRUCTION_BYTES',
     'MetricsRecorder',
     'ONNX_FILE_BY_DTYPE',
     'PREFIX_CACHE_DEFAULTS',
@@ -55,6 +56,7 @@ it('@reranker/core exports exactly its public API', () => {
     'sigmoid',
     'silentLogger',
     'throwIfAborted',
+    'validateInstruction',
     'validateTemplate',
   ]);
 });

@@ -45,14 +45,20 @@ export interface Probe {
   hold?: (run: number) => Promise<void> | undefined;
   /** Called before each run with its 0-based number; throw to fail that run. */
   fail?: (run: number, batch: EncodedBatch) => void;
+  /** Called with each batch as its run starts (to record what the engine built). */
+  batch?: (batch: EncodedBatch) => void;
 }
 
 /**
  * The testkit's reference backend (real float64 logits, no onnxruntime) with a probe that counts the
- * work done and can hold or fail runs: the engine's behaviour is tested on real scores.
+ * work done and can hold or fail runs: the engine's behaviour is tested on real scores. `inner`: another
+ * reference backend to probe (the decoder one for LLM rerankers).
  */
-export function probedReference(probe: Probe, name = 'reference'): BackendCandidate {
-  const inner = referenceBackend({ name }) as unknown as BackendCandidate;
+export function probedReference(
+  probe: Probe,
+  name = 'reference',
+  inner = referenceBackend({ name }) as unknown as BackendCandidate,
+): BackendCandidate {
   return {
     name,
     async load(options) {
@@ -62,6 +68,7 @@ export function probedReference(probe: Probe, name = 'reference'): BackendCandid
         device: backend.device,
         concurrency: 2,
         async run(batch, runOptions) {
+          probe.batch?.(batch);
           const run = probe.runs++;
           if (probe.gate) await probe.gate;
           await probe.hold?.(run);

@@ -6,6 +6,7 @@ import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createReranker, pythonBackend } from '../src/index';
 import { type HubServer, startHubServer } from './helpers/hub-server';
+import { DOCS, QUERY } from './helpers/pairs';
 
 const open: UnifiedReRanker[] = [];
 afterEach(async () => {
@@ -24,14 +25,6 @@ async function make(options: Parameters<typeof createReranker>[0]) {
   open.push(reranker);
   return reranker;
 }
-
-const QUERY = 'which metals are magnetic';
-const DOCS = [
-  'Iron, nickel and cobalt are ferromagnetic metals.',
-  'Aluminium is not attracted to a fridge magnet.',
-  'The museum opens at nine on weekdays.',
-  'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world.',
-];
 
 describe('createReranker on onnxruntime-node', () => {
   it.each(['tiny', 'tiny-2label', 'tiny-xlmr'] as const)(

@@ -9,9 +9,10 @@ import {
   synthesizedModelDir,
 } from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
-import { createReranker, onnxNodeBackend, openLocalModel } from '../src/index';
+import { onnxNodeBackend, openLocalModel } from '../src/index';
 import { rejection } from './helpers/assertions';
 import { lineLogger } from './helpers/line-logger';
+import { DOCS, QUERY } from './helpers/pairs';
 import { useWorkspace } from './helpers/workspace';
 
 /**
@@ -19,22 +20,7 @@ import { useWorkspace } from './helpers/workspace';
  * into the folder), its scores match the testkit's float64 reference, and later loads reuse it.
  */
 
-const QUERY = 'which metals are magnetic';
-const DOCS = [
-  'Iron, nickel and cobalt are ferromagnetic metals.',
-  'Aluminium is not attracted to a fridge magnet.',
-  'The museum opens at nine on weekdays.',
-  'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world.',
-];
-
-const { dir: workDir, open } = useWorkspace('build-local');
-
-async function make(model: string, cacheDir: string, extra: Parameters<typeof createReranker>[0] = {}) {
-  const logger = lineLogger();
-  const reranker = await createReranker({ env: {}, model, cacheDir, logger, progress: 'none', ...extra });
-  open.push(reranker);
-  return { reranker, logger };
-}
+const { dir: workDir, open, load } = useWorkspace('build-local');
 
 /** The only built graph under `cacheDir`, with its files. */
 async function builtGraph(cacheDir: string): Promise<{ dir: string; files: string[] }> {
@@ -54,7 +40,7 @@ describe.each(cases)('%s, safetensors only (%j)', (preset, layout) => {
   it('builds the graph into the cache, scores within 1e-5 of the reference, then reuses it', async () => {
     const dir = await synthesizedModelDir(preset, { layout });
     const cacheDir = join(workDir(), `${preset}-cache`);
-    const first = await make(dir, cacheDir);
+    const first = await load({ model: dir, cacheDir });
     const expected = await referencePairScores(dir, QUERY, DOCS);
     const scores = await first.reranker.score(DOCS.map((d) => [QUERY, d] as const));
     expect(maxAbsDiff(scores, expected)).toBeLessThan(1e-5);
@@ -70,7 +56,7 @@ describe.each(cases)('%s, safetensors only (%j)', (preset, layout) => {
     expect(await readdir(dir)).not.toContain('onnx'); // the user's folder is left as it was
     const builtAt = (await stat(join(graph.dir, 'onnx', 'model.onnx'))).mtimeMs;
 
-    const second = await make(dir, cacheDir);
+    const second = await load({ model: dir, cacheDir });
     expect(await second.reranker.score(DOCS.map((d) => [QUERY, d] as const))).toEqual(scores);
     expect(second.logger.lines.filter((l) => /building|built the ONNX graph/.test(l))).toEqual([]);
     expect((await stat(join(graph.dir, 'onnx', 'model.onnx'))).mtimeMs).toBe(builtAt);
@@ -80,7 +66,9 @@ describe.each(cases)('%s, safetensors only (%j)', (preset, layout) => {
 describe('graphs built at load', () => {
   it("a pair's score does not depend on what shares its batch", async () => {
     const dir = await synthesizedModelDir('tiny-xlmr', { layout: { onnx: 'none' } });
-    const { reranker } = await make(dir, join(workDir(), 'batch-cache'), {
+    const { reranker } = await load({
+      model: dir,
+      cacheDir: join(workDir(), 'batch-cache'),
       cacheEnabled: false,
       batchSize: 8,
       maxBatchTokens: 8192,
@@ -116,10 +104,10 @@ describe('graphs built at load', () => {
     const dir = join(workDir(), 'changing');
     await cp(await synthesizedModelDir('tiny', { layout: { onnx: 'none' } }), dir, { recursive: true });
     const cacheDir = join(workDir(), 'changing-cache');
-    const before = await (await make(dir, cacheDir)).reranker.score([[QUERY, DOCS[0]!]]);
+    const before = await (await load({ model: dir, cacheDir })).reranker.score([[QUERY, DOCS[0]!]]);
     const other = await synthesizedModelDir('tiny', { seed: 7, layout: { onnx: 'none' } });
     await writeFile(join(dir, 'model.safetensors'), await readFile(join(other, 'model.safetensors')));
-    const after = await (await make(dir, cacheDir)).reranker.score([[QUERY, DOCS[0]!]]);
+    const after = await (await load({ model: dir, cacheDir })).reranker.score([[QUERY, DOCS[0]!]]);
     expect(after[0]).not.toBeCloseTo(before[0]!, 3);
     expect(maxAbsDiff(after, await referencePairScores(other, QUERY, [DOCS[0]!]))).toBeLessThan(1e-5);
     const graphs = (await readdir(join(cacheDir, 'graphs'))).filter((name) => /^[0-9a-f]{32}$/.test(name));
@@ -148,7 +136,7 @@ describe('graphs built at load', () => {
   ] as const)('builds the %s variant from the safetensors too', async (dtype, tolerance) => {
     const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'none' } });
     const cacheDir = join(workDir(), `${dtype}-cache`);
-    const { reranker } = await make(dir, cacheDir, { dtype });
+    const { reranker } = await load({ model: dir, cacheDir, dtype });
     const scores = await reranker.score(DOCS.map((d) => [QUERY, d] as const));
     // The bounds the testkit measured for its own int8 and fp16 variants (see its README).
     expect(maxAbsDiff(scores, await referencePairScores(dir, QUERY, DOCS))).toBeLessThan(tolerance);
@@ -161,7 +149,7 @@ describe('graphs built at load', () => {
     await cp(await synthesizedModelDir('tiny', { layout: { onnx: 'none' } }), dir, { recursive: true });
     await rm(join(dir, 'model.safetensors'));
     await writeFile(join(dir, 'pytorch_model.bin'), 'a pickle we never open');
-    const error = await rejection(make(dir, join(workDir(), 'pytorch-cache')));
+    const error = await rejection(load({ model: dir, cacheDir: join(workDir(), 'pytorch-cache') }));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('only a pickled PyTorch checkpoint (pytorch_model.bin)');
     expect(error.message).toContain('save_pretrained(path, safe_serialization=True)');
@@ -184,15 +172,11 @@ describe('graphs built at load', () => {
 
   it("reports the build's progress with 'log'", async () => {
     const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'none' } });
-    const logger = lineLogger();
-    const reranker = await createReranker({
-      env: {},
+    const { logger } = await load({
       model: dir,
       cacheDir: join(workDir(), 'progress-cache'),
-      logger,
       progress: 'log',
     });
-    open.push(reranker);
     expect(
       logger.lines.some((l) =>
         l.startsWith(`${dir} has no onnx/model.onnx: building it from model.safetensors`),

@@ -6,8 +6,6 @@ import {
   synthesizedModelDir,
 } from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
-import { createReranker } from '../src/index';
-import { lineLogger } from './helpers/line-logger';
 import { useWorkspace } from './helpers/workspace';
 
 /**
@@ -26,7 +24,7 @@ const DOCS = [
     'and sailors once used lodestones made of it as the first compasses on long journeys.',
 ];
 
-const { dir: workDir, open } = useWorkspace('deberta');
+const { dir: workDir, load } = useWorkspace('deberta');
 
 const layouts: [string, SynthesizedLayout][] = [
   ['ONNX export', { onnx: 'inline' }],
@@ -36,15 +34,10 @@ const layouts: [string, SynthesizedLayout][] = [
 describe.each(layouts)('tiny-deberta from %s on onnxruntime-node', (name, layout) => {
   it('scores within 1e-5 of the reference, the same in one mixed batch as one by one', async () => {
     const dir = await synthesizedModelDir('tiny-deberta', { layout });
-    const logger = lineLogger();
-    const reranker = await createReranker({
-      env: {},
+    const { reranker, logger } = await load({
       model: dir,
       cacheDir: join(workDir(), name.replace(/\W+/g, '-')),
-      logger,
-      progress: 'none',
     });
-    open.push(reranker);
     expect(await reranker.info()).toMatchObject({ backend: 'onnxruntime-node' });
     const built = logger.lines.filter((l) => l.startsWith('built the ONNX graph'));
     expect(built).toHaveLength(layout.onnx === 'none' ? 1 : 0);

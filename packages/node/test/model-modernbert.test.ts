@@ -7,8 +7,7 @@ import {
   synthesizedModelDir,
 } from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
-import { createReranker } from '../src/index';
-import { lineLogger } from './helpers/line-logger';
+import { DOCS, QUERY } from './helpers/pairs';
 import { useWorkspace } from './helpers/workspace';
 
 /**
@@ -18,15 +17,7 @@ import { useWorkspace } from './helpers/workspace';
  * the sliding window.
  */
 
-const QUERY = 'which metals are magnetic';
-const DOCS = [
-  'Iron, nickel and cobalt are ferromagnetic metals.',
-  'Aluminium is not attracted to a fridge magnet.',
-  'The museum opens at nine on weekdays.',
-  'Magnetite is a naturally magnetic iron oxide mineral found in many rocks around the world.',
-];
-
-const { dir: workDir, open } = useWorkspace('modernbert');
+const { dir: workDir, load } = useWorkspace('modernbert');
 
 const cases: [PresetName, SynthesizedLayout][] = [
   ['tiny-modernbert', { onnx: 'inline' }],
@@ -38,17 +29,12 @@ const cases: [PresetName, SynthesizedLayout][] = [
 describe.each(cases)('%s (%j)', (preset, layout) => {
   it('scores within 1e-5 of the reference, batch-invariant with pairs longer than the window', async () => {
     const dir = await synthesizedModelDir(preset, { layout });
-    const logger = lineLogger();
-    const reranker = await createReranker({
-      env: {},
+    const { reranker, logger } = await load({
       model: dir,
       cacheDir: join(workDir(), `${preset}-${layout.onnx}-cache`),
-      logger,
-      progress: 'none',
       cacheEnabled: false,
       batchSize: 8,
     });
-    open.push(reranker);
     expect(logger.lines.filter((l) => l.startsWith('built the ONNX graph'))).toHaveLength(
       layout.onnx === 'none' ? 1 : 0,
     );

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { type Json, post } from './helpers';
 
 /** Debian's chromium: the tests never download a browser (as examples/browser does). */
@@ -72,6 +73,42 @@ export function shownByKey(page: Page): Promise<Record<string, number>> {
       ]),
     ),
   );
+}
+
+/** The /metrics keys the stat cards show (data-key). */
+const CARD_KEYS = [
+  'total_requests',
+  'documents_scored',
+  'p50_wait_time_ms',
+  'p95_wait_time_ms',
+  'p99_wait_time_ms',
+  'p50_process_time_ms',
+  'p95_process_time_ms',
+  'p99_process_time_ms',
+  'cache_hit_rate',
+  'avg_rows_per_batch',
+  'avg_tokens_per_batch',
+  'batches',
+];
+
+/**
+ * Waits until the page's cards show `block`'s total_requests, then expects every card to show
+ * `block`'s figure (a block of /metrics: the flat keys or one model's). Returns what the page shows.
+ */
+export async function expectCardsToShow(
+  page: Page,
+  block: Json,
+  what: string,
+): Promise<Record<string, number>> {
+  await page.waitForFunction(
+    (total) =>
+      document.querySelector<HTMLElement>('[data-key="total_requests"]')?.dataset.value === String(total),
+    block.total_requests,
+    { timeout: 20_000 },
+  );
+  const onPage = await shownByKey(page);
+  for (const key of CARD_KEYS) expect(onPage[key], `${what}: ${key}`).toBe(block[key]);
+  return onPage;
 }
 
 /** Keeps `parallel` loops of native POST /rerank going until `stop()`; counts what was answered. */

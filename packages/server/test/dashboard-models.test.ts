@@ -1,6 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, openDashboard, screenshot, shownByKey, waitTicks } from './dashboard-browser';
+import {
+  expectCardsToShow,
+  launchChromium,
+  openDashboard,
+  screenshot,
+  shownByKey,
+  waitTicks,
+} from './dashboard-browser';
 import { get, type Json, Probe, post, probedReference, QUERY } from './helpers';
 import { type MultiServer, startMultiServer } from './multi-server';
 
@@ -28,33 +35,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/** The /metrics keys the cards show (data-key), as the page holds them now. */
-const KEYS = [
-  'total_requests',
-  'documents_scored',
-  'p50_wait_time_ms',
-  'p95_wait_time_ms',
-  'p99_wait_time_ms',
-  'p50_process_time_ms',
-  'p95_process_time_ms',
-  'p99_process_time_ms',
-  'cache_hit_rate',
-  'avg_rows_per_batch',
-  'avg_tokens_per_batch',
-  'batches',
-];
-
-async function expectCardsToShow(page: Page, block: Json, what: string): Promise<void> {
-  await page.waitForFunction(
-    (total) =>
-      document.querySelector<HTMLElement>('[data-key="total_requests"]')?.dataset.value === String(total),
-    block.total_requests,
-    { timeout: 20_000 },
-  );
-  const onPage = await shownByKey(page);
-  for (const key of KEYS) expect(onPage[key], `${what}: ${key}`).toBe(block[key]);
-}
 
 it('the model menu shows one model’s block of /metrics, "all models" the flat keys, and the states', async () => {
   // Different traffic per model, so a card showing another model's (or the server's) figures fails.

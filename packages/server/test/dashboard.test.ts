@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../src/routes/dashboard';
 import {
   driveLoad,
+  expectCardsToShow,
   launchChromium,
   openDashboard,
   screenshot,
   shown,
-  shownByKey,
   waitTicks,
 } from './dashboard-browser';
 import { DOCS, get, post, QUERY, startServer, type TestServer } from './helpers';
@@ -92,29 +92,7 @@ describe('GET /dashboard', () => {
     expect(load.statuses.length).toBeGreaterThan(0);
     // Once the load stopped the totals stand still: the page's last poll equals /metrics.
     const metrics = (await get(`${t.url}/metrics`)).body.metrics;
-    await light.page.waitForFunction(
-      (total) =>
-        document.querySelector<HTMLElement>('[data-key="total_requests"]')?.dataset.value === String(total),
-      metrics.total_requests,
-      { timeout: 20_000 },
-    );
-    const onPage = await shownByKey(light.page);
-    for (const key of [
-      'total_requests',
-      'documents_scored',
-      'p50_wait_time_ms',
-      'p95_wait_time_ms',
-      'p99_wait_time_ms',
-      'p50_process_time_ms',
-      'p95_process_time_ms',
-      'p99_process_time_ms',
-      'cache_hit_rate',
-      'avg_rows_per_batch',
-      'avg_tokens_per_batch',
-      'batches',
-    ]) {
-      expect(onPage[key], key).toBe(metrics[key]);
-    }
+    const onPage = await expectCardsToShow(light.page, metrics, 'after the load');
     expect(metrics.total_requests).toBeGreaterThanOrEqual(load.statuses.length);
     expect(onPage.waiting).toBe(0);
     expect(onPage.active).toBe(0);

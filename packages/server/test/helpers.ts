@@ -51,11 +51,16 @@ export class Probe {
   }
 }
 
-/** The testkit's float64 reference backend (no onnxruntime), wrapped with a probe. */
-export function probedReference(probe: Probe): BackendCandidate {
-  const inner = referenceBackend() as unknown as BackendCandidate;
+/**
+ * A backend wrapped with a probe: by default the testkit's float64 reference backend (no onnxruntime,
+ * cross-encoders), or `inner` (the reference decoder backend for LLM rerankers).
+ */
+export function probedReference(
+  probe: Probe,
+  inner = referenceBackend() as unknown as BackendCandidate,
+): BackendCandidate {
   return {
-    name: 'reference',
+    name: inner.name,
     async load(options) {
       const backend = await inner.load(options);
       const wrapped: Backend = {
@@ -107,6 +112,8 @@ export interface StartOptions {
   engine?: Omit<CreateRerankerOptions, 'model' | 'env' | 'backends' | 'logger' | 'progress'>;
   /** Use the reference backend with a probe (default) or a given list. */
   backends?: BackendCandidate[];
+  /** Without `backends`: the backend the probe wraps. @default the testkit's reference backend */
+  probed?: BackendCandidate;
   /** @default silent */
   logger?: PinoLogger;
   /** Instrument the backends for the per-batch histograms, as the bin does. @default false */
@@ -118,7 +125,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const dir = options.model ?? (await synthesizedModelDir('tiny'));
   const probe = new Probe();
   const metrics = new ServerMetrics({ defaultMetrics: false });
-  const backends = options.backends ?? [probedReference(probe)];
+  const backends = options.backends ?? [probedReference(probe, options.probed)];
   const reranker = await createReranker({
     model: dir,
     env: options.env ?? {},

@@ -1,5 +1,4 @@
-import type { Backend, BackendCandidate } from '@reranker/core';
-import { QWEN3_RERANKER_TEMPLATE, referenceDecoderBackend } from '@reranker/testkit';
+import { QWEN3_RERANKER_TEMPLATE } from '@reranker/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearPrefix, SHARED_REDIS_URL, uniquePrefix } from './cluster/redis';
 import { type Json, post, type TestServer } from './helpers';
@@ -8,27 +7,6 @@ import { expectOracle, INSTRUCTION, LLM_DOCS, LLM_QUERY, oracle, startLlmServer 
 // Two requests that differ only by their instruction never share cached scores: each is computed by
 // the model and holds the oracle's scores for its own instruction, and each repeat is served from the
 // cache (memory, and memory in front of a shared Redis).
-
-/** The reference decoder backend, counting the rows it computes. */
-function counted(counter: { rows: number }): BackendCandidate {
-  const inner = referenceDecoderBackend() as unknown as BackendCandidate;
-  return {
-    name: 'reference-decoder',
-    async load(options) {
-      const backend = await inner.load(options);
-      const wrapped: Backend = {
-        name: backend.name,
-        device: backend.device,
-        async run(batch, runOptions) {
-          counter.rows += batch.rows;
-          return backend.run(batch, runOptions);
-        },
-        dispose: () => backend.dispose(),
-      };
-      return wrapped;
-    },
-  };
-}
 
 const scores = (body: Json) =>
   body.results.map((r: Json) => ({ index: r.index, relevance: r.relevance_score, score: r.score }));
@@ -44,10 +22,9 @@ async function rerank(server: TestServer, instruction?: string) {
 }
 
 describe('the memory cache', () => {
-  const counter = { rows: 0 };
   let server: TestServer;
   beforeAll(async () => {
-    server = await startLlmServer({ backends: [counted(counter)] });
+    server = await startLlmServer();
   }, 180_000);
   afterAll(() => server?.close());
 
@@ -55,25 +32,24 @@ describe('the memory cache', () => {
     const byDefault = await oracle();
     const instructed = await oracle({ instruction: INSTRUCTION });
     expectOracle(await rerank(server), byDefault);
-    expect(counter.rows).toBe(LLM_DOCS.length);
+    expect(server.probe.rows).toBe(LLM_DOCS.length);
     // Same query and documents, another instruction: computed, never the cached default's scores.
     expectOracle(await rerank(server, INSTRUCTION), instructed);
-    expect(counter.rows).toBe(2 * LLM_DOCS.length);
+    expect(server.probe.rows).toBe(2 * LLM_DOCS.length);
     // The default instruction given explicitly is the same prompt: served from the cache.
     expectOracle(await rerank(server, QWEN3_RERANKER_TEMPLATE.defaultInstruction), byDefault);
     expectOracle(await rerank(server, INSTRUCTION), instructed);
-    expect(counter.rows).toBe(2 * LLM_DOCS.length);
+    expect(server.probe.rows).toBe(2 * LLM_DOCS.length);
     expect(server.reranker.stats().metrics.cache_hits).toBe(2 * LLM_DOCS.length);
   });
 });
 
 describe('memory in front of a shared Redis', () => {
   const prefix = uniquePrefix('llm-instruction');
-  const counters = [{ rows: 0 }, { rows: 0 }];
   let servers: TestServer[] = [];
   beforeAll(async () => {
     const engine = { distributed: true, redisUrl: SHARED_REDIS_URL, redisKeyPrefix: prefix };
-    servers = await Promise.all(counters.map((c) => startLlmServer({ backends: [counted(c)], engine })));
+    servers = await Promise.all([0, 1].map(() => startLlmServer({ engine })));
   }, 180_000);
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
@@ -83,15 +59,15 @@ describe('memory in front of a shared Redis', () => {
   it("a server never gets another server's scores for another instruction from Redis", async () => {
     const [a, b] = servers as [TestServer, TestServer];
     expectOracle(await rerank(a), await oracle());
-    expect(counters[0]!.rows).toBe(LLM_DOCS.length);
+    expect(a.probe.rows).toBe(LLM_DOCS.length);
     // B has an empty memory cache; Redis holds A's default-instruction scores only.
     expectOracle(await rerank(b, INSTRUCTION), await oracle({ instruction: INSTRUCTION }));
-    expect(counters[1]!.rows).toBe(LLM_DOCS.length);
+    expect(b.probe.rows).toBe(LLM_DOCS.length);
     // B's default-instruction request is A's: served from Redis, nothing computed.
     expectOracle(await rerank(b), await oracle());
-    expect(counters[1]!.rows).toBe(LLM_DOCS.length);
+    expect(b.probe.rows).toBe(LLM_DOCS.length);
     // And A gets B's instructed scores from Redis.
     expectOracle(await rerank(a, INSTRUCTION), await oracle({ instruction: INSTRUCTION }));
-    expect(counters[0]!.rows).toBe(LLM_DOCS.length);
+    expect(a.probe.rows).toBe(LLM_DOCS.length);
   });
 });

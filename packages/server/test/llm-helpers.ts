@@ -25,14 +25,17 @@ export const INSTRUCTION = 'Judge whether the passage explains a physical proces
 
 export const tinyQwen3 = () => synthesizedQwen3Dir('tiny-qwen3');
 
-/** The reference decoder backend as the only candidate. */
-export const decoderBackends = () => [referenceDecoderBackend() as unknown as BackendCandidate];
+/** The reference decoder backend. */
+const decoderBackend = () => referenceDecoderBackend() as unknown as BackendCandidate;
 
-/** A test server over tiny-qwen3 on the reference decoder backend. */
+/** The reference decoder backend as the only candidate. */
+export const decoderBackends = () => [decoderBackend()];
+
+/** A test server over tiny-qwen3 on the reference decoder backend, with the server's probe. */
 export async function startLlmServer(options: StartOptions = {}): Promise<TestServer> {
   return startServer({
     model: await tinyQwen3(),
-    backends: decoderBackends(),
+    probed: decoderBackend(),
     ...options,
     // Mixed document lengths share a batch, as they would in production with long documents.
     engine: { maxPaddingRatio: 10, ...options.engine },

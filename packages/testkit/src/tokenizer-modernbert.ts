@@ -1,5 +1,5 @@
 import type { ModelDims } from './presets';
-import { addedToken, sequence, special, type TokenizerFiles } from './tokenizer-parts';
+import { addedToken, byteLevelBpeModel, sequence, special, type TokenizerFiles } from './tokenizer-parts';
 import { commonEnglishWords } from './vocab';
 
 /**
@@ -33,18 +33,7 @@ export function modernBertTokenizer(dims: ModelDims): TokenizerFiles {
         },
       },
       decoder: { ...byteLevel, add_prefix_space: true },
-      model: {
-        type: 'BPE',
-        dropout: null,
-        unk_token: null,
-        continuing_subword_prefix: '',
-        end_of_word_suffix: '',
-        fuse_unk: false,
-        byte_fallback: false,
-        ignore_merges: false,
-        vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
-        merges,
-      },
+      model: byteLevelBpeModel(vocab, merges),
     },
     'tokenizer_config.json': {
       tokenizer_class: 'PreTrainedTokenizerFast',

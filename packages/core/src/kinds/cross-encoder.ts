@@ -2,6 +2,7 @@ import { RerankerError } from '../errors';
 import { labelCount, type ModelConfig } from '../model';
 import { scoreFromLogits } from '../scores';
 import { PairEncoder } from '../tokenize/pair-encoder';
+import { validateInstruction } from './instruction';
 import type { ModelKind } from './kind';
 
 /** A sequence-classification cross-encoder: the pair layout of its tokenizer's post-processor. */
@@ -37,14 +38,7 @@ export function crossEncoderKind(config: ModelConfig, source: string): ModelKind
         typeVocabSize: typeof config.type_vocab_size === 'number' ? config.type_vocab_size : 2,
       });
     },
-    instruction(requested) {
-      if (requested === undefined) return undefined;
-      throw new RerankerError(
-        'INVALID_INPUT',
-        `${source} is a cross-encoder, which takes no instruction; instructions apply to LLM rerankers (e.g. Qwen3-Reranker). Leave instruction out.`,
-        { details: { field: 'instruction' } },
-      );
-    },
+    instruction: (requested) => validateInstruction(requested, { kind: 'cross-encoder', name: source }),
     keyParts: () => [],
     score: scoreFromLogits,
     backendInfo: (encoder) => ({ name: 'cross-encoder', numLabels, graph, padTokenId: encoder.padTokenId }),

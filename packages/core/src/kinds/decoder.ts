@@ -1,6 +1,7 @@
 import { RerankerError } from '../errors';
 import { labelCount, type ModelConfig } from '../model';
 import { scoreFromLogits } from '../scores';
+import { validateInstruction } from './instruction';
 import type { KindEncoder, ModelKind } from './kind';
 import { PromptEncoder } from './prompt-encoder';
 import { validateTemplate, type YesNoRerankerTemplate } from './yes-no-template';
@@ -15,10 +16,10 @@ export interface DecoderKindOptions {
   seqCls: boolean;
 }
 
-/** Throws INVALID_INPUT (or INVALID_CONFIG at creation) unless the instruction is a string. */
-export function checkInstruction(value: unknown, code: 'INVALID_INPUT' | 'INVALID_CONFIG'): string {
+/** Throws INVALID_CONFIG unless the reranker's default instruction is a string (a call's: `validateInstruction`). */
+function checkDefaultInstruction(value: unknown): string {
   if (typeof value !== 'string') {
-    throw new RerankerError(code, `instruction must be a string, got ${typeof value}.`, {
+    throw new RerankerError('INVALID_CONFIG', `instruction must be a string, got ${typeof value}.`, {
       details: { option: 'instruction' },
     });
   }
@@ -32,7 +33,7 @@ export function decoderKind(config: ModelConfig, source: string, options: Decode
   const defaultInstruction =
     options.instruction === undefined
       ? template.defaultInstruction
-      : checkInstruction(options.instruction, 'INVALID_CONFIG');
+      : checkDefaultInstruction(options.instruction);
   const name = seqCls ? 'decoder-seq-cls' : 'decoder-yes-no';
   if (seqCls && labelCount(config) !== 1) {
     throw new RerankerError(
@@ -79,7 +80,7 @@ export function decoderKind(config: ModelConfig, source: string, options: Decode
       }) as KindEncoder;
     },
     instruction: (requested) =>
-      requested === undefined ? defaultInstruction : checkInstruction(requested, 'INVALID_INPUT'),
+      validateInstruction(requested, { kind: name, name: source }) ?? defaultInstruction,
     keyParts: (instruction) => [name, ...templateKey, instruction ?? defaultInstruction],
     score: scoreFromLogits,
     backendInfo(encoder) {

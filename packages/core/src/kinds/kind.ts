@@ -86,8 +86,8 @@ export interface ModelKind {
   modelMaxLength(files: KindTokenizerFiles): number;
   encoder(files: KindTokenizerFiles, options: KindEncoderOptions): KindEncoder;
   /**
-   * A call's instruction: the given one or the default. Throws INVALID_INPUT for a kind that takes
-   * none (a cross-encoder would silently ignore it).
+   * A call's instruction: the given one or the default. Throws INVALID_INPUT as `validateInstruction`
+   * says (a kind that takes none, a blank or too long one).
    */
   instruction(requested: unknown): string | undefined;
   /** What a pair cache key covers beyond the texts and the model (template, instruction). Empty for cross-encoders. */

@@ -1,12 +1,17 @@
-import type { Worker } from 'node:worker_threads';
 import { abortError, type EncodedBatch, errorMessage, RerankerError, sessionInputs } from '@reranker/core';
 import { type PoolPrefixStats, PrefixRouting } from './pool-prefix';
-import type { CloseRequest, DecoderRunRequest, RunRequest, WorkerInit, WorkerReply } from './worker';
-import { SessionLoadError, startWorker, WorkerStartError } from './worker-start';
+import {
+  closeWorker,
+  disposedError,
+  type ReadyInfo,
+  type RunReply,
+  startSlot,
+  type Slot as WorkerSlot,
+} from './pool-slot';
+import type { DecoderRunRequest, RunRequest, WorkerInit } from './worker';
 
+export type { ReadyInfo } from './pool-slot';
 export { SessionLoadError, startWorker, WorkerStartError } from './worker-start';
-
-export type ReadyInfo = Extract<WorkerReply, { type: 'ready' }>;
 
 interface Job {
   id: number;
@@ -19,14 +24,7 @@ interface Job {
   reject(error: unknown): void;
 }
 
-interface Slot {
-  worker?: Worker;
-  exited?: Promise<void>;
-  /** `busy` without a job: the batch was aborted and the worker is finishing it for nothing. */
-  state: 'loading' | 'idle' | 'busy' | 'broken';
-  job?: Job;
-  error?: unknown;
-}
+type Slot = WorkerSlot<Job>;
 
 /**
  * Worker threads with one session each, fed FIFO: a batch goes to an idle worker or waits its turn.
@@ -122,7 +120,7 @@ export class WorkerPool {
       const exits: Promise<void>[] = [];
       for (const slot of this.slots) {
         if (slot.job) this.settle(slot.job, disposedError());
-        if (slot.worker) this.close(slot.worker);
+        if (slot.worker) closeWorker(slot.worker);
         if (slot.exited) exits.push(slot.exited);
         Object.assign(slot, { worker: undefined, job: undefined, state: 'broken' });
       }
@@ -132,34 +130,11 @@ export class WorkerPool {
   }
 
   private spawn(slot: Slot, init: WorkerInit): Promise<ReadyInfo> {
-    const worker = startWorker(init, this.entry);
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    Object.assign(slot, { worker, exited, state: 'loading', job: undefined, error: undefined });
-    return new Promise<ReadyInfo>((resolve, reject) => {
-      let ready = false;
-      const fail = (error: Error) => {
-        if (this.disposing) return reject(disposedError());
-        if (slot.worker !== worker) return; // a replaced worker: its events are stale
-        if (ready) return this.crash(slot, error);
-        Object.assign(slot, { worker: undefined, state: 'broken', error });
-        reject(error);
-      };
-      worker.on('message', (reply: WorkerReply) => {
-        if (slot.worker !== worker) return;
-        if (reply.type === 'ready') {
-          ready = true;
-          slot.state = 'idle';
-          worker.unref(); // an idle pool does not keep the process alive
-          resolve(reply);
-          this.pump();
-        } else if (reply.type === 'load-failed') {
-          fail(new SessionLoadError(reply.message)); // the worker ends itself
-        } else {
-          this.finish(slot, reply);
-        }
-      });
-      worker.on('error', (error) => fail(new WorkerStartError(errorMessage(error), { cause: error })));
-      worker.on('exit', (code) => fail(new WorkerStartError(`the worker thread exited with code ${code}`)));
+    return startSlot(slot, init, this.entry, {
+      disposing: () => this.disposing !== undefined,
+      ready: () => this.pump(),
+      answered: (reply) => this.finish(slot, reply),
+      crashed: (error) => this.crash(slot, error),
     });
   }
 
@@ -188,7 +163,7 @@ export class WorkerPool {
   }
 
   /** A worker's answer to its batch (whose job is gone if the batch was aborted meanwhile). */
-  private finish(slot: Slot, reply: Extract<WorkerReply, { type: 'result' | 'run-failed' }>): void {
+  private finish(slot: Slot, reply: RunReply): void {
     const job = slot.job?.id === reply.id ? slot.job : undefined;
     Object.assign(slot, { job: undefined, state: 'idle' });
     slot.worker!.unref();
@@ -200,7 +175,7 @@ export class WorkerPool {
     }
     if (job) this.settle(job, backendFailed(`onnxruntime failed to run the batch: ${reply.message}`));
     // A session that threw may hold broken state (an allocation failure, say): start a fresh one.
-    this.close(slot.worker!);
+    closeWorker(slot.worker!);
     this.respawn(slot);
   }
 
@@ -226,26 +201,11 @@ export class WorkerPool {
     this.spawn(slot, this.init).catch(() => this.pump()); // the slot is now 'broken'; pump fails the queue
   }
 
-  /** Asks a worker to release its session and end, after any batch it is running. */
-  private close(worker: Worker): void {
-    // Referenced again so that a caller awaiting dispose() keeps the process alive until the thread
-    // has exited (an unreferenced idle worker would let Node exit mid-await with code 13).
-    worker.ref();
-    worker.postMessage({ type: 'close' } satisfies CloseRequest);
-  }
-
   private settle(job: Job, error: unknown, logits?: Float32Array): void {
     if (job.onAbort) job.signal!.removeEventListener('abort', job.onAbort);
     if (logits) job.resolve(logits);
     else job.reject(error);
   }
-}
-
-function disposedError(): RerankerError {
-  return new RerankerError(
-    'DISPOSED',
-    'The onnxruntime-node backend was disposed: load a new one to run batches.',
-  );
 }
 
 function backendFailed(message: string, cause?: unknown): RerankerError {

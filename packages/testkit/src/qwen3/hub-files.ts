@@ -1,3 +1,4 @@
+import { byteLevelBpeModel } from '../tokenizer-parts';
 import { QWEN_SPLIT_REGEX, trainByteLevelBpe } from './bpe-vocab';
 import { addedTokenId, QWEN3_ADDED_TOKENS, type Qwen3Dims } from './presets';
 import { QWEN3_RERANKER_TEMPLATE } from './template';
@@ -79,18 +80,7 @@ export function qwen3HubFiles(dims: Qwen3Dims): Qwen3HubFiles {
       },
       post_processor: byteLevel,
       decoder: byteLevel,
-      model: {
-        type: 'BPE',
-        dropout: null,
-        unk_token: null,
-        continuing_subword_prefix: '',
-        end_of_word_suffix: '',
-        fuse_unk: false,
-        byte_fallback: false,
-        ignore_merges: false,
-        vocab: Object.fromEntries(tokens.map((t, i) => [t, i])),
-        merges,
-      },
+      model: byteLevelBpeModel(tokens, merges),
     },
     'tokenizer_config.json': {
       add_bos_token: false,
