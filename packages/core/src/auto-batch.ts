@@ -29,6 +29,27 @@ export interface BatchObservation {
   ms: number;
 }
 
+/** What `batchSize: 'auto'` did so far (`info().batchSizeAutoStats`): how much traffic its trials took. */
+export interface BatchSizerStats {
+  /** The size chosen (in use outside trials). */
+  chosen: number;
+  /** Batches run under load, by the row limit they were planned with. */
+  batchesBySize: Record<number, number>;
+  /** Batches run under load and the backend ms they took. */
+  batches: number;
+  ms: number;
+  /** Neighbour trials started under load. */
+  trials: number;
+  /** Batches planned at a size on trial (not the chosen one), and their backend ms. */
+  trialBatches: number;
+  trialMs: number;
+  /** Changes of the chosen size under load (warm-up not counted). */
+  changes: number;
+  /** Warm-up timing runs (outside any request) and their ms. */
+  calibrationBatches: number;
+  calibrationMs: number;
+}
+
 interface Window {
   tokens: number;
   ms: number;
@@ -59,6 +80,7 @@ export class BatchSizer {
   #tryUp = true;
   /** While trying a neighbour: the index to return to and its rate. */
   #trial: { from: number; rate: number } | undefined;
+  #stats: BatchSizerStats;
 
   constructor(options: BatchSizerOptions) {
     const candidates = [...new Set(options.candidates ?? AUTO_BATCH_CANDIDATES)].sort((a, b) => a - b);
@@ -74,6 +96,24 @@ export class BatchSizer {
     this.#margin = options.margin ?? 0.05;
     this.#exploreEvery = options.exploreEvery ?? 96;
     this.#index = nearest(candidates, options.initial);
+    this.#stats = {
+      chosen: this.current(),
+      batchesBySize: {},
+      batches: 0,
+      ms: 0,
+      trials: 0,
+      trialBatches: 0,
+      trialMs: 0,
+      changes: 0,
+      calibrationBatches: 0,
+      calibrationMs: 0,
+    };
+  }
+
+  /** Counters of what it did (a copy). */
+  stats(): BatchSizerStats {
+    const s = this.#stats;
+    return { ...s, chosen: this.chosen(), batchesBySize: { ...s.batchesBySize } };
   }
 
   /** The row limit in use (a neighbour on trial for one window, now and then). */
@@ -91,12 +131,19 @@ export class BatchSizer {
    * its ms), twice in alternating order, keeps each one's faster time and adopts the fastest per token.
    */
   async calibrate(run: (size: number) => Promise<number>, width: number): Promise<number> {
-    await run(this.candidates[0]!); // untimed: the first run of a session pays for allocations
+    const stats = this.#stats;
+    const counted = async (size: number) => {
+      const ms = await run(size);
+      stats.calibrationBatches++;
+      stats.calibrationMs += ms;
+      return ms;
+    };
+    await counted(this.candidates[0]!); // untimed: the first run of a session pays for allocations
     const best = new Map<number, number>();
     const order = [...this.candidates];
     for (const round of [order, [...order].reverse()]) {
       for (const size of round) {
-        const rate = (size * width) / Math.max(await run(size), 1e-6);
+        const rate = (size * width) / Math.max(await counted(size), 1e-6);
         best.set(size, Math.max(best.get(size) ?? 0, rate));
       }
     }
@@ -111,6 +158,14 @@ export class BatchSizer {
 
   /** Feeds one finished batch; may change the size in use (logged). */
   observe(batch: BatchObservation): void {
+    const stats = this.#stats;
+    stats.batches++;
+    stats.ms += batch.ms;
+    stats.batchesBySize[batch.size] = (stats.batchesBySize[batch.size] ?? 0) + 1;
+    if (batch.size !== this.chosen()) {
+      stats.trialBatches++;
+      stats.trialMs += batch.ms;
+    }
     if (batch.size !== this.current() || batch.ms <= 0) return;
     const w = this.#current;
     w.all++;
@@ -143,6 +198,7 @@ export class BatchSizer {
     if (!up && !down) return;
     const step = (this.#tryUp && up) || !down ? 1 : -1;
     this.#tryUp = !this.#tryUp;
+    this.#stats.trials++;
     this.#trial = { from: this.#index, rate: this.#rate! };
     this.#logger.debug?.(
       `Batch size auto: trying ${this.candidates[this.#index + step]} beside ${this.current()}.`,
@@ -162,6 +218,7 @@ export class BatchSizer {
         `under load it ran ${rate.toFixed(1)} tokens/ms against ${trial.rate.toFixed(1)} for ${this.current()}`,
       );
       this.#rate = rate;
+      this.#stats.changes++;
       return;
     }
     this.#index = trial.from;

@@ -165,6 +165,15 @@ describe('UnifiedReRanker with batchSize', () => {
       expect(infos.join('\n')).toMatch(/Batch size auto: 8 \(was 16\)/);
       const results = await reranker.rerank('rivers', ['a river valley', 'a mountain']);
       expect(results).toHaveLength(2);
+      // One untimed run, then each of 3 candidates twice; the request is one batch planned at 8.
+      expect((await reranker.info()).batchSizeAutoStats).toMatchObject({
+        chosen: 8,
+        calibrationBatches: 7,
+        batches: 1,
+        batchesBySize: { 8: 1 },
+        trials: 0,
+        trialBatches: 0,
+      });
     } finally {
       await reranker.dispose();
     }
@@ -179,7 +188,9 @@ describe('UnifiedReRanker with batchSize', () => {
     });
     try {
       await reranker.warmup();
-      expect(await reranker.info()).toMatchObject({ batchSize: 8, batchSizeAuto: false });
+      const info = await reranker.info();
+      expect(info).toMatchObject({ batchSize: 8, batchSizeAuto: false });
+      expect(info.batchSizeAutoStats).toBeUndefined();
     } finally {
       await reranker.dispose();
     }
