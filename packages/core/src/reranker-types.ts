@@ -1,4 +1,4 @@
-import type { BatchSizerStats } from './auto-batch';
+import type { BatchSizerStats } from './auto-batch-stats';
 import type { RerankDocument } from './input';
 import type { ModelKindName } from './kinds/kind';
 import type { Dtype } from './model';
