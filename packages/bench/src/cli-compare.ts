@@ -33,6 +33,12 @@ export function compareCommand(): Command {
       batchSizesArg,
     )
     .option('--no-baselines', 'skip the recipe, raw and cache-off contenders (e.g. with --batch-sizes)')
+    .option(
+      '--rounds <n>',
+      'times the engine (cache on) and server contenders run, every other round in reverse order; rows sum their rounds',
+      positiveInt,
+      1,
+    )
     .option('--json <file>', 'also write the results as JSON to this file')
     .option('--chart <file>', 'also write an SVG chart of docs/s and latency to this file')
     .action(async (opts: CompareOptions & { json?: string; chart?: string }) => {

@@ -107,10 +107,19 @@ export async function rawContender(
 const sizeTag = (batchSize: number | 'auto' | undefined) =>
   batchSize === undefined ? '' : `, batch ${batchSize}`;
 
-/** `batchSize` as the run ended with it: `auto` shows the size it chose. */
+/**
+ * `batchSize` as the run ended with it: `auto` shows the size it chose and what its neighbour trials
+ * took (counted over the contender's life: its warm-up request and timed run, not the warm-up timing).
+ */
 async function sizeNote(reranker: { info(): Promise<RerankerInfo> }): Promise<string> {
   const info = await reranker.info();
-  return `batch size ${info.batchSize}${info.batchSizeAuto ? ' (auto)' : ''}`;
+  const s = info.batchSizeAutoStats;
+  if (!info.batchSizeAuto || !s) return `batch size ${info.batchSize}`;
+  const bySize = Object.entries(s.batchesBySize)
+    .map(([size, n]) => `${n}×${size}`)
+    .join(' ');
+  const share = s.ms > 0 ? ((100 * s.trialMs) / s.ms).toFixed(1) : '0';
+  return `batch size ${info.batchSize} (auto: batches ${bySize || 'none'}; ${s.trials} trials, ${s.trialBatches} batches, ${share} % of batch ms; ${s.changes} changes under load; warm-up timing ${s.calibrationBatches} runs ${s.calibrationMs.toFixed(0)} ms, untimed)`;
 }
 
 /**

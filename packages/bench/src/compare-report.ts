@@ -90,7 +90,7 @@ export function compareMarkdown(r: CompareResult): string {
   const f1 = (n: number) => n.toFixed(1);
   const rows = r.rows.map(
     (x) =>
-      `| ${x.name} | ${x.requestsDone} | ${f1(x.docsPerSecond)} | ${x.latencyMs.p50.toFixed(0)} | ${x.latencyMs.p95.toFixed(0)} | ${f1(x.eventLoopP99Ms)} | ${x.healthP99Ms === undefined ? '' : f1(x.healthP99Ms)} | ${x.othersShare?.toFixed(2) ?? 'n/a'} | ${x.setup} |`,
+      `| ${x.name} | ${x.requestsDone} | ${f1(x.docsPerSecond)}${x.roundsDocsPerSecond ? ` (rounds ${x.roundsDocsPerSecond.map(f1).join(', ')})` : ''} | ${x.latencyMs.p50.toFixed(0)} | ${x.latencyMs.p95.toFixed(0)} | ${f1(x.eventLoopP99Ms)} | ${x.healthP99Ms === undefined ? '' : f1(x.healthP99Ms)} | ${x.othersShare?.toFixed(2) ?? 'n/a'} | ${x.setup} |`,
   );
   const ratios = compareRatios(r).map(
     (x) =>
@@ -102,7 +102,7 @@ export function compareMarkdown(r: CompareResult): string {
     `> Synthetic model: real ${o.preset} architecture and cost, RANDOM weights. Scores carry no meaning; speed does.`,
     '',
     `Machine: ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, ${m.os}.`,
-    `Workload (seed ${o.seed}): ${w.requests} requests × ${w.docsPerRequest} documents of 32–512 tokens (mean pair ${w.meanPairTokens.toFixed(0)} tokens, pairs cut at 512), ${w.repeats} of them repeat an earlier request exactly. Each contender scores the sequence once after one warm-up request, taking no new request after ${o.maxSeconds} s.`,
+    `Workload (seed ${o.seed}): ${w.requests} requests × ${w.docsPerRequest} documents of 32–512 tokens (mean pair ${w.meanPairTokens.toFixed(0)} tokens, pairs cut at 512), ${w.repeats} of them repeat an earlier request exactly. Each contender scores the sequence once after one warm-up request, taking no new request after ${o.maxSeconds} s${o.rounds > 1 ? `; the engine (cache on) and server contenders do so in ${o.rounds} rounds, every other one in reverse order, a fresh contender each time, and their rows sum the rounds` : ''}.`,
     '',
     '| contender | requests done | docs/s | p50 ms/request | p95 ms/request | event loop p99 ms | /health p99 ms | others cpu | setup |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',

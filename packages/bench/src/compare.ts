@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '@reranker/core';
 import type { PresetName } from '@reranker/testkit';
@@ -12,13 +11,13 @@ import {
   recipeContender,
   serverContender,
 } from './compare-contenders';
-import { buildMixedWorkload, type MixedRequest } from './compare-workload';
-import { type CpuUse, measureCpu } from './cpu';
+import { mergeRounds, type TimedPhase, timeContender } from './compare-timing';
+import { buildMixedWorkload } from './compare-workload';
+import type { CpuUse } from './cpu';
 import { engineModelDir } from './engine-model';
 import { type MachineInfo, machineInfo } from './machine';
 import { privateCopy } from './model-open';
-import { createProgress, type Progress } from './progress';
-import { percentile } from './stats';
+import { createProgress } from './progress';
 
 export interface CompareOptions {
   /** Synthesized model preset (random weights; BERT layouts only). @default 'minilm-l6' */
@@ -45,6 +44,11 @@ export interface CompareOptions {
   batchSizes?: (number | 'auto')[];
   /** Run the recipe, raw and cache-off contenders too (off: only the engine and server rows). @default true */
   baselines: boolean;
+  /**
+   * Times the engine (cache on) and server contenders run, every other time in reverse order so no
+   * contender always runs first or last; each row then sums its rounds. @default 1
+   */
+  rounds: number;
 }
 
 /** Documents per request and share of repeated requests: fixed, so runs compare. */
@@ -70,6 +74,8 @@ export interface CompareRow extends CpuUse {
   healthSamples?: number;
   /** What the contender said after its run (the batch size in use, for the batch-size comparison). */
   note?: string;
+  /** With `rounds` > 1: docs/s of each round, in the order they ran. */
+  roundsDocsPerSecond?: number[];
 }
 
 export interface CompareResult {
@@ -130,9 +136,13 @@ async function compareIn(
     ['engine (cache on)', () => engineContender(modelDir, true, batchSize)],
     ['server', () => serverContender(modelDir, options.concurrency, batchSize)],
   ]);
-  const makers = [...(options.baselines ? baselines : []), ...sized];
+  // ABBA...: a contender's position in the run (first phase, machine drifting) evens out over rounds.
+  const rounds = Array.from({ length: options.rounds ?? 1 }, (_, i) =>
+    i % 2 ? [...sized].reverse() : sized,
+  );
+  const makers = [...(options.baselines ? baselines : []), ...rounds.flat()];
   const progress = createProgress(makers.length * (options.requests + 1));
-  const rows: CompareRow[] = [];
+  const phases: TimedPhase[] = [];
   const failures: CompareResult['failures'] = [];
   try {
     // One contender at a time, disposed before the next, so no idle session or worker competes.
@@ -143,9 +153,10 @@ async function compareIn(
         await contender.score(workload.warmup);
         progress.tick(`warm-up ${contender.name}`);
         await sleep(options.settleMs);
-        const row = await timeContender(contender, workload.requests, progress, options.maxSeconds);
+        const phase = await timeContender(contender, workload.requests, progress, options.maxSeconds);
+        const { row } = phase;
         if (contender.finalNote) row.note = await contender.finalNote();
-        rows.push(row);
+        phases.push(phase);
         const health = row.healthP99Ms === undefined ? '' : `, /health p99 ${row.healthP99Ms.toFixed(1)} ms`;
         progress.phaseDone(
           contender.name,
@@ -174,73 +185,9 @@ async function compareIn(
       docsPerRequest: DOCS_PER_REQUEST,
       meanPairTokens: workload.meanPairTokens,
     },
-    rows,
+    rows: mergeRounds(phases),
     failures,
     durationSeconds: (performance.now() - started) / 1000,
     loadAverage: { before: loadBefore, after: loadavg()[0]! },
-  };
-}
-
-/** Runs every request through the contender, `concurrency` at a time, in workload order. */
-async function timeContender(
-  contender: CompareContender,
-  requests: MixedRequest[],
-  progress: Progress,
-  maxSeconds: number,
-): Promise<CompareRow> {
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  const latencies: number[] = [];
-  let next = 0;
-  let running = true;
-  const health: number[] = [];
-  const sampleHealth = async (url: string) => {
-    while (running) {
-      const start = performance.now();
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (running) health.push(performance.now() - start);
-      await sleep(100);
-    }
-  };
-  loop.enable();
-  const cpu = measureCpu();
-  const start = performance.now();
-  const sampler = contender.healthUrl ? sampleHealth(contender.healthUrl) : Promise.resolve();
-  const deadline = start + maxSeconds * 1000;
-  let docs = 0;
-  const client = async () => {
-    while (next < requests.length && performance.now() < deadline) {
-      const request = requests[next++]!;
-      const requestStart = performance.now();
-      await contender.score(request);
-      latencies.push(performance.now() - requestStart);
-      docs += request.documents.length;
-      progress.tick(contender.name);
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: contender.concurrency }, client));
-  } finally {
-    running = false;
-  }
-  const seconds = (performance.now() - start) / 1000;
-  const use = cpu();
-  loop.disable();
-  await sampler;
-  return {
-    name: contender.name,
-    setup: contender.setup,
-    concurrency: contender.concurrency,
-    requestsDone: latencies.length,
-    docsPerSecond: docs / seconds,
-    seconds,
-    latencyMs: {
-      p50: percentile(latencies, 50),
-      p95: percentile(latencies, 95),
-      max: Math.max(...latencies),
-    },
-    eventLoopP99Ms: loop.percentile(99) / 1e6,
-    ...(contender.healthUrl ? { healthP99Ms: percentile(health, 99), healthSamples: health.length } : {}),
-    ...use,
   };
 }

@@ -5,7 +5,7 @@ export {
   type Reranker,
   type RerankerSource,
 } from './adapter-ranking';
-export { AUTO_BATCH_CANDIDATES } from './auto-batch';
+export { AUTO_BATCH_CANDIDATES, type BatchSizerStats } from './auto-batch';
 export {
   type Backend,
   type BackendCandidate,

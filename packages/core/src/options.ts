@@ -31,8 +31,9 @@ export interface UnifiedReRankerOptions {
   /**
    * Most pairs in one backend batch, or `'auto'`: `warmup()` times each of `batchSizeCandidates` on
    * pairs of half the maximum length and takes the fastest per token; under load the engine keeps
-   * measuring full batches, tries a neighbouring candidate now and then and adopts it when it is 5 %
-   * faster (logged at info level). `info().batchSize` is the size in use. @default 16
+   * measuring full batches and, when their throughput drifts (or after 2000 of them), tries a
+   * neighbouring candidate on at most 2 % of batches, adopting it when it is 5 % faster (logged at
+   * info level). `info().batchSize` is the size in use, `info().batchSizeAutoStats` what it did. @default 16
    */
   batchSize?: number | 'auto';
   /** The sizes `batchSize: 'auto'` chooses from; the smallest and largest are its limits. @default [4, 8, 16, 32] */

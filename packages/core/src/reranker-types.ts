@@ -1,3 +1,4 @@
+import type { BatchSizerStats } from './auto-batch-stats';
 import type { RerankDocument } from './input';
 import type { ModelKindName } from './kinds/kind';
 import type { Dtype } from './model';
@@ -86,4 +87,6 @@ export interface RerankerInfo {
   batchSize: number;
   /** Whether `batchSize` is chosen by measurement (`batchSize: 'auto'`). */
   batchSizeAuto: boolean;
+  /** With `batchSize: 'auto'`: its counters (batches by size, trials and their share, warm-up timing). */
+  batchSizeAutoStats?: BatchSizerStats;
 }

@@ -227,6 +227,7 @@ export class UnifiedReRanker {
       backendDetails: this.backend.describe?.() ?? {},
       batchSize: this.scheduler.batchSize(),
       batchSizeAuto: this.sizer !== undefined,
+      ...(this.sizer && { batchSizeAutoStats: this.sizer.stats() }),
     };
   }
 

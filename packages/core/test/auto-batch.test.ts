@@ -1,73 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BatchSizer } from '../src/auto-batch';
-import type { TokenizedPair } from '../src/batching';
-import type { Backend, BackendCandidate, EncodedBatch } from '../src/index';
-import { labelCount, MetricsRecorder, RerankerError, UnifiedReRanker } from '../src/index';
-import { BatchScheduler } from '../src/scheduler';
+import type { BackendCandidate } from '../src/index';
+import { labelCount, RerankerError, UnifiedReRanker } from '../src/index';
+import { costs, load, setup } from './auto-batch-helpers';
 import { localModel, recordingLogger } from './helpers';
-
-/** ms per row of a batch of `rows` rows: the fake backend's cost model, changed by the tests. */
-type Cost = (rows: number) => number;
-
-/** A backend that costs what `cost` says on a fake clock, so timings are exact and instant. */
-function costedBackend(initial: Cost) {
-  const clock = { now: 0 };
-  const state = { cost: initial, rows: [] as number[] };
-  const backend: Backend = {
-    name: 'costed',
-    device: 'cpu',
-    concurrency: 1,
-    async run(batch: EncodedBatch) {
-      state.rows.push(batch.rows);
-      clock.now += batch.rows * state.cost(batch.rows);
-      return new Float32Array(batch.rows);
-    },
-    async dispose() {},
-  };
-  return { backend, clock, state };
-}
-
-const costs =
-  (table: Record<number, number>): Cost =>
-  (rows) =>
-    table[rows] ?? 1;
-
-function setup(candidates: number[], cost: Cost) {
-  const logger = recordingLogger();
-  const infos: string[] = [];
-  logger.info = (o) => infos.push(String(o));
-  logger.debug = (o) => infos.push(String(o));
-  const sizer = new BatchSizer({ candidates, initial: 16, logger, window: 4, exploreEvery: 8 });
-  const { backend, clock, state } = costedBackend(cost);
-  const scheduler = new BatchScheduler({
-    backend,
-    numLabels: 1,
-    padTokenId: 0,
-    limits: { batchSize: 16, maxBatchTokens: 1_000_000, maxPaddingRatio: 0.2 },
-    retry: { maxRetries: 0, backoffMs: 1 },
-    logger,
-    metrics: new MetricsRecorder(),
-    microBatchWindowMs: 0,
-    sizer,
-    now: () => clock.now,
-  });
-  // Calibration as warm-up does it, on the same cost model (width 10).
-  const calibrate = () =>
-    sizer.calibrate(async (size) => {
-      const start = clock.now;
-      await backend.run({ rows: size } as EncodedBatch);
-      return clock.now - start;
-    }, 10);
-  return { sizer, scheduler, state, infos, calibrate };
-}
-
-const pairs = (n: number): TokenizedPair[] =>
-  Array.from({ length: n }, () => ({ inputIds: Array(10).fill(5), tokenTypeIds: Array(10).fill(0) }));
-const usage = () => ({ computedPairs: 0, cachedPairs: 0, tokens: 0 });
-
-async function load(scheduler: BatchScheduler, n: number) {
-  await Promise.all(scheduler.submit(pairs(n), { usage: usage() }));
-}
 
 describe('BatchSizer (batchSize: auto)', () => {
   it('warm-up picks the candidate fastest per token and logs it', async () => {
@@ -165,6 +101,15 @@ describe('UnifiedReRanker with batchSize', () => {
       expect(infos.join('\n')).toMatch(/Batch size auto: 8 \(was 16\)/);
       const results = await reranker.rerank('rivers', ['a river valley', 'a mountain']);
       expect(results).toHaveLength(2);
+      // One untimed run, then each of 3 candidates twice; the request is one batch planned at 8.
+      expect((await reranker.info()).batchSizeAutoStats).toMatchObject({
+        chosen: 8,
+        calibrationBatches: 7,
+        batches: 1,
+        batchesBySize: { 8: 1 },
+        trials: 0,
+        trialBatches: 0,
+      });
     } finally {
       await reranker.dispose();
     }
@@ -179,7 +124,9 @@ describe('UnifiedReRanker with batchSize', () => {
     });
     try {
       await reranker.warmup();
-      expect(await reranker.info()).toMatchObject({ batchSize: 8, batchSizeAuto: false });
+      const info = await reranker.info();
+      expect(info).toMatchObject({ batchSize: 8, batchSizeAuto: false });
+      expect(info.batchSizeAutoStats).toBeUndefined();
     } finally {
       await reranker.dispose();
     }
