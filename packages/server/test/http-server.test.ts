@@ -140,7 +140,7 @@ describe('timeouts', () => {
     expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 2000);
   });
 
-  it('cut a client that goes on slowly sending a body refused at once, without a second answer', async () => {
+  it('close on a client that goes on slowly sending a large body refused at once, with one answer', async () => {
     const res = await raw(
       head('/v1/rerank', 'Content-Length: 100000').replace('application/json', 'text/plain'),
       '{"query": "a"',
@@ -149,8 +149,10 @@ describe('timeouts', () => {
     expect(res.status).toBe(415);
     expect(res.raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
     expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    expect(res.ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
-    expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 2000);
+    // The rest of the body is not waited for (nor read): the server ends the connection after its
+    // answer instead of holding it until REQUEST_TIMEOUT_MS.
+    expect(res.headers.connection).toBe('close');
+    expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS);
   });
 
   it('answer a slow request on a connection that already served one', async () => {
