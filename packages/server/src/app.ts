@@ -148,7 +148,7 @@ function errorHandler(logger: PinoLogger): ErrorRequestHandler {
     leaveUnreadBody(req, res);
     const response = sendError(res, error, flavour);
     if (response.status >= 500 && response.code === 'INTERNAL') {
-      logger.error({ err: error, reqId: req.id }, 'unexpected error');
+      logger.error({ err: error, reqId: res.locals.reqId }, 'unexpected error');
     }
   };
 }
