@@ -30,7 +30,10 @@ export function leaveUnreadBody(req: IncomingMessage, res: ServerResponse): void
     req.resume();
     return;
   }
-  if (res.headersSent) return;
+  if (res.headersSent) {
+    req.resume(); // too late to say Connection: close: read it as Node would
+    return;
+  }
   res.setHeader('connection', 'close');
   stopReading(req.socket as Socket & NodeSocketInternals);
 }
