@@ -241,6 +241,14 @@ export class UnifiedReRanker {
   }
 
   /**
+   * The request slots and queue now: `stats().controller` without the metrics snapshot `stats()` also
+   * takes (it sorts the latency windows), cheap enough to ask on every request (admission checks).
+   */
+  controllerStats(): ControllerStats {
+    return this.controller.stats();
+  }
+
+  /**
    * Runs one short pair on every worker so the first real request does not pay for start-up; with
    * `batchSize: 'auto'`, then times the candidate sizes and picks the fastest (see the option).
    */

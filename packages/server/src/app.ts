@@ -10,6 +10,7 @@ import { Admission } from './middleware/admission';
 import { requireApiKey } from './middleware/auth';
 import { BodyReader } from './middleware/json-body';
 import { requestLogging } from './middleware/logging';
+import { leaveUnreadBody } from './middleware/unread-body';
 import { ModelNames } from './models/names';
 import { ModelRegistry } from './models/registry';
 import { clusterMetricsRoutes } from './routes/cluster-metrics';
@@ -137,13 +138,17 @@ function closeWhileDraining(service: Service): RequestHandler {
   };
 }
 
-/** Every error ends here and leaves through `sendError`, in the flavour the route chose. */
+/**
+ * Every error ends here and leaves through `sendError`, in the flavour the route chose; a large body
+ * the answer did not need is left unread and its connection closed (`leaveUnreadBody`).
+ */
 function errorHandler(logger: PinoLogger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const flavour: Flavour = res.locals.flavour ?? flavourOfPath(req.path);
+    leaveUnreadBody(req, res);
     const response = sendError(res, error, flavour);
     if (response.status >= 500 && response.code === 'INTERNAL') {
-      logger.error({ err: error, reqId: req.id }, 'unexpected error');
+      logger.error({ err: error, reqId: res.locals.reqId }, 'unexpected error');
     }
   };
 }

@@ -88,7 +88,7 @@ export class Service {
    */
   admissionStats(): ControllerStats {
     this.require();
-    return this.models.global?.stats() ?? this.loaded().stats().controller;
+    return this.models.global?.stats() ?? this.loaded().controllerStats();
   }
 
   /** The default model's loaded reranker (for info and metrics, which still answer while draining), or a 503. */

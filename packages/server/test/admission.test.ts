@@ -88,6 +88,53 @@ describe('admission before the body', () => {
     expect((await running).status).toBe(200);
   });
 
+  it('closes the connection of a large refused body without reading it; a small one keeps it', async () => {
+    const server = await startServer({
+      engine: { maxParallel: 1, maxQueue: 0 },
+      config: { bodyLimitBytes: 8 * 1024 * 1024 },
+    });
+    t = server;
+    server.probe.hold();
+    const started = server.probe.started();
+    const running = post(`${server.url}/rerank`, { query: QUERY, documents: docs('running') });
+    await started;
+    // What the server read of each connection, once it is closed.
+    const read = new Map<string, number>();
+    server.server.on('connection', (socket) => {
+      const peer = String(socket.remotePort);
+      socket.once('close', () => read.set(peer, socket.bytesRead));
+    });
+    const port = Number(new URL(server.url).port);
+    const big = (path: string, key: string) => {
+      const body = `{"query": "q", "${key}": ["${'x'.repeat(6 * 1024 * 1024)}"]}`;
+      return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    };
+    for (const [path, key, shape] of [
+      ['/v1/rerank', 'documents', /"code":"QUEUE_FULL"/],
+      ['/rerank', 'texts', /"error_type":"Overloaded"/],
+    ] as const) {
+      // The client sends its whole 6 MB body and still gets the answer, whole.
+      const { text, localPort } = await untilClosed(port, [big(path, key)]);
+      expect(text).toMatch(/^HTTP\/1\.1 503 [\s\S]*retry-after: 1/i);
+      expect(text).toMatch(/connection: close/i);
+      expect(text).toMatch(shape);
+      await until(() => read.has(String(localPort)), 'the server to close the connection');
+      // The headers, at most a 64 KiB peek and the reads in flight: far from the 6 MB sent.
+      expect(read.get(String(localPort))).toBeLessThan(512 * 1024);
+    }
+    // A small refused body is read and discarded: the connection carries the next request.
+    const small = JSON.stringify({ query: QUERY, documents: docs('small') });
+    const { text } = await untilClosed(port, [
+      `POST /v2/rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`,
+      'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    ]);
+    expect(text).toMatch(/^HTTP\/1\.1 503 [\s\S]*"code":"QUEUE_FULL"[\s\S]*HTTP\/1\.1 200 /);
+    expect(text.split('HTTP/1.1 503')[1]!.split('HTTP/1.1 200')[0]).not.toMatch(/connection: close/i);
+
+    server.probe.release();
+    expect((await running).status).toBe(200);
+  });
+
   it('never refuses while a slot is free, so slow uploads cannot lock out an idle server', async () => {
     const server = await startServer({ engine: { maxParallel: 1, maxQueue: 1 } });
     t = server;
@@ -120,5 +167,24 @@ function firstResponse(port: number, bytes: string): Promise<string> {
       resolve(data.toString());
     });
     socket.on('error', reject);
+  });
+}
+
+/** Sends `requests` on one connection and resolves with all the server sent, once it closed it. */
+function untilClosed(port: number, requests: string[]): Promise<{ text: string; localPort: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => {
+      for (const request of requests) socket.write(request);
+    });
+    const timer = setTimeout(() => reject(new Error('not closed within 5 s')), 5000);
+    const localPort = new Promise<number>((r) => socket.once('connect', () => r(socket.localPort!)));
+    socket.on('data', (data: Buffer) => chunks.push(data));
+    // A reset once the answer is in (the rest of a large body was not read): what arrived counts.
+    socket.on('error', () => {});
+    socket.once('close', async () => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString(), localPort: await localPort });
+    });
   });
 }

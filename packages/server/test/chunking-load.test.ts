@@ -4,6 +4,7 @@ import { onnxNodeBackend } from '@reranker/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Json, QUERY, startServer, type TestServer } from './helpers';
 import { referenceRelevance } from './reference-scores';
+import { threadCpuClock, watchLoopTurns } from './thread-cpu';
 
 // Long documents on /v1 and /v2 are chunked in slices, inside the request's slot: /health keeps
 // answering while they are planned, and a burst of them is refused with 503 when the queue is full.
@@ -118,7 +119,18 @@ describe('chunking under load', () => {
       encode({ ...bigDocument(2), max_tokens_per_doc: 3000 }),
       encode(manyDocuments(3)),
     ];
+    await fetch(`${server.url}/health`); // loads this thread's HTTP client before the measuring
     const pinger = await startPinger(server.url);
+    // The server's main-thread CPU (see flood.test.ts): per turn of the loop, and from each /health's
+    // arrival to its answer.
+    const clock = threadCpuClock();
+    const turns = clock && watchLoopTurns(clock, 50);
+    const healthCpu: number[] = [];
+    server.server.prependListener('request', (req, res) => {
+      if (!clock || req.url !== '/health') return;
+      const cpu0 = clock.now();
+      res.once('finish', () => healthCpu.push(clock.now() - cpu0));
+    });
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     let times: number[] = [];
@@ -134,13 +146,24 @@ describe('chunking under load', () => {
       loop.disable();
       times = await pinger.stop();
     }
-    const summary = `pings ${times.length}, p50 ${percentile(times, 50)}, p99 ${percentile(times, 99)}, max ${Math.max(...times)}, loop max ${loop.max / 1e6} ms`;
+    const turnCpu = turns?.stop();
+    clock?.close();
+    const cpu = turnCpu
+      ? `; main thread CPU: longest turn ${turnCpu.longestMs.toFixed(1)} ms, /health p99 ${percentile(healthCpu, 99).toFixed(1)} ms`
+      : '';
+    const summary = `pings ${times.length}, p50 ${percentile(times, 50)}, p99 ${percentile(times, 99)}, max ${Math.max(...times)}, loop max ${loop.max / 1e6} ms${cpu}`;
+    console.log(`chunking load: ${summary}`);
     expect(times.length, summary).toBeGreaterThan(20);
     expect(Math.min(...times), 'no ping failed').toBeGreaterThanOrEqual(0);
-    // The issue's target is p99 < 50 ms (measured by the benchmarks); here coarse bounds with room
-    // for a loaded 2-core machine. Planned at once, as before, these requests held /health > 2.5 s.
-    // A single ping can still be late when the OS does not schedule the pinger: the loop's own
-    // delay is the server's stall.
+    // The issue's target, /health p99 < 50 ms, on the server's own work: no turn of its loop over
+    // 50 ms of CPU (parsing a 2 MB body is the longest, ~20-30 ms), nor /health behind more.
+    if (turnCpu) {
+      expect(turnCpu.over, summary).toBe(0);
+      expect(percentile(healthCpu, 99), summary).toBeLessThan(50);
+    }
+    // Wall clock: coarse bounds with room for a loaded 2-core machine. Planned at once, as before,
+    // these requests held /health > 2.5 s. A single ping can still be late when the OS does not
+    // schedule the pinger: the loop's own delay is the server's stall.
     expect(percentile(times, 50), summary).toBeLessThan(50);
     expect(percentile(times, 99), summary).toBeLessThan(250);
     expect(loop.max / 1e6, summary).toBeLessThan(400);

@@ -1,18 +1,28 @@
+import type { Socket } from 'node:net';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Shape, shapeOf } from './flavour-shapes';
 import { post, QUERY, startServer, type TestServer, until } from './helpers';
+import { threadCpuClock, watchLoopTurns } from './thread-cpu';
 
-// Issue 13 item 6: with the queue full, a request is refused with 503 + Retry-After before its body is
-// read or parsed (admission.test.ts proves that without timing), so 50 clients posting 1 MB bodies slow
-// neither the refusals nor /health. The issue's targets are p99 < 50 ms on an idle 2-core machine. The
-// bounds here are only coarse regression guards, wide enough for a shared machine under heavy load
-// (load average 17 on 2 cores still passed): before this change 50 such requests (a quarter of this
-// load) took p99 9.3 s to refuse and /health p99 7.6 s on the same machine, with event-loop stalls of
-// 5.5 s. The numbers are printed: `refusal_*` as clients see them (with their own upload and
-// scheduling), `server_*` from a request's arrival to its answer (refusals and /health alike), and the
-// server's `loop_delay_*` (which also counts the machine's scheduling delays).
+// Issue 13 item 6: 50 clients post 1 MB bodies at a server whose queue is full; each is refused with
+// 503 + Retry-After in its flavour, from the headers (admission.test.ts proves that without timing),
+// and neither the refusals nor /health may wait 50 ms (p99).
+//
+// What is asserted, and why. Wall-clock latency on a shared machine is mostly other processes' time
+// (at load 17 on 2 cores the server waited ~0.8 s in the run queue per second of flood), so the 50 ms
+// targets are asserted on the server's main-thread CPU time instead, which no other process inflates:
+// - from a request's arrival to its answer, p99 < 50 ms, for refusals and /health alike (with the
+//   main thread busy, this is the time spent behind the server's own work);
+// - no turn of the event loop spent over 50 ms of CPU (what a request could wait before it is even
+//   parsed);
+// - the server reads a small part of the 200 MB sent (refused bodies are left unread).
+// The wall-clock figures are printed; the bounds on them here only catch collapses (before the fix
+// of item 6: 503 p99 9.3 s). On a quiet machine, `FLOOD_WALL_TARGETS=1` also asserts the issue's
+// wall-clock targets: 503 p99 server side (the clients' own p99 mostly measures their one thread,
+// which uploads 50 MB at a time) and /health p99 as its prober sees it.
 
 let t: TestServer | undefined;
 afterEach(async () => {
@@ -39,6 +49,7 @@ function percentile(values: number[], p: number): number {
 const CLIENTS = 50;
 const PER_CLIENT = 4;
 const BODY_BYTES = 1024 * 1024;
+const TARGET_MS = 50;
 
 describe('a full queue under a flood of large bodies', () => {
   it('refuses with 503 + Retry-After in each flavour, fast, while /health stays fast', async () => {
@@ -51,11 +62,24 @@ describe('a full queue under a flood of large bodies', () => {
     const waiting = post(`${server.url}/rerank`, { query: QUERY, documents: ['waiting one', 'waiting two'] });
     await until(() => server.reranker.stats().controller.waiting === 1, 'the second request to queue');
 
-    const serverMs: number[] = [];
-    server.server.on('request', (_req, res) => {
+    const clock = threadCpuClock();
+    // Each request from its arrival (before the app sees it) to its answer: wall and main-thread CPU.
+    const served: Record<'refusal' | 'health', { ms: number[]; cpuMs: number[] }> = {
+      refusal: { ms: [], cpuMs: [] },
+      health: { ms: [], cpuMs: [] },
+    };
+    server.server.prependListener('request', (req, res) => {
       const t0 = performance.now();
-      res.once('finish', () => serverMs.push(performance.now() - t0));
+      const cpu0 = clock?.now() ?? 0;
+      res.once('finish', () => {
+        const into = req.url === '/health' ? served.health : served.refusal;
+        into.ms.push(performance.now() - t0);
+        into.cpuMs.push((clock?.now() ?? 0) - cpu0);
+      });
     });
+    const sockets: Socket[] = [];
+    server.server.on('connection', (socket: Socket) => sockets.push(socket));
+    const turns = clock && watchLoopTurns(clock, TARGET_MS);
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const spawn = (role: string) =>
@@ -75,6 +99,8 @@ describe('a full queue under a flood of large bodies', () => {
     const health = await probed;
     await Promise.all([flood.terminate(), prober.terminate()]);
     loop.disable();
+    const turnCpu = turns?.stop();
+    clock?.close();
 
     expect(refusals).toHaveLength(CLIENTS * PER_CLIENT);
     for (const r of refusals) {
@@ -85,34 +111,51 @@ describe('a full queue under a flood of large bodies', () => {
       });
       expect(shapeOf(JSON.parse(r.body!))).toBe(r.flavour);
     }
-    const refusedMs = refusals.map((r) => r.ms);
-    const healthMs = health.map((h) => h.ms);
     expect(health.every((h) => h.status === 200)).toBe(true);
     expect(health.length).toBeGreaterThanOrEqual(10);
+    expect(served.refusal.ms).toHaveLength(CLIENTS * PER_CLIENT);
+    const refusedMs = refusals.map((r) => r.ms);
+    const healthMs = health.map((h) => h.ms);
+    const readBytes = sockets.reduce((sum, socket) => sum + socket.bytesRead, 0);
     const numbers = {
       refusals: refusals.length,
-      refusal_p50_ms: percentile(refusedMs, 50),
-      refusal_p99_ms: percentile(refusedMs, 99),
+      server_503_p50_ms: percentile(served.refusal.ms, 50),
+      server_503_p99_ms: percentile(served.refusal.ms, 99),
+      server_503_cpu_p99_ms: clock ? percentile(served.refusal.cpuMs, 99) : 'n/a',
       health_checks: health.length,
       health_p50_ms: percentile(healthMs, 50),
       health_p99_ms: percentile(healthMs, 99),
-      refusal_max_ms: Math.max(...refusedMs),
-      refusal_headers_p99_ms: percentile(
-        refusals.map((r) => r.headersMs),
-        99,
-      ),
+      server_health_p99_ms: percentile(served.health.ms, 99),
+      server_health_cpu_p99_ms: clock ? percentile(served.health.cpuMs, 99) : 'n/a',
+      longest_turn_cpu_ms: turnCpu?.longestMs ?? 'n/a',
       loop_delay_p99_ms: loop.percentile(99) / 1e6,
       loop_delay_max_ms: loop.max / 1e6,
-      server_p50_ms: percentile(serverMs, 50),
-      server_p99_ms: percentile(serverMs, 99),
-      server_max_ms: Math.max(...serverMs),
+      client_503_p50_ms: percentile(refusedMs, 50),
+      client_503_p99_ms: percentile(refusedMs, 99),
+      read_mib: readBytes / 2 ** 20,
+      sent_mib: (CLIENTS * PER_CLIENT * BODY_BYTES) / 2 ** 20,
+      load_average: loadavg()[0],
     };
     console.log(
       `flood: ${JSON.stringify(numbers, (_k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}`,
     );
-    expect(numbers.server_p99_ms).toBeLessThan(2000);
+
+    // Refused bodies are not read: the headers, a 64 KiB peek on /rerank and what was in flight.
+    expect(readBytes).toBeLessThan(CLIENTS * PER_CLIENT * 256 * 1024);
+    // The issue's 50 ms targets, on the server's own work (see above). Linux or Node >= 23.9.
+    if (clock && turnCpu) {
+      expect(percentile(served.refusal.cpuMs, 99)).toBeLessThan(TARGET_MS);
+      expect(percentile(served.health.cpuMs, 99)).toBeLessThan(TARGET_MS);
+      expect(turnCpu.over, `${turnCpu.over} turns over ${TARGET_MS} ms of CPU`).toBe(0);
+    }
+    // Wall clock: only collapses here, the targets on a quiet machine.
+    expect(numbers.server_503_p99_ms).toBeLessThan(2000);
     expect(numbers.health_p99_ms).toBeLessThan(2000);
-    expect(numbers.refusal_p99_ms).toBeLessThan(5000);
+    expect(numbers.client_503_p99_ms).toBeLessThan(5000);
+    if (process.env.FLOOD_WALL_TARGETS === '1') {
+      expect(numbers.server_503_p99_ms).toBeLessThan(TARGET_MS);
+      expect(numbers.health_p99_ms).toBeLessThan(TARGET_MS);
+    }
 
     // The held requests were never disturbed, and nothing else reached the model.
     expect(server.reranker.stats().controller).toMatchObject({ active: 1, waiting: 1 });

@@ -141,6 +141,7 @@ describe('timeouts', () => {
   });
 
   it('cut a client that goes on slowly sending a body refused at once, without a second answer', async () => {
+    // Small enough to be read and discarded after the answer (keep-alive), so the timeout cuts it.
     const res = await raw(
       head('/v1/rerank', 'Content-Length: 100000').replace('application/json', 'text/plain'),
       '{"query": "a"',
@@ -151,6 +152,20 @@ describe('timeouts', () => {
     expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect(res.ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
     expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 2000);
+  });
+
+  it('close at once on a client slowly sending a large body refused at once, with one answer', async () => {
+    const res = await raw(
+      head('/v1/rerank', 'Content-Length: 1000000').replace('application/json', 'text/plain'),
+      '{"query": "a"',
+      ...Array.from({ length: 40 }, () => [100, 'x'] as const).flat(),
+    );
+    expect(res.status).toBe(415);
+    expect(res.raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    // The rest of the body is neither waited for nor read: the connection ends after the answer.
+    expect(res.headers.connection).toBe('close');
+    expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS);
   });
 
   it('answer a slow request on a connection that already served one', async () => {

@@ -17,6 +17,10 @@ describe('request logs', () => {
     const mine = lines.filter((line) => line.reqId === 'req-42');
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({
+      level: 30,
+      req: { method: 'POST', url: '/v1/rerank' },
+      responseTime: expect.any(Number),
+      msg: 'POST /v1/rerank 200',
       route: '/v1/rerank',
       flavour: 'cohere',
       documents: DOCS.length,

@@ -32,10 +32,13 @@ export class Admission {
     const { active, waiting, max_parallel, max_queue } = controller;
     const queued = Math.max(waiting, this.#inFlight - active);
     if (active < max_parallel || queued < max_queue) return undefined;
-    return new RerankerError(
-      'QUEUE_FULL',
-      `Too many requests: ${active} running and ${queued} waiting (MAX_QUEUE_SIZE ${max_queue}). Retry later.`,
-      { details: { ...controller, waiting: queued } },
+    return withoutStack(
+      () =>
+        new RerankerError(
+          'QUEUE_FULL',
+          `Too many requests: ${active} running and ${queued} waiting (MAX_QUEUE_SIZE ${max_queue}). Retry later.`,
+          { details: { ...controller, waiting: queued } },
+        ),
     );
   }
 
@@ -50,5 +53,19 @@ export class Admission {
     };
     res.once('finish', leave);
     res.once('close', leave);
+  }
+}
+
+/**
+ * An error made without capturing a stack: a refusal is an answer, never logged with its stack, and
+ * under a flood capturing one (through express's frames) was a tenth of each refusal's work.
+ */
+function withoutStack<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }

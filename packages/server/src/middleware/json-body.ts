@@ -55,7 +55,7 @@ export class BodyReader {
     return { encoding, error: this.#admission.refusal() };
   }
 
-  /** Scans the start of a refused body for its top-level keys, keeping nothing; the rest is discarded. */
+  /** Scans the start of a refused body for its top-level keys, keeping nothing; the rest is left unread. */
   async peek(req: IncomingMessage, encoding: BodyEncoding): Promise<JsonScan> {
     const read = await readBody(req, {
       limit: this.#config.bodyLimitBytes,

@@ -12,7 +12,7 @@ export interface ReadOptions {
   /** Deepest nesting of objects and arrays. */
   maxDepth: number;
   encoding: BodyEncoding;
-  /** Only scan this many decoded bytes and keep none (the flavour of an error); the rest is discarded. */
+  /** Only scan this many decoded bytes and keep none (the flavour of an error); the rest is left unread. */
   peek?: number;
   /** The scan to feed (so a caller can look at it while the body arrives). @default a new one */
   scan?: JsonScan;
@@ -30,7 +30,7 @@ export interface BodyRead {
 /**
  * Reads a request body once, as bytes: decodes its content coding, counts it against the limit as it
  * arrives, and scans it (`JsonScan`) on the way. It never throws; when it stops early (an error, or a
- * peek) it discards the rest of the body so the connection can carry the next request.
+ * peek) it leaves the rest of the body unread: the error answer decides its fate (`leaveUnreadBody`).
  */
 export function readBody(req: IncomingMessage, options: ReadOptions): Promise<BodyRead> {
   const { limit, maxDepth, encoding, peek } = options;
@@ -55,8 +55,8 @@ export function readBody(req: IncomingMessage, options: ReadOptions): Promise<Bo
         decoder.off('end', onDecodedEnd);
         decoder.destroy();
       }
-      // Discard what is left so the connection stays usable (Node only does that for unread bodies).
-      if (!req.complete) req.resume();
+      // Stop taking the rest: the answer decides whether it is read and discarded (leaveUnreadBody).
+      if (!req.complete) req.pause();
       resolve({ scan, ...result });
     };
 

@@ -6,7 +6,7 @@ const SAFE_ID = /^[\w.:\-/=+]{1,128}$/;
 
 /**
  * The request's id: the client's `x-request-id` when it is a sane token, else a new UUID. It is
- * returned in the `x-request-id` response header (pino-http's `genReqId` hook).
+ * returned in the `x-request-id` response header and logged (`requestLogging`).
  */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {
   const given = req.headers['x-request-id'];
