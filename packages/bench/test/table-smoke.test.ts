@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTable, type TableResult } from '../src/table';
+import { tableMarkdown } from '../src/table-report';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
 
@@ -59,6 +60,39 @@ describe('table on the tiny preset', () => {
     if (row('cuda').status !== 'measured') expect(row('cuda').reason).toMatch(/\w/);
     expect(result.models[0]).toMatchObject({ name: 'tiny', synthesized: true });
     expect(result.models[0]!.pairTokens.max).toBeLessThanOrEqual(256);
+  });
+
+  it('an LLM reranker beside a cross-encoder: tiny-qwen3 on cpu and wasm (graph built at load)', async () => {
+    const result = await runTable(
+      {
+        presets: ['tiny', 'tiny-qwen3'],
+        backends: ['cpu', 'wasm'],
+        batchSizes: [4],
+        dtype: 'q8',
+        docs: 4,
+        requests: 1,
+        durationS: 1,
+        seed: 1,
+      },
+      () => {},
+    );
+    expect(result.rows.map((r) => [r.model, r.backend, r.status])).toEqual([
+      ['tiny', 'cpu', 'measured'],
+      ['tiny', 'wasm', 'measured'],
+      ['tiny-qwen3', 'cpu', 'measured'],
+      ['tiny-qwen3', 'wasm', 'measured'],
+    ]);
+    expect(result.models.map((m) => [m.name, m.kind])).toEqual([
+      ['tiny', 'cross-encoder'],
+      ['tiny-qwen3', 'decoder-yes-no'],
+    ]);
+    // The pair of an LLM reranker counts query and document, in the same 128–256 range.
+    const qwen = result.models[1]!.pairTokens;
+    expect(qwen.min).toBeGreaterThanOrEqual(100);
+    expect(qwen.max).toBeLessThanOrEqual(256);
+    expect(tableMarkdown(result)).toContain(
+      "An LLM reranker: a pair counts the query's and the document's tokens",
+    );
   });
 
   it('writes markdown, JSON and the chart from the command line', async () => {
