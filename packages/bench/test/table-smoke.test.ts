@@ -5,8 +5,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openLocalModel } from '@reranker/node';
+import { synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTable, type TableResult } from '../src/table';
+import { openBackend } from '../src/table-backends';
 import { tableMarkdown } from '../src/table-report';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
@@ -92,6 +95,14 @@ describe('table on the tiny preset', () => {
     expect(qwen.max).toBeLessThanOrEqual(256);
     expect(tableMarkdown(result)).toContain(
       "An LLM reranker: a pair counts the query's and the document's tokens",
+    );
+  });
+
+  it('wasm refuses a graph with external data, saying why (the web backend reads one file)', async () => {
+    const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'external-data' } });
+    const files = await openLocalModel(dir, 'fp32', 'tiny');
+    await expect(openBackend('wasm', { location: dir, files }, 'fp32')).rejects.toThrow(
+      /external data \(onnx\/model\.onnx_data.*measure wasm with --dtype q8/,
     );
   });
 
