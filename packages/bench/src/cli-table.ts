@@ -1,4 +1,3 @@
-import { PRESET_NAMES } from '@reranker/testkit';
 import { Command } from 'commander';
 import {
   commanderArg,
@@ -12,7 +11,7 @@ import {
 } from './cli-args';
 import { tableChartSvg } from './svg-chart';
 import { runTable, type TableOptions } from './table';
-import { parseBackends, parseBatchSizes, parsePresets } from './table-args';
+import { parseBackends, parseBatchSizes, parseTablePresets, TABLE_PRESETS } from './table-args';
 import { TABLE_BACKENDS } from './table-backends';
 import { tableMarkdown } from './table-report';
 
@@ -25,8 +24,8 @@ export function tableCommand(): Command {
     )
     .option(
       '--presets <list>',
-      `synthesized presets (random weights), comma-separated: ${PRESET_NAMES.join(', ')}`,
-      commanderArg(parsePresets),
+      `synthesized presets (random weights), comma-separated: ${TABLE_PRESETS.join(', ')}`,
+      commanderArg(parseTablePresets),
     )
     .option('--model <id or folder>', 'a hub id or model folder instead of presets')
     .option(

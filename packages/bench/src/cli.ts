@@ -8,6 +8,7 @@ import { clusterCommand } from './cli-cluster';
 import { compareCommand } from './cli-compare';
 import { evalCommand } from './cli-eval';
 import { fusionCommand } from './cli-fusion';
+import { llmCommand } from './cli-llm';
 import { loadCommand } from './cli-load';
 import { overheadCommand } from './cli-overhead';
 import { spinningCommand } from './cli-spinning';
@@ -29,5 +30,6 @@ program.addCommand(clusterCommand());
 program.addCommand(evalCommand());
 program.addCommand(fusionCommand());
 program.addCommand(checkpointsCommand());
+program.addCommand(llmCommand());
 
 await program.parseAsync();

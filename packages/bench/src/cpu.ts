@@ -31,15 +31,18 @@ function busyTicks(): number | undefined {
   }
 }
 
-/** Starts measuring; call the returned function at the end of the stretch. */
-export function measureCpu(): () => CpuUse {
+/**
+ * Starts measuring; call the returned function at the end of the stretch, with the CPU seconds of
+ * child processes that worked for this one meanwhile (counted as its own, not as others').
+ */
+export function measureCpu(): (childSeconds?: number) => CpuUse {
   const wallStart = performance.now();
   const ownStart = process.cpuUsage();
   const busyStart = busyTicks();
-  return () => {
+  return (childSeconds = 0) => {
     const capacity = ((performance.now() - wallStart) / 1000) * availableParallelism();
     const own = process.cpuUsage(ownStart);
-    const ownSeconds = (own.user + own.system) / 1e6;
+    const ownSeconds = (own.user + own.system) / 1e6 + childSeconds;
     const busyEnd = busyTicks();
     const othersShare =
       busyStart === undefined || busyEnd === undefined

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { consoleLogger, type Dtype, type ModelFiles } from '@reranker/core';
 import { loadConfig, openLocalModel, resolveModel } from '@reranker/node';
-import type { PresetName } from '@reranker/testkit';
+import {
+  isQwen3PresetName,
+  type PresetName,
+  type Qwen3PresetName,
+  synthesizedQwen3Dir,
+} from '@reranker/testkit';
 import { engineModelDir } from './engine-model';
 
 export interface OpenedModel {
@@ -35,7 +40,7 @@ export async function privateCopy(modelDir: string, command: string): Promise<st
  * `resolveModel` with the `RERANKER_*`/`HF_*` variables of the environment (cache dir, token, offline).
  */
 export async function openModel(
-  source: { preset: PresetName; dir?: string } | { model: string },
+  source: { preset: PresetName | Qwen3PresetName; dir?: string } | { model: string },
   dtype: Dtype,
   extraFiles: readonly string[] = [],
 ): Promise<OpenedModel> {
@@ -49,7 +54,10 @@ export async function openModel(
     });
     return { name: source.model, synthesized: false, location: files.localDir ?? source.model, files };
   }
-  const dir = source.dir ?? (await engineModelDir(source.preset));
-  const files = await openLocalModel(dir, dtype, source.preset);
-  return { name: source.preset, synthesized: true, location: dir, files };
+  const { preset } = source;
+  // Qwen3 presets are safetensors only, as their hub repos: the graph is built at load (and cached).
+  const dir =
+    source.dir ?? (await (isQwen3PresetName(preset) ? synthesizedQwen3Dir(preset) : engineModelDir(preset)));
+  const files = await openLocalModel(dir, dtype, preset);
+  return { name: preset, synthesized: true, location: dir, files };
 }

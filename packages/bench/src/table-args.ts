@@ -1,5 +1,12 @@
 import { RerankerError } from '@reranker/core';
-import { isPresetName, PRESET_NAMES, type PresetName } from '@reranker/testkit';
+import {
+  isPresetName,
+  isQwen3PresetName,
+  PRESET_NAMES,
+  type PresetName,
+  QWEN3_PRESET_NAMES,
+  type Qwen3PresetName,
+} from '@reranker/testkit';
 import { TABLE_BACKENDS, type TableBackend } from './table-backends';
 
 /** Comma-separated items, trimmed, none empty, no repeats; throws naming the valid ones. */
@@ -23,6 +30,17 @@ export function parseBackends(value: string): TableBackend[] {
 /** `--presets minilm-l6,bge-base`: testkit presets (synthesized, random weights). */
 export function parsePresets(value: string): PresetName[] {
   return parseList(value, 'preset', PRESET_NAMES).filter(isPresetName);
+}
+
+/** A preset `table` measures: a cross-encoder or a Qwen3 LLM reranker (synthesized, random weights). */
+export type TablePreset = PresetName | Qwen3PresetName;
+export const TABLE_PRESETS: readonly TablePreset[] = [...PRESET_NAMES, ...QWEN3_PRESET_NAMES];
+
+/** `--presets minilm-l6,bge-base,qwen3-0.6b`: cross-encoder and Qwen3 presets. */
+export function parseTablePresets(value: string): TablePreset[] {
+  return parseList(value, 'preset', TABLE_PRESETS).filter(
+    (name) => isPresetName(name) || isQwen3PresetName(name),
+  );
 }
 
 /** `--batch-sizes 8,16,32`: positive integers up to 512. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import {
   type Backend,
   type BackendCandidate,
@@ -7,6 +8,7 @@ import {
   errorMessage,
   type Logger,
   type ModelFiles,
+  ONNX_FILE_BY_DTYPE,
   RerankerError,
   silentLogger,
   UnifiedReRanker,
@@ -124,6 +126,7 @@ export async function openBackend(
   model: { location: string; files: ModelFiles },
   dtype: Dtype,
 ): Promise<OpenBackend> {
+  if (backend === 'wasm') refuseExternalData(model.files, dtype);
   const shared = loadOnce(await candidateFor(backend));
   const engineOptions = (batchSize: number) => ({
     cacheEnabled: false,
@@ -159,4 +162,18 @@ export async function openBackend(
     return reranker;
   };
   return { engine, close: () => shared.close() };
+}
+
+/**
+ * The web backend reads one ONNX file and no external data (onnxruntime-web then fails with
+ * "Module.MountedFiles is not available"): say so, and what runs instead, before loading anything.
+ */
+function refuseExternalData(files: ModelFiles, dtype: Dtype): void {
+  const data = `${ONNX_FILE_BY_DTYPE[dtype]}_data`;
+  const dir = files.localDir;
+  if (files.localFiles?.[data] === undefined && !(dir !== undefined && existsSync(join(dir, data)))) return;
+  throw new RerankerError(
+    'BACKEND_UNAVAILABLE',
+    `the ${dtype} graph keeps its weights in external data (${data}: past the ~2 GB one ONNX file holds), which the web backend does not load; measure wasm with --dtype q8 (one file)`,
+  );
 }

@@ -2,6 +2,10 @@ import { CONTENDED_SHARE } from './overhead';
 import type { TableResult } from './table';
 import type { TableRow } from './table-measure';
 
+/** What a pair of an LLM reranker counts (see table-workload.ts). */
+const LLM_NOTE =
+  " An LLM reranker: a pair counts the query's and the document's tokens; the prompt adds its template (system turn, instruction, suffix), of which the part before the document runs once per request.";
+
 /** A figure, or a dash in a row that has none. */
 const cell = (value: number | undefined, digits: number) =>
   value === undefined ? '—' : value.toFixed(digits);
@@ -46,7 +50,9 @@ export function tableMarkdown(r: TableResult): string {
     return [
       heading,
       '',
-      `Pairs of ${t.min}–${t.max} tokens (mean ${t.mean.toFixed(0)}), dtype ${r.options.dtype}.`,
+      `Pairs of ${t.min}–${t.max} tokens (mean ${t.mean.toFixed(0)}), dtype ${r.options.dtype}.${
+        model.kind === 'cross-encoder' ? '' : LLM_NOTE
+      }`,
       '',
       ...tableRowsMarkdown(r.rows.filter((row) => row.model === model.name)),
       '',

@@ -1,9 +1,9 @@
 import { errorMessage } from '@reranker/core';
-import type { PresetName } from '@reranker/testkit';
 import * as ortWeb from 'onnxruntime-web';
 import { type MachineInfo, machineInfo } from './machine';
 import { type OpenedModel, openModel } from './model-open';
 import { createProgress } from './progress';
+import type { TablePreset } from './table-args';
 import { BACKEND_SETUP, type TableBackend, unavailableReason } from './table-backends';
 import {
   type MeasureOptions,
@@ -17,8 +17,8 @@ import { buildTableWorkload, type TableWorkload } from './table-workload';
 export { MIN_REQUESTS, unavailableRows };
 
 export interface TableOptions extends MeasureOptions {
-  /** Synthesized presets to measure (random weights). @default ['minilm-l6'] unless `model` is given */
-  presets: PresetName[];
+  /** Synthesized presets to measure (random weights), cross-encoders or Qwen3. @default ['minilm-l6'] unless `model` is given */
+  presets: TablePreset[];
   /** A hub id or folder to measure instead of presets. */
   model?: string;
   /** @default every backend: cpu, wasm, cuda, coreml, mlx */
@@ -38,6 +38,8 @@ export interface TableModel {
   synthesized: boolean;
   location: string;
   pairTokens: TableWorkload['pairTokens'];
+  /** `cross-encoder`, or an LLM reranker's kind (`decoder-yes-no`, `decoder-seq-cls`). */
+  kind: string;
 }
 
 export interface TableResult {
@@ -106,7 +108,7 @@ export async function runTable(o: TableOptions, log: (line: string) => void): Pr
         pairTokens: PAIR_TOKENS,
         seed: o.seed,
       });
-      models.push({ ...info, pairTokens: workload.pairTokens });
+      models.push({ ...info, pairTokens: workload.pairTokens, kind: workload.kind });
       log(
         `${info.name}: pairs of ${workload.pairTokens.min}–${workload.pairTokens.max} tokens (mean ${workload.pairTokens.mean.toFixed(0)})`,
       );

@@ -2,7 +2,8 @@
 // scripts/performance_test.sh through it). Words from a fixed list of common English words, so any
 // tokenizer, WordPiece or SentencePiece, real or synthesized, encodes them.
 
-const WORDS = (
+/** The common English words every generated text is made of. */
+export const WORDS = (
   'the of and to in is that for it as with was on be by this are from at or an have not but which they ' +
   'system model search data query result document user time performance network energy market water ' +
   'health policy research language memory server cache request response city history science music ' +

@@ -49,6 +49,7 @@ export function fakeResult(rows: TableRow[]): TableResult {
         synthesized: true,
         location: '/tmp/x',
         pairTokens: { min: 130, mean: 190, max: 250 },
+        kind: 'cross-encoder',
       },
     ],
     setups: { cpu: 'onnxruntime-node', cuda: 'CUDA EP' },

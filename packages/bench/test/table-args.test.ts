@@ -1,6 +1,6 @@
 import { RerankerError } from '@reranker/core';
 import { describe, expect, it } from 'vitest';
-import { parseBackends, parseBatchSizes, parsePresets } from '../src/table-args';
+import { parseBackends, parseBatchSizes, parsePresets, parseTablePresets } from '../src/table-args';
 
 describe('table arguments', () => {
   it('parses backends, trimming and dropping repeats', () => {
@@ -20,6 +20,16 @@ describe('table arguments', () => {
   it('rejects unknown presets, listing the presets', () => {
     expect(parsePresets('tiny,bge-base')).toEqual(['tiny', 'bge-base']);
     expect(() => parsePresets('minilm')).toThrow(/unknown preset 'minilm': use .*minilm-l6.*bge-base/);
+  });
+
+  it('table presets: cross-encoders and Qwen3 rerankers side by side; checkpoints stays cross-encoders', () => {
+    expect(parseTablePresets('minilm-l6,qwen3-0.6b,tiny-qwen3')).toEqual([
+      'minilm-l6',
+      'qwen3-0.6b',
+      'tiny-qwen3',
+    ]);
+    expect(() => parseTablePresets('qwen3')).toThrow(/unknown preset 'qwen3': use .*minilm-l6.*qwen3-0\.6b/);
+    expect(() => parsePresets('qwen3-0.6b')).toThrow(/unknown preset 'qwen3-0.6b'/);
   });
 
   it('takes batch sizes from 1 to 512 only', () => {

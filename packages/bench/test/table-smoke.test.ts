@@ -5,8 +5,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openLocalModel } from '@reranker/node';
+import { synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTable, type TableResult } from '../src/table';
+import { openBackend } from '../src/table-backends';
+import { tableMarkdown } from '../src/table-report';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
 
@@ -59,6 +63,47 @@ describe('table on the tiny preset', () => {
     if (row('cuda').status !== 'measured') expect(row('cuda').reason).toMatch(/\w/);
     expect(result.models[0]).toMatchObject({ name: 'tiny', synthesized: true });
     expect(result.models[0]!.pairTokens.max).toBeLessThanOrEqual(256);
+  });
+
+  it('an LLM reranker beside a cross-encoder: tiny-qwen3 on cpu and wasm (graph built at load)', async () => {
+    const result = await runTable(
+      {
+        presets: ['tiny', 'tiny-qwen3'],
+        backends: ['cpu', 'wasm'],
+        batchSizes: [4],
+        dtype: 'q8',
+        docs: 4,
+        requests: 1,
+        durationS: 1,
+        seed: 1,
+      },
+      () => {},
+    );
+    expect(result.rows.map((r) => [r.model, r.backend, r.status])).toEqual([
+      ['tiny', 'cpu', 'measured'],
+      ['tiny', 'wasm', 'measured'],
+      ['tiny-qwen3', 'cpu', 'measured'],
+      ['tiny-qwen3', 'wasm', 'measured'],
+    ]);
+    expect(result.models.map((m) => [m.name, m.kind])).toEqual([
+      ['tiny', 'cross-encoder'],
+      ['tiny-qwen3', 'decoder-yes-no'],
+    ]);
+    // The pair of an LLM reranker counts query and document, in the same 128–256 range.
+    const qwen = result.models[1]!.pairTokens;
+    expect(qwen.min).toBeGreaterThanOrEqual(100);
+    expect(qwen.max).toBeLessThanOrEqual(256);
+    expect(tableMarkdown(result)).toContain(
+      "An LLM reranker: a pair counts the query's and the document's tokens",
+    );
+  });
+
+  it('wasm refuses a graph with external data, saying why (the web backend reads one file)', async () => {
+    const dir = await synthesizedModelDir('tiny', { layout: { onnx: 'external-data' } });
+    const files = await openLocalModel(dir, 'fp32', 'tiny');
+    await expect(openBackend('wasm', { location: dir, files }, 'fp32')).rejects.toThrow(
+      /external data \(onnx\/model\.onnx_data.*measure wasm with --dtype q8/,
+    );
   });
 
   it('writes markdown, JSON and the chart from the command line', async () => {
