@@ -1,11 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  PRESETS,
-  publishedStyleModelDir,
-  synthesizeCrossEncoder,
-} from '@reranker/testkit';
+import { PRESETS, publishedStyleModelDir, synthesizeCrossEncoder } from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
 import { engineModelDir } from '../src/engine-model';
 import { optimizedGraph, optimizedOpCounts, summarizeFusion } from '../src/fusion-ops';

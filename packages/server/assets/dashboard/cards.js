@@ -107,9 +107,7 @@ export const CARDS = [
     limit: (_now, info) => info?.max_batch_requests ?? undefined,
     values: (now, before, _seconds, info) => {
       const batches = before ? now.engine.metrics.batches - before.engine.metrics.batches : 0;
-      const rows = before
-        ? batchTotal(now, 'batch_rows') - batchTotal(before, 'batch_rows')
-        : 0;
+      const rows = before ? batchTotal(now, 'batch_rows') - batchTotal(before, 'batch_rows') : 0;
       const limit = info?.max_batch_requests;
       return [
         ['rows/batch', batches > 0 ? rows / batches : 0],
@@ -130,9 +128,7 @@ export const CARDS = [
     limit: (_now, info) => info?.max_batch_tokens ?? undefined,
     values: (now, before, _seconds, info) => {
       const batches = before ? now.engine.metrics.batches - before.engine.metrics.batches : 0;
-      const tokens = before
-        ? batchTotal(now, 'batch_tokens') - batchTotal(before, 'batch_tokens')
-        : 0;
+      const tokens = before ? batchTotal(now, 'batch_tokens') - batchTotal(before, 'batch_tokens') : 0;
       const limit = info?.max_batch_tokens;
       return [
         ['tokens/batch', batches > 0 ? tokens / batches : 0],
