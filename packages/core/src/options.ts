@@ -30,7 +30,7 @@ export interface UnifiedReRankerOptions {
   truncation?: TruncationStrategy;
   /**
    * Most pairs in one backend batch, or `'auto'`: `warmup()` times each of `batchSizeCandidates` on
-   * pairs of half the maximum length and takes the fastest per token; under load the engine keeps
+   * pairs of half the maximum length (at most maxBatchTokens ÷ the largest candidate) and takes the fastest per token; under load the engine keeps
    * measuring full batches and, when their throughput drifts (or after 2000 of them), tries a
    * neighbouring candidate on at most 2 % of batches, adopting it when it is 5 % faster (logged at
    * info level). `info().batchSize` is the size in use, `info().batchSizeAutoStats` what it did. @default 16

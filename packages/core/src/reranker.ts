@@ -280,9 +280,17 @@ export class UnifiedReRanker {
     return this.budget ? this.budget.run(timed) : timed();
   }
 
-  /** A pair of half the maximum length (a typical passage pair), for timing batch sizes. */
+  /**
+   * A pair of half the maximum length (a typical passage pair), for timing batch sizes; no wider than
+   * lets the largest candidate fit `maxBatchTokens`, as real batches must (an LLM reranker's window of
+   * thousands of tokens would otherwise time batches no request can form, and run out of memory).
+   */
   private async typicalPair(): Promise<TokenizedPair> {
-    const width = Math.max(8, Math.floor(this.encoder.maxLength / 2));
+    const largest = Math.max(...(this.sizer?.candidates ?? [1]));
+    const width = Math.max(
+      8,
+      Math.min(Math.floor(this.encoder.maxLength / 2), Math.floor(this.options.maxBatchTokens / largest)),
+    );
     const query = await this.encoder.prepareQuery('how do rivers shape valleys');
     const full = this.encoder.encodePair(query, 'water carries stone along the valley floor '.repeat(width));
     const keep = (ids: readonly number[]) => [...ids.slice(0, width - 1), ids.at(-1)!];

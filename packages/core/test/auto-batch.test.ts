@@ -66,7 +66,7 @@ describe('BatchSizer (batchSize: auto)', () => {
 
 describe('UnifiedReRanker with batchSize', () => {
   /** A backend that only waits, `delayMs(rows)` per batch, and answers logits of 0 (speed is all it has). */
-  function slowed(delayMs: (rows: number) => number): BackendCandidate {
+  function slowed(delayMs: (rows: number) => number, padded?: number[]): BackendCandidate {
     return {
       name: 'slowed',
       async load({ config }) {
@@ -75,6 +75,7 @@ describe('UnifiedReRanker with batchSize', () => {
           name: 'slowed',
           device: 'cpu',
           async run(batch) {
+            padded?.push(batch.rows * batch.width);
             await new Promise((r) => setTimeout(r, delayMs(batch.rows)));
             return new Float32Array(batch.rows * labels);
           },
@@ -110,6 +111,27 @@ describe('UnifiedReRanker with batchSize', () => {
         trials: 0,
         trialBatches: 0,
       });
+    } finally {
+      await reranker.dispose();
+    }
+  });
+
+  it("'auto' warm-up times only batches within maxBatchTokens, as real batches are", async () => {
+    const padded: number[] = [];
+    const reranker = await UnifiedReRanker.create({
+      model: await localModel('tiny'),
+      backends: [slowed((rows) => rows, padded)],
+      batchSize: 'auto',
+      batchSizeCandidates: [4, 8, 16],
+      maxLength: 512,
+      maxBatchTokens: 1024,
+      logger: recordingLogger(),
+    });
+    try {
+      await reranker.warmup();
+      // Half the window (256 tokens) × 16 rows would be 4096 padded tokens: the width is cut to 64.
+      expect(padded.length).toBeGreaterThan(6);
+      expect(Math.max(...padded)).toBe(1024);
     } finally {
       await reranker.dispose();
     }
