@@ -1,19 +1,11 @@
 import { PREFIX_CACHE_DEFAULTS, type PrefixCacheStats } from '@reranker/core';
 
-/** The prefix LRU counters of a pool, summed over its workers (`describe().prefixCache`). */
-export interface PoolPrefixStats {
-  /** Decoder batches whose prefix key/values a worker held. */
-  hits: number;
-  /** Decoder batches whose prefix a worker computed. */
-  misses: number;
-  evictions: number;
-  /** Entries and bytes held now, over every worker. */
-  entries: number;
-  bytes: number;
-  /** Bounds of each worker's LRU. */
-  maxEntries: number;
-  maxBytes: number;
-}
+/**
+ * The prefix LRU counters of a pool (`describe().prefixCache`): hits, misses and evictions summed
+ * over its workers, past and present; entries and bytes held now over every worker; the bounds are
+ * each worker's.
+ */
+export type PoolPrefixStats = PrefixCacheStats;
 
 /**
  * Which worker likely holds which prefix, and the workers' LRU counters. Each worker keeps its own
