@@ -1,5 +1,6 @@
 import type { ComputeBudget } from '@reranker/core';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { modelGauge } from './model-gauges';
 
 /**
  * The compute budget the models share (several models only; nothing is exported without one): its
@@ -18,17 +19,7 @@ export function defineComputeGauges(registers: Registry[], budget: () => Compute
     },
   });
   const perModel = (name: string, help: string, read: 'inUse' | 'waiting') =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['model'],
-      registers,
-      collect() {
-        this.reset();
-        // Summed per name: a draining engine and its reloaded successor may share one for a moment.
-        for (const user of users()) this.inc({ model: user.name }, user[read]);
-      },
-    });
+    modelGauge(registers, name, help, () => users().map((user) => [user.name, user[read]] as const));
   perModel('reranker_compute_lanes_in_use', 'Compute budget lanes running a batch of the model.', 'inUse');
   perModel('reranker_compute_waiting', "The model's batches waiting for a compute budget lane.", 'waiting');
   // Grants count from each engine's registration: added as they change, a reloaded engine from 0.

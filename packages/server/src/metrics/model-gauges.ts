@@ -12,6 +12,28 @@ export interface GaugeSources {
 }
 
 /**
+ * A gauge with a `model` label, set afresh at each scrape from `values` (model name, value). Values
+ * of one name are summed: a draining engine and its reloaded successor may share one for a moment.
+ */
+export function modelGauge(
+  registers: Registry[],
+  name: string,
+  help: string,
+  values: () => Iterable<readonly [model: string, value: number]>,
+): Gauge {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['model'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [model, value] of values()) this.inc({ model }, value);
+    },
+  });
+}
+
+/**
  * The gauges and engine counters read at scrape time: per model (`model` label) the queue, the cache
  * and whether it is loaded; server-wide the saturation and autoscaling signals.
  */
@@ -21,16 +43,9 @@ export function defineModelGauges(registers: Registry[], sources: GaugeSources):
       e.reranker ? [{ name: e.name, reranker: e.reranker }] : [],
     );
   const perModel = (name: string, help: string, read: (reranker: UnifiedReRanker) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['model'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { name: model, reranker } of loadedModels()) this.set({ model }, read(reranker));
-      },
-    });
+    modelGauge(registers, name, help, () =>
+      loadedModels().map(({ name: model, reranker }) => [model, read(reranker)] as const),
+    );
   perModel(
     'reranker_queue_depth',
     'Rerank requests waiting for a slot of the model.',
@@ -41,29 +56,16 @@ export function defineModelGauges(registers: Registry[], sources: GaugeSources):
     'Rerank requests of the model computing now.',
     (r) => r.stats().controller.active,
   );
-  new Gauge({
-    name: 'reranker_model_loaded',
-    help: 'Whether the model is loaded (1) or not (0).',
-    labelNames: ['model'],
+  const entries = () => sources.models()?.entries ?? [];
+  modelGauge(registers, 'reranker_model_loaded', 'Whether the model is loaded (1) or not (0).', () =>
+    entries().map((e) => [e.name, e.state === 'loaded' ? 1 : 0] as const),
+  );
+  modelGauge(
     registers,
-    collect() {
-      this.reset();
-      for (const e of sources.models()?.entries ?? [])
-        this.set({ model: e.name }, e.state === 'loaded' ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'reranker_model_resident_bytes',
-    help: 'Weight bytes of the loaded model (its ONNX file for the dtype in use), counted by MODEL_MEMORY_BUDGET_MB.',
-    labelNames: ['model'],
-    registers,
-    collect() {
-      this.reset();
-      for (const e of sources.models()?.entries ?? []) {
-        if (e.state === 'loaded') this.set({ model: e.name }, e.bytes ?? 0);
-      }
-    },
-  });
+    'reranker_model_resident_bytes',
+    'Weight bytes of the loaded model (its ONNX file for the dtype in use), counted by MODEL_MEMORY_BUDGET_MB.',
+    () => entries().flatMap((e) => (e.state === 'loaded' ? [[e.name, e.bytes ?? 0] as const] : [])),
+  );
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
