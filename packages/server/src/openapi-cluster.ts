@@ -1,5 +1,19 @@
 import { errorResponses, OPS_UNAUTHORIZED } from './openapi-errors';
-import { arr, bool, choice, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
+import {
+  arr,
+  bool,
+  choice,
+  int,
+  json,
+  nil,
+  num,
+  obj,
+  ref,
+  requestCounts,
+  requestTimes,
+  type Schema,
+  str,
+} from './openapi-parts';
 
 const ms = { anyOf: [num, nil] };
 const percentiles = obj({ p50: ms, p95: ms, p99: ms });
@@ -50,19 +64,9 @@ const clusterModel = obj({
   servers: { ...int, description: 'Live servers serving the model.' },
   loaded_on: { ...int, description: 'Of those, servers that have it loaded.' },
   in_flight: { ...int, description: 'Requests running or waiting on the model, summed over the servers.' },
-  total_requests: int,
-  successful_requests: int,
-  failed_requests: int,
-  success_rate: num,
+  ...requestCounts(num),
   documents_scored: int,
-  avg_wait_time_ms: ms,
-  avg_process_time_ms: ms,
-  p50_wait_time_ms: ms,
-  p95_wait_time_ms: ms,
-  p99_wait_time_ms: ms,
-  p50_process_time_ms: ms,
-  p95_process_time_ms: ms,
-  p99_process_time_ms: ms,
+  ...requestTimes(ms),
 });
 
 const serverEntry = obj(

@@ -1,6 +1,20 @@
 import { distributed } from './openapi-cluster';
 import { errorResponses, OPS_UNAUTHORIZED } from './openapi-errors';
-import { bool, choice, closed, int, json, nil, num, obj, ref, type Schema, str } from './openapi-parts';
+import {
+  bool,
+  choice,
+  closed,
+  int,
+  json,
+  nil,
+  num,
+  obj,
+  ref,
+  requestCounts,
+  requestTimes,
+  type Schema,
+  str,
+} from './openapi-parts';
 
 const controller = obj({
   waiting: int,
@@ -15,18 +29,8 @@ const rate = { ...num, minimum: 0, maximum: 1 };
 
 /** The engine's snapshot (core's `MetricsSnapshot`): the original service's keys and this one's. */
 const engineMetrics = {
-  total_requests: int,
-  successful_requests: int,
-  failed_requests: int,
-  success_rate: { ...rate, description: 'successful / total requests; 1 before any request.' },
-  avg_wait_time_ms: ms,
-  avg_process_time_ms: ms,
-  p50_wait_time_ms: ms,
-  p95_wait_time_ms: ms,
-  p99_wait_time_ms: ms,
-  p50_process_time_ms: ms,
-  p95_process_time_ms: ms,
-  p99_process_time_ms: ms,
+  ...requestCounts({ ...rate, description: 'successful / total requests; 1 before any request.' }),
+  ...requestTimes(ms),
   documents_scored: int,
   cache_hits: int,
   cache_misses: int,

@@ -25,6 +25,27 @@ export const arr = (items: Schema): Schema => ({ type: 'array', items });
 export const choice = (...values: string[]): Schema => ({ type: 'string', enum: values });
 
 /**
+ * The request keys of a metrics snapshot (core's `MetricsSnapshot`), which GET /metrics gives per
+ * server and GET /metrics/cluster per model: the counts, and the mean and percentile times.
+ */
+export const requestCounts = (successRate: Schema): Schema => ({
+  total_requests: int,
+  successful_requests: int,
+  failed_requests: int,
+  success_rate: successRate,
+});
+export const requestTimes = (ms: Schema): Schema => ({
+  avg_wait_time_ms: ms,
+  avg_process_time_ms: ms,
+  p50_wait_time_ms: ms,
+  p95_wait_time_ms: ms,
+  p99_wait_time_ms: ms,
+  p50_process_time_ms: ms,
+  p95_process_time_ms: ms,
+  p99_process_time_ms: ms,
+});
+
+/**
  * `schema` or null. Written as `anyOf` rather than a type array (`["integer", "null"]`) because strict
  * validators (ajv's strictTypes) refuse union types. The description stays outside so tools show it;
  * a `default` stays inside, because openapi-typescript makes a property with a top-level `default`
