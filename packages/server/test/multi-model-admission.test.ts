@@ -1,7 +1,6 @@
-import type { Backend, BackendCandidate } from '@reranker/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DOCS, get, Probe, post, probedReference, QUERY, until } from './helpers';
-import { type MultiServer, startMultiServer } from './multi-server';
+import { DOCS, get, type Probe, post, QUERY, until } from './helpers';
+import { type MultiServer, probedBackends, startMultiServer } from './multi-server';
 
 // Two synthesized models (BERT `minilm`, XLM-R `xlmr`) on the testkit's reference backend, without a
 // compute budget, and one server-wide slot: requests run one at a time, each in one batch, so the
@@ -18,29 +17,12 @@ afterEach(async () => {
   server = undefined;
 });
 
-function backends(spec: { name: string }): BackendCandidate[] {
-  const probe = new Probe();
-  probes.set(spec.name, probe);
-  const inner = probedReference(probe);
-  return [
-    {
-      name: inner.name,
-      async load(options) {
-        const backend = await inner.load(options);
-        const logged: Backend = {
-          name: backend.name,
-          device: backend.device,
-          run(batch, runOptions) {
-            runLog.push(spec.name);
-            return backend.run(batch, runOptions);
-          },
-          dispose: () => backend.dispose(),
-        };
-        return logged;
-      },
-    },
-  ];
-}
+const backends = probedBackends(probes, {
+  run(model, run) {
+    runLog.push(model);
+    return run();
+  },
+});
 
 async function start(): Promise<MultiServer> {
   runLog = [];

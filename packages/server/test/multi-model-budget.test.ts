@@ -1,8 +1,7 @@
-import type { Backend, BackendCandidate } from '@reranker/core';
 import { createComputeBudget } from '@reranker/node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DOCS, get, type Json, Probe, post, probedReference, QUERY, until } from './helpers';
-import { type MultiOptions, type MultiServer, startMultiServer } from './multi-server';
+import { DOCS, get, type Json, type Probe, post, QUERY, until } from './helpers';
+import { type MultiOptions, type MultiServer, probedBackends, startMultiServer } from './multi-server';
 import { compileFromDoc, responseSchema, strictAjv } from './openapi/spec';
 
 // Two synthesized models (BERT `minilm`, XLM-R `xlmr`) on the testkit's reference backend sharing one
@@ -22,34 +21,17 @@ afterEach(async () => {
 });
 
 /** The reference backend behind a probe per model, logging each run and how many run at once. */
-function backends(spec: { name: string }): BackendCandidate[] {
-  const probe = probes.get(spec.name) ?? new Probe();
-  probes.set(spec.name, probe);
-  const inner = probedReference(probe);
-  return [
-    {
-      name: inner.name,
-      async load(options) {
-        const backend = await inner.load(options);
-        const logged: Backend = {
-          name: backend.name,
-          device: backend.device,
-          async run(batch, runOptions) {
-            runLog.push(spec.name);
-            mostRunning = Math.max(mostRunning, ++running);
-            try {
-              return await backend.run(batch, runOptions);
-            } finally {
-              running--;
-            }
-          },
-          dispose: () => backend.dispose(),
-        };
-        return logged;
-      },
-    },
-  ];
-}
+const backends = probedBackends(probes, {
+  async run(model, run) {
+    runLog.push(model);
+    mostRunning = Math.max(mostRunning, ++running);
+    try {
+      return await run();
+    } finally {
+      running--;
+    }
+  },
+});
 
 async function start(options: Partial<MultiOptions> = {}): Promise<MultiServer> {
   probes.clear();

@@ -1,7 +1,6 @@
-import type { BackendCandidate } from '@reranker/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DOCS, deferred, get, type Json, Probe, post, probedReference, QUERY, until } from './helpers';
-import { type MultiOptions, type MultiServer, startMultiServer } from './multi-server';
+import { DOCS, deferred, get, type Json, type Probe, post, QUERY, until } from './helpers';
+import { type MultiOptions, type MultiServer, probedBackends, startMultiServer } from './multi-server';
 import { compileFromDoc, responseSchema, strictAjv } from './openapi/spec';
 
 // Two synthesized models (BERT `minilm`, the default, and XLM-R `xlmr`) on the testkit's reference
@@ -19,25 +18,10 @@ let loadGate: Promise<void> | undefined;
 let disposed: string[] = [];
 
 /** Reference backends with a probe per model; loads wait for `loadGate`; disposals are recorded. */
-function backends(spec: { name: string }): BackendCandidate[] {
-  const probe = probes.get(spec.name) ?? new Probe();
-  probes.set(spec.name, probe);
-  const inner = probedReference(probe);
-  return [
-    {
-      name: inner.name,
-      async load(options) {
-        await loadGate;
-        const backend = await inner.load(options);
-        const dispose = () => {
-          disposed.push(spec.name);
-          return backend.dispose();
-        };
-        return Object.assign(Object.create(backend), { dispose, run: backend.run.bind(backend) });
-      },
-    },
-  ];
-}
+const backends = probedBackends(probes, {
+  load: () => loadGate,
+  disposed: (model) => disposed.push(model),
+});
 
 async function start(options: Partial<MultiOptions> = {}): Promise<MultiServer> {
   probes.clear();

@@ -17,7 +17,7 @@ import { ServerMetrics } from '../src/metrics/prometheus';
 import { rerankerLoader } from '../src/models/factory';
 import { ModelRegistry, type RegistryOptions } from '../src/models/registry';
 import type { ModelSpec } from '../src/models/spec';
-import { silentPino } from './helpers';
+import { Probe, probedReference, silentPino } from './helpers';
 
 // A folder of this file's own: other test runs on the machine may clean the shared one meanwhile.
 const MODELS_ROOT = join(tmpdir(), 'reranker-testkit-multi-model');
@@ -113,5 +113,51 @@ export async function startMultiServer(options: MultiOptions): Promise<MultiServ
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.service.dispose();
     },
+  };
+}
+
+/** What the tests observe of the backends `probedBackends` gives each model. */
+export interface BackendHooks {
+  /** Awaited before each load (to hold loads). */
+  load?(model: string): Promise<void> | undefined;
+  /** Runs each batch by calling `run` (to log runs, or count how many run at once). */
+  run?(model: string, run: () => Promise<Float32Array>): Promise<Float32Array>;
+  /** Told as a loaded backend is disposed. */
+  disposed?(model: string): void;
+}
+
+/**
+ * `MultiOptions.backends`: the testkit's reference backend behind one probe per model, kept in
+ * `probes` by model name (a model loaded again keeps its probe), with `hooks` around it.
+ */
+export function probedBackends(
+  probes: Map<string, Probe>,
+  hooks: BackendHooks = {},
+): (spec: { name: string }) => BackendCandidate[] {
+  return (spec) => {
+    const probe = probes.get(spec.name) ?? new Probe();
+    probes.set(spec.name, probe);
+    const inner = probedReference(probe);
+    return [
+      {
+        name: inner.name,
+        async load(options) {
+          if (hooks.load) await hooks.load(spec.name);
+          const backend = await inner.load(options);
+          return {
+            name: backend.name,
+            device: backend.device,
+            run: (batch, runOptions) =>
+              hooks.run
+                ? hooks.run(spec.name, () => backend.run(batch, runOptions))
+                : backend.run(batch, runOptions),
+            dispose() {
+              hooks.disposed?.(spec.name);
+              return backend.dispose();
+            },
+          };
+        },
+      },
+    ];
   };
 }
