@@ -1,16 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { UnifiedReRanker } from '@reranker/core';
-import {
-  maxAbsDiff,
-  referencePairScores,
-  type SynthesizedLayout,
-  synthesizedModelDir,
-} from '@reranker/testkit';
+import { type SynthesizedLayout, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createReranker } from '../src/index';
+import { expectReferenceScores } from './helpers/assertions';
 import { type HubServer, startHubServer } from './helpers/hub-server';
-import { lineLogger } from './helpers/line-logger';
 import { useWorkspace } from './helpers/workspace';
 
 /**
@@ -59,7 +52,7 @@ const TWINS: Record<string, Twin> = {
 };
 const IDS = Object.keys(TWINS);
 
-const { dir: workDir, open } = useWorkspace('deberta-layouts');
+const { dir: workDir, load: loadModel } = useWorkspace('deberta-layouts');
 const dirs: Record<string, string> = {};
 let hub: HubServer;
 
@@ -71,26 +64,10 @@ beforeAll(async () => {
 afterEach(() => hub.resetCounts());
 afterAll(() => hub.close());
 
-async function load(model: string, cacheDir: string, env: Record<string, string> = {}) {
-  const logger = lineLogger();
-  const reranker = await createReranker({ env, model, cacheDir, logger, progress: 'none', batchSize: 8 });
-  open.push(reranker);
-  return { reranker, logger };
-}
+const load = (model: string, cacheDir: string, env: Record<string, string> = {}) =>
+  loadModel({ env, model, cacheDir, batchSize: 8 });
 
 const builds = (lines: string[]) => lines.filter((l) => l.startsWith('built the ONNX graph')).length;
-
-/** Scores within 1e-5 of the reference, the same in one mixed batch as one by one. */
-async function expectReferenceScores(reranker: UnifiedReRanker, dir: string): Promise<number[]> {
-  const expected = await referencePairScores(dir, QUERY, DOCS);
-  expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(1e-3); // able to fail
-  const batched = await reranker.score(DOCS.map((d) => [QUERY, d] as const));
-  expect(maxAbsDiff(batched, expected)).toBeLessThan(1e-5);
-  const alone: number[] = [];
-  for (const doc of DOCS) alone.push(...(await reranker.score([[QUERY, doc] as const])));
-  expect(maxAbsDiff(alone, batched)).toBeLessThan(1e-5);
-  return batched;
-}
 
 async function graphFolders(cacheDir: string): Promise<string[]> {
   const names = await readdir(join(cacheDir, 'graphs')).catch(() => []);
@@ -106,7 +83,7 @@ describe.each(IDS)('tiny-deberta twin %s', (id) => {
     const { reranker, logger } = await load(dirs[id]!, cacheDir);
     expect(await reranker.info()).toMatchObject({ backend: 'onnxruntime-node', source: `local:${dirs[id]}` });
     expect(builds(logger.lines)).toBe(built);
-    await expectReferenceScores(reranker, dirs[id]!);
+    await expectReferenceScores(reranker, dirs[id]!, QUERY, DOCS);
   });
 
   it('loads from the hub, fetching only its files; a second load makes no request and no build', async () => {
@@ -114,7 +91,7 @@ describe.each(IDS)('tiny-deberta twin %s', (id) => {
     const first = await load(id, cacheDir, { HF_ENDPOINT: hub.url });
     expect((await first.reranker.info()).source).toBe(`remote:${id}`);
     expect(builds(first.logger.lines)).toBe(built);
-    const scores = await expectReferenceScores(first.reranker, dirs[id]!);
+    const scores = await expectReferenceScores(first.reranker, dirs[id]!, QUERY, DOCS);
     for (const file of twin.fetched) expect(hub.requests.get(`/${id}/resolve/main/${file}`), file).toBe(1);
     for (const file of twin.notFetched ?? [])
       expect(hub.requests.get(`/${id}/resolve/main/${file}`), file).toBeUndefined();
