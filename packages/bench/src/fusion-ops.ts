@@ -76,7 +76,10 @@ export type IfBranch = 'then_branch' | 'else_branch';
  * Node counts by op type of a graph, If nodes followed into `branch` (the If itself counted too);
  * `Add→LayerNormalization` counts residual pairs left.
  */
-export function opCounts(graph: onnxProto.onnx.IGraphProto, branch: IfBranch = 'else_branch'): Record<string, number> {
+export function opCounts(
+  graph: onnxProto.onnx.IGraphProto,
+  branch: IfBranch = 'else_branch',
+): Record<string, number> {
   const nodes: onnxProto.onnx.INodeProto[] = [];
   const collect = (g: onnxProto.onnx.IGraphProto) => {
     for (const node of g.node ?? []) {

@@ -44,7 +44,7 @@ export function fusionMarkdown(r: FusionResult): string {
     '',
     `Machine: ${m.cores} cores, ${m.cpuModel} (${m.simd.join(' ') || 'no AVX2'}), Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, ${m.os}.`,
     `Session options of the node backend's workers (graphOptimizationLevel all, intraOpNumThreads ${o.threads ?? m.cores}, interOpNumThreads 1, sequential, spinning ${o.spinning === false ? 'off' : 'on'}), CPU provider.`,
-    `Workload: one batch of ${o.batchSize} rows × ${o.pairTokens} tokens (no padding) per run; ${o.rounds} rounds × ${o.runs} runs per contender after ${o.warmup} warm-up run(s), the first contender alternating by round, ${o.settleMs} ms idle before each timed phase.`,
+    `Workload: one batch of ${o.batchSize} rows × ${o.pairTokens} tokens (${o.padded ? 'every second row padded in its last quarter: our graph takes its padded path' : 'no padding: our graph takes its flash-attention path'}) per run; ${o.rounds} rounds × ${o.runs} runs per contender after ${o.warmup} warm-up run(s), the first contender alternating by round, ${o.settleMs} ms idle before each timed phase.`,
     '',
     `Nodes onnxruntime runs after optimization (saved through optimizedModelFilePath). Unfused leftovers: ${LEFTOVER_OPS.join(', ')}.`,
     '',

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRESETS, publishedStyleModelDir, synthesizeCrossEncoder } from '@reranker/testkit';
+import { type ModelDims, PRESETS, publishedStyleModelDir, synthesizeCrossEncoder } from '@reranker/testkit';
 import { describe, expect, it } from 'vitest';
 import { engineModelDir } from '../src/engine-model';
 import { optimizedGraph, optimizedOpCounts, summarizeFusion } from '../src/fusion-ops';
@@ -12,7 +12,7 @@ import { optimizedGraph, optimizedOpCounts, summarizeFusion } from '../src/fusio
 // layer has no positional bias; padded batches take the standard attention nodes (onnxruntime's
 // masked MultiHeadAttention measured slower than them: BENCHMARKS.md).
 function flashLayers(preset: 'tiny' | 'tiny-xlmr' | 'tiny-deberta' | 'tiny-modernbert'): number {
-  const { numLayers, modernbert } = PRESETS[preset];
+  const { numLayers, modernbert }: ModelDims = PRESETS[preset];
   // DeBERTa adds relative-position scores to every layer; ModernBERT's local layers add a window.
   if (preset === 'tiny-deberta') return 0;
   if (modernbert) return Math.ceil(numLayers / modernbert.globalAttnEveryNLayers);
@@ -39,7 +39,9 @@ describe.each(['tiny', 'tiny-xlmr', 'tiny-deberta', 'tiny-modernbert'] as const)
           Sqrt: 0,
           Erf: 0,
         });
-        expect(fusion.fused['com.microsoft:MultiHeadAttention'] ?? 0, what).toBe(path === 'padded' ? 0 : flash);
+        expect(fusion.fused['com.microsoft:MultiHeadAttention'] ?? 0, what).toBe(
+          path === 'padded' ? 0 : flash,
+        );
         expect(counts.If ?? 0, what).toBe(flash);
         // Two norms per layer, each one kernel. SkipLayerNormalization (slower here than Add +
         // LayerNormalization) at most once, where onnxruntime folds the embeddings' sum.
