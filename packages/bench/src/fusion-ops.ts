@@ -44,10 +44,18 @@ export async function optimizedGraph(modelPath: string): Promise<OptimizedGraph>
   const dir = await mkdtemp(join(tmpdir(), 'reranker-fusion-'));
   try {
     const optimizedModelFilePath = join(dir, 'optimized.onnx');
+    const options = backendSessionOptions();
     const session = await ort.InferenceSession.create(modelPath, {
-      ...backendSessionOptions(),
+      ...options,
       optimizedModelFilePath,
       logSeverityLevel: 3,
+      // The weights in a file beside it: a protobuf stops at 2 GB (bge-m3), and only the nodes are read.
+      extra: {
+        session: {
+          ...(options.extra as { session: Record<string, string> }).session,
+          optimized_model_external_initializers_file_name: 'optimized.onnx_data',
+        },
+      },
     });
     await session.release();
     const graph = onnx.ModelProto.decode(await readFile(optimizedModelFilePath)).graph ?? {};

@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ONNX_FILE_BY_DTYPE } from '@reranker/core';
-import { type PresetName, publishedStyleModelDir } from '@reranker/testkit';
+import { type PresetName, publishedStyleModelDir, synthesizedModelDir } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
 import { type CpuUse, measureCpu } from './cpu';
 import { engineModelDir } from './engine-model';
@@ -36,6 +36,14 @@ export interface FusionOptions {
    * standard attention nodes) instead of flash attention. @default false
    */
   padded?: boolean;
+  /**
+   * The peer of our graph: `published`, the testkit's published-style export (torch.onnx.export form),
+   * or `standard`, our builder's standard-operator graph of the same weights, which can be written
+   * with external data (models past 2 GB, such as bge-m3: fp32 only). @default 'published'
+   */
+  versus?: 'published' | 'standard';
+  /** Both graphs' weights in `model.onnx_data` (needed past 2 GB; `versus: 'standard'`, fp32). @default false */
+  externalData?: boolean;
   /** Timed runs per contender in each round. @default 2 */
   runs: number;
   /** Rounds; each times both contenders, the first one alternating. @default 8 */
@@ -55,7 +63,7 @@ export interface FusionOptions {
 }
 
 export interface FusionContender {
-  name: 'ours' | 'published-style';
+  name: 'ours' | 'published-style' | 'standard';
   modelFile: string;
   fusion: FusionSummary;
   /** How the q8 graph stores its int8 weights (`int8` where VNNI makes signed kernels exact); [] for fp32. */
@@ -71,8 +79,9 @@ export interface FusionRow {
   preset: PresetName;
   dtype: FusionDtype;
   ours: FusionContender;
-  published: FusionContender;
-  /** ours / published docs/s (ratio of the medians). */
+  /** The published-style export or our standard-operator graph (`versus`). */
+  peer: FusionContender;
+  /** ours / peer docs/s (ratio of the medians). */
   ratio: number;
   /** Median of the per-round ratios (cancels noise that lasts a round). */
   roundRatioMedian: number;
@@ -109,10 +118,22 @@ export async function runFusion(options: FusionOptions, log: (line: string) => v
   const progress = createProgress(perRow * options.presets.length * options.dtypes.length, undefined, 'runs');
   try {
     for (const preset of options.presets) {
-      log(`synthesizing or reusing ${preset} and its published-style export (RANDOM weights)`);
+      const versus = options.versus ?? 'published';
+      log(
+        `synthesizing or reusing ${preset} and its ${versus === 'published' ? 'published-style export' : 'standard-operator graph'} (RANDOM weights)`,
+      );
+      const onnx = options.externalData ? ('external-data' as const) : ('inline' as const);
+      if (onnx === 'external-data' && versus === 'published')
+        throw new Error(
+          '--external-data needs --versus standard (the published-style export is written inline)',
+        );
       const dirs = {
-        ours: await engineModelDir(preset),
-        published: await publishedStyleModelDir(preset),
+        ours: await engineModelDir(preset, onnx),
+        peer:
+          versus === 'published'
+            ? await publishedStyleModelDir(preset)
+            : await synthesizedModelDir(preset, { layout: { operators: 'standard', onnx } }),
+        peerName: versus === 'published' ? ('published-style' as const) : ('standard' as const),
       };
       for (const dtype of options.dtypes) rows.push(await measureRow(preset, dtype, dirs, options, progress));
     }
@@ -133,14 +154,14 @@ export async function runFusion(options: FusionOptions, log: (line: string) => v
 async function measureRow(
   preset: PresetName,
   dtype: FusionDtype,
-  dirs: { ours: string; published: string },
+  dirs: { ours: string; peer: string; peerName: 'published-style' | 'standard' },
   options: FusionOptions,
   progress: Progress,
 ): Promise<FusionRow> {
   const file = ONNX_FILE_BY_DTYPE[dtype];
   const entries = [
     ['ours', join(dirs.ours, file)],
-    ['published-style', join(dirs.published, file)],
+    [dirs.peerName, join(dirs.peer, file)],
   ] as const;
   const graphs = new Map<string, OptimizedGraph>();
   for (const [name, path] of entries) graphs.set(name, await optimizedGraph(path));
@@ -180,7 +201,7 @@ async function measureRow(
         );
       }
     }
-    const [ours, published] = sessions.map(
+    const [ours, peer] = sessions.map(
       (s): FusionContender => ({
         name: s.name,
         modelFile: s.modelFile,
@@ -192,19 +213,19 @@ async function measureRow(
         rounds: rounds.get(s.name)!,
       }),
     ) as [FusionContender, FusionContender];
-    const roundRatios = ours.rounds.map((r, i) => r.docsPerSecond / published.rounds[i]!.docsPerSecond);
+    const roundRatios = ours.rounds.map((r, i) => r.docsPerSecond / peer.rounds[i]!.docsPerSecond);
     const contendedRounds = roundRatios.flatMap((_, i) =>
-      [ours, published].some((c) => (c.rounds[i]!.othersShare ?? 0) > CONTENDED_SHARE) ? [i + 1] : [],
+      [ours, peer].some((c) => (c.rounds[i]!.othersShare ?? 0) > CONTENDED_SHARE) ? [i + 1] : [],
     );
     return {
       preset,
       dtype,
       ours,
-      published,
-      ratio: ours.docsPerSecond / published.docsPerSecond,
+      peer,
+      ratio: ours.docsPerSecond / peer.docsPerSecond,
       roundRatioMedian: median(roundRatios),
       cpuRatioMedian: median(
-        ours.rounds.map((r, i) => r.docsPerCpuSecond / published.rounds[i]!.docsPerCpuSecond),
+        ours.rounds.map((r, i) => r.docsPerCpuSecond / peer.rounds[i]!.docsPerCpuSecond),
       ),
       contendedRounds,
     };
