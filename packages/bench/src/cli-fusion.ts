@@ -29,6 +29,21 @@ export function fusionCommand(): Command {
     ] as FusionDtype[])
     .option('--batch-size <n>', 'rows of every run', positiveInt, 16)
     .option('--pair-tokens <n>', 'tokens of every row', positiveInt, 128)
+    .option(
+      '--versus <peer>',
+      'published (published-style export) or standard (our standard-operator graph)',
+      (v: string) => {
+        if (v !== 'published' && v !== 'standard')
+          throw new InvalidArgumentError('expected published or standard');
+        return v;
+      },
+      'published',
+    )
+    .option(
+      '--external-data',
+      "both graphs' weights in model.onnx_data (past 2 GB; with --versus standard, fp32)",
+    )
+    .option('--padded', "every second row ends in padding (our graph's padded path, not flash attention)")
     .option('--runs <n>', 'timed runs per contender in each round', positiveInt, 2)
     .option('--rounds <n>', 'rounds, each timing both contenders', positiveInt, 8)
     .option('--warmup <n>', 'untimed runs per contender first', nonNegativeInt, 1)

@@ -5,6 +5,9 @@ import { type PresetName, synthesizedModelDir } from '@reranker/testkit';
  * testkit's hub folders hold a hub export's standard operators by default): benchmarks measure the
  * engine's own graphs.
  */
-export function engineModelDir(preset: PresetName): Promise<string> {
-  return synthesizedModelDir(preset, { layout: { operators: 'fused' } });
+export function engineModelDir(
+  preset: PresetName,
+  onnx: 'inline' | 'external-data' = 'inline',
+): Promise<string> {
+  return synthesizedModelDir(preset, { layout: { operators: 'fused', onnx } });
 }

@@ -6,8 +6,9 @@ import * as ort from 'onnxruntime-node';
 import type { FusionOptions } from './fusion';
 
 /**
- * One batch of `batchSize` rows of `pairTokens` random token ids, no padding: graph speed does not
- * depend on which tokens, and both contenders get the same tensors.
+ * One batch of `batchSize` rows of `pairTokens` random token ids (with `padded`, every second row's
+ * last quarter is padding): graph speed does not depend on which tokens, and both contenders get the
+ * same tensors.
  */
 export async function fixedFeeds(
   session: ort.InferenceSession,
@@ -27,7 +28,12 @@ export async function fixedFeeds(
   );
   const byName: Record<string, BigInt64Array> = {
     input_ids: ids,
-    attention_mask: new BigInt64Array(size).fill(1n),
+    attention_mask: BigInt64Array.from({ length: size }, (_, i) => {
+      const row = Math.floor(i / options.pairTokens);
+      const padding =
+        options.padded && row % 2 === 1 && i % options.pairTokens >= (options.pairTokens * 3) / 4;
+      return padding ? 0n : 1n;
+    }),
     token_type_ids: PRESETS[preset].typeVocabSize > 1 ? types : new BigInt64Array(size),
   };
   const feeds: Record<string, ort.Tensor> = {};

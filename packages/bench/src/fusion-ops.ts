@@ -28,8 +28,10 @@ export function backendSessionOptions(
 
 /** The graph onnxruntime actually runs, summed up: node counts and how its int8 weights are stored. */
 export interface OptimizedGraph {
-  /** Node counts by op type (contrib ops as `com.microsoft:<op>`). */
+  /** Node counts by op type (contrib ops as `com.microsoft:<op>`) on the path of padded batches. */
   counts: Record<string, number>;
+  /** The same on the path of batches without padding (differs only where an If chooses by padding). */
+  unpaddedCounts: Record<string, number>;
   /** Storage of the integer-MatMul weights (`int8`, `uint8` or both, sorted); empty for float graphs. */
   int8Weights: string[];
 }
@@ -42,14 +44,26 @@ export async function optimizedGraph(modelPath: string): Promise<OptimizedGraph>
   const dir = await mkdtemp(join(tmpdir(), 'reranker-fusion-'));
   try {
     const optimizedModelFilePath = join(dir, 'optimized.onnx');
+    const options = backendSessionOptions();
     const session = await ort.InferenceSession.create(modelPath, {
-      ...backendSessionOptions(),
+      ...options,
       optimizedModelFilePath,
       logSeverityLevel: 3,
+      // The weights in a file beside it: a protobuf stops at 2 GB (bge-m3), and only the nodes are read.
+      extra: {
+        session: {
+          ...(options.extra as { session: Record<string, string> }).session,
+          optimized_model_external_initializers_file_name: 'optimized.onnx_data',
+        },
+      },
     });
     await session.release();
     const graph = onnx.ModelProto.decode(await readFile(optimizedModelFilePath)).graph ?? {};
-    return { counts: opCounts(graph), int8Weights: int8WeightTypes(graph) };
+    return {
+      counts: opCounts(graph, 'else_branch'),
+      unpaddedCounts: opCounts(graph, 'then_branch'),
+      int8Weights: int8WeightTypes(graph),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -60,9 +74,29 @@ export async function optimizedOpCounts(modelPath: string): Promise<Record<strin
   return (await optimizedGraph(modelPath)).counts;
 }
 
-/** Node counts by op type of a graph; `Add→LayerNormalization` counts residual pairs left. */
-export function opCounts(graph: onnxProto.onnx.IGraphProto): Record<string, number> {
-  const nodes = graph.node ?? [];
+/**
+ * Which branch of every If to count: our graphs choose attention by padding (`then_branch`: no row
+ * padded, flash MultiHeadAttention; `else_branch`: padded rows, the standard nodes).
+ */
+export type IfBranch = 'then_branch' | 'else_branch';
+
+/**
+ * Node counts by op type of a graph, If nodes followed into `branch` (the If itself counted too);
+ * `Add→LayerNormalization` counts residual pairs left.
+ */
+export function opCounts(
+  graph: onnxProto.onnx.IGraphProto,
+  branch: IfBranch = 'else_branch',
+): Record<string, number> {
+  const nodes: onnxProto.onnx.INodeProto[] = [];
+  const collect = (g: onnxProto.onnx.IGraphProto) => {
+    for (const node of g.node ?? []) {
+      nodes.push(node);
+      const sub = node.opType === 'If' ? node.attribute?.find((a) => a.name === branch)?.g : undefined;
+      if (sub) collect(sub);
+    }
+  };
+  collect(graph);
   const producers = new Map<string, string>();
   for (const node of nodes) for (const out of node.output ?? []) producers.set(out, node.opType ?? '');
   const counts: Record<string, number> = {};

@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ONNX_FILE_BY_DTYPE } from '@reranker/core';
-import { type PresetName, publishedStyleModelDir } from '@reranker/testkit';
+import { type PresetName, publishedStyleModelDir, synthesizedModelDir } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
 import { type CpuUse, measureCpu } from './cpu';
 import { engineModelDir } from './engine-model';
@@ -29,8 +29,21 @@ export interface FusionOptions {
   dtypes: FusionDtype[];
   /** Rows of the batch every run scores. @default 16 */
   batchSize: number;
-  /** Tokens of every row (no padding). @default 128 */
+  /** Tokens of every row. @default 128 */
   pairTokens: number;
+  /**
+   * Every second row ends in padding (its last quarter), so our graph takes its padded path (the
+   * standard attention nodes) instead of flash attention. @default false
+   */
+  padded?: boolean;
+  /**
+   * The peer of our graph: `published`, the testkit's published-style export (torch.onnx.export form),
+   * or `standard`, our builder's standard-operator graph of the same weights, which can be written
+   * with external data (models past 2 GB, such as bge-m3: fp32 only). @default 'published'
+   */
+  versus?: 'published' | 'standard';
+  /** Both graphs' weights in `model.onnx_data` (needed past 2 GB; `versus: 'standard'`, fp32). @default false */
+  externalData?: boolean;
   /** Timed runs per contender in each round. @default 2 */
   runs: number;
   /** Rounds; each times both contenders, the first one alternating. @default 8 */
@@ -50,7 +63,7 @@ export interface FusionOptions {
 }
 
 export interface FusionContender {
-  name: 'ours' | 'published-style';
+  name: 'ours' | 'published-style' | 'standard';
   modelFile: string;
   fusion: FusionSummary;
   /** How the q8 graph stores its int8 weights (`int8` where VNNI makes signed kernels exact); [] for fp32. */
@@ -66,8 +79,9 @@ export interface FusionRow {
   preset: PresetName;
   dtype: FusionDtype;
   ours: FusionContender;
-  published: FusionContender;
-  /** ours / published docs/s (ratio of the medians). */
+  /** The published-style export or our standard-operator graph (`versus`). */
+  peer: FusionContender;
+  /** ours / peer docs/s (ratio of the medians). */
   ratio: number;
   /** Median of the per-round ratios (cancels noise that lasts a round). */
   roundRatioMedian: number;
@@ -104,10 +118,22 @@ export async function runFusion(options: FusionOptions, log: (line: string) => v
   const progress = createProgress(perRow * options.presets.length * options.dtypes.length, undefined, 'runs');
   try {
     for (const preset of options.presets) {
-      log(`synthesizing or reusing ${preset} and its published-style export (RANDOM weights)`);
+      const versus = options.versus ?? 'published';
+      log(
+        `synthesizing or reusing ${preset} and its ${versus === 'published' ? 'published-style export' : 'standard-operator graph'} (RANDOM weights)`,
+      );
+      const onnx = options.externalData ? ('external-data' as const) : ('inline' as const);
+      if (onnx === 'external-data' && versus === 'published')
+        throw new Error(
+          '--external-data needs --versus standard (the published-style export is written inline)',
+        );
       const dirs = {
-        ours: await engineModelDir(preset),
-        published: await publishedStyleModelDir(preset),
+        ours: await engineModelDir(preset, onnx),
+        peer:
+          versus === 'published'
+            ? await publishedStyleModelDir(preset)
+            : await synthesizedModelDir(preset, { layout: { operators: 'standard', onnx } }),
+        peerName: versus === 'published' ? ('published-style' as const) : ('standard' as const),
       };
       for (const dtype of options.dtypes) rows.push(await measureRow(preset, dtype, dirs, options, progress));
     }
@@ -128,14 +154,14 @@ export async function runFusion(options: FusionOptions, log: (line: string) => v
 async function measureRow(
   preset: PresetName,
   dtype: FusionDtype,
-  dirs: { ours: string; published: string },
+  dirs: { ours: string; peer: string; peerName: 'published-style' | 'standard' },
   options: FusionOptions,
   progress: Progress,
 ): Promise<FusionRow> {
   const file = ONNX_FILE_BY_DTYPE[dtype];
   const entries = [
     ['ours', join(dirs.ours, file)],
-    ['published-style', join(dirs.published, file)],
+    [dirs.peerName, join(dirs.peer, file)],
   ] as const;
   const graphs = new Map<string, OptimizedGraph>();
   for (const [name, path] of entries) graphs.set(name, await optimizedGraph(path));
@@ -175,30 +201,31 @@ async function measureRow(
         );
       }
     }
-    const [ours, published] = sessions.map(
+    const [ours, peer] = sessions.map(
       (s): FusionContender => ({
         name: s.name,
         modelFile: s.modelFile,
-        fusion: summarizeFusion(graphs.get(s.name)!.counts),
+        // The nodes of the path this workload takes (an If in our graph chooses by padding).
+        fusion: summarizeFusion(graphs.get(s.name)![options.padded ? 'counts' : 'unpaddedCounts']),
         int8Weights: graphs.get(s.name)!.int8Weights,
         docsPerSecond: median(rounds.get(s.name)!.map((r) => r.docsPerSecond)),
         docsPerCpuSecond: median(rounds.get(s.name)!.map((r) => r.docsPerCpuSecond)),
         rounds: rounds.get(s.name)!,
       }),
     ) as [FusionContender, FusionContender];
-    const roundRatios = ours.rounds.map((r, i) => r.docsPerSecond / published.rounds[i]!.docsPerSecond);
+    const roundRatios = ours.rounds.map((r, i) => r.docsPerSecond / peer.rounds[i]!.docsPerSecond);
     const contendedRounds = roundRatios.flatMap((_, i) =>
-      [ours, published].some((c) => (c.rounds[i]!.othersShare ?? 0) > CONTENDED_SHARE) ? [i + 1] : [],
+      [ours, peer].some((c) => (c.rounds[i]!.othersShare ?? 0) > CONTENDED_SHARE) ? [i + 1] : [],
     );
     return {
       preset,
       dtype,
       ours,
-      published,
-      ratio: ours.docsPerSecond / published.docsPerSecond,
+      peer,
+      ratio: ours.docsPerSecond / peer.docsPerSecond,
       roundRatioMedian: median(roundRatios),
       cpuRatioMedian: median(
-        ours.rounds.map((r, i) => r.docsPerCpuSecond / published.rounds[i]!.docsPerCpuSecond),
+        ours.rounds.map((r, i) => r.docsPerCpuSecond / peer.rounds[i]!.docsPerCpuSecond),
       ),
       contendedRounds,
     };

@@ -1,6 +1,5 @@
 import type { GraphBuilder } from './graph-builder';
-import { additiveMask, FLOAT32_MIN, splitHeads } from './ops';
-import { INT32 } from './proto';
+import { additiveMask, splitHeads } from './ops';
 
 /** Shape values every layer's attention shares. */
 export interface HeadShapes {
@@ -15,7 +14,7 @@ export interface HeadShapes {
 /** The [B, S] int64 attention mask in the two forms the attention paths take, each made on first use. */
 export class PaddingMask {
   private additiveValue?: string;
-  private keyPaddingValue?: string;
+  private unpaddedValue?: string;
 
   constructor(
     private readonly g: GraphBuilder,
@@ -28,15 +27,18 @@ export class PaddingMask {
     return this.additiveValue;
   }
 
-  /** The mask as int32 [B, S], MultiHeadAttention's `key_padding_mask`. */
-  keyPadding(): string {
-    this.keyPaddingValue ??= this.g.op(
-      'Cast',
-      [this.attentionMask],
-      [{ name: 'to', int: INT32 }],
-      'key_padding_mask',
+  /** A bool scalar: true when no row of the batch is padded (every mask value is 1). */
+  unpadded(): string {
+    this.unpaddedValue ??= this.g.op(
+      'Equal',
+      [
+        this.g.op('ReduceMin', [this.attentionMask], [{ name: 'keepdims', int: 0 }]),
+        this.g.constInt64([1], []),
+      ],
+      [],
+      'unpadded',
     );
-    return this.keyPaddingValue;
+    return this.unpaddedValue;
   }
 }
 
@@ -55,26 +57,43 @@ export interface AttentionInputs {
 }
 
 /**
- * softmax(q kᵀ / d + bias + mask) v per head, heads merged back into [B, S, H]. Fused: one
- * com.microsoft MultiHeadAttention (padding as `key_padding_mask` filled with float32 min, as HF's
- * mask; `bias` as its `attention_bias`). Standard: the MatMul / Div / Add / Softmax / MatMul nodes
- * of the eager PyTorch attention.
+ * softmax(q kᵀ / d + bias + mask) v per head, heads merged back into [B, S, H], as the MatMul / Div /
+ * Add / Softmax / MatMul nodes of the eager PyTorch attention. Fused (padding masked, no `bias`): an If
+ * takes one com.microsoft MultiHeadAttention without a mask when no row is padded — onnxruntime's
+ * CPU provider runs that as flash attention, faster and without the [B, heads, S, S] scores (1 GiB per
+ * head at 8192 tokens) — and the standard nodes otherwise: with a mask or a bias, MultiHeadAttention
+ * takes onnxruntime's unfused path, which measured slower than the standard nodes (BENCHMARKS.md).
  */
 export function multiHeadAttention(g: GraphBuilder, shapes: HeadShapes, inputs: AttentionInputs): string {
-  const divisor = inputs.scaleDivisor ?? Math.sqrt(shapes.headDim);
   const maskPadding = inputs.maskPadding ?? true;
-  if (g.fused) {
-    const attrs = [
-      { name: 'num_heads', int: shapes.numHeads },
-      { name: 'scale', float: 1 / divisor },
-      { name: 'mask_filter_value', float: FLOAT32_MIN },
-    ];
-    const padding = maskPadding ? inputs.mask.keyPadding() : '';
-    const qkv = [inputs.q, inputs.k, inputs.v];
-    return g.contrib('MultiHeadAttention', [...qkv, '', padding, inputs.bias ?? ''], attrs, [
-      'attention',
-    ])[0]!;
-  }
+  if (!g.fused || inputs.bias || !maskPadding) return standardAttention(g, shapes, inputs, maskPadding);
+  const divisor = inputs.scaleDivisor ?? Math.sqrt(shapes.headDim);
+  // Made out here: a value first made inside one branch would be invisible to the next layer's If.
+  inputs.mask.additive();
+  return g.ifElse(
+    inputs.mask.unpadded(),
+    () =>
+      g.contrib(
+        'MultiHeadAttention',
+        [inputs.q, inputs.k, inputs.v],
+        [
+          { name: 'num_heads', int: shapes.numHeads },
+          { name: 'scale', float: 1 / divisor },
+        ],
+        ['flash_attention'],
+      )[0]!,
+    () => standardAttention(g, shapes, inputs, true),
+    'attention',
+  );
+}
+
+function standardAttention(
+  g: GraphBuilder,
+  shapes: HeadShapes,
+  inputs: AttentionInputs,
+  maskPadding: boolean,
+): string {
+  const divisor = inputs.scaleDivisor ?? Math.sqrt(shapes.headDim);
   const q = splitHeads(g, inputs.q, shapes.headsShape, [0, 2, 1, 3]); // [B, nh, S, dh]
   const kT = splitHeads(g, inputs.k, shapes.headsShape, [0, 2, 3, 1]); // [B, nh, dh, S]
   const v = splitHeads(g, inputs.v, shapes.headsShape, [0, 2, 1, 3]);

@@ -17,8 +17,10 @@ import { memoryWeights, type NamedTensor, type TensorInfo, type WeightSource } f
  * Changes whenever the builder writes different bytes for the same config and weights (another node
  * layout, other names). Part of the key of any cache of built graphs, with the `operators` option.
  * 2: attention and bias + GELU as onnxruntime contrib operators (`fused`).
+ * 3: `fused` attention is an If: flash MultiHeadAttention without padding, standard nodes with it;
+ *    GELU as standard nodes (onnxruntime fuses them itself, faster in int8 graphs).
  */
-export const BUILDER_VERSION = '2';
+export const BUILDER_VERSION = '3';
 
 /**
  * Weights past this many bytes go to external data by default: a protobuf stops at 2 GiB, and the
@@ -41,11 +43,12 @@ export interface BuildOptions {
   /** Called as weights are written, with the bytes done and the total. */
   onProgress?: ProgressCallback;
   /**
-   * `fused`: attention and bias + GELU as the onnxruntime contrib operators that compute them in
-   * one kernel (MultiHeadAttention, BiasGelu, Gelu), which onnxruntime-node (CPU) and
-   * onnxruntime-web (wasm) run. `standard`: standard ONNX operators only,
-   * for runtimes without onnxruntime's contrib operators. Same scores either way (within float32
-   * rounding). Part of what decides the bytes: key caches of built graphs with it.
+   * `fused`: what runs fastest on onnxruntime's CPU provider: each attention without a positional
+   * bias is an If that runs one com.microsoft MultiHeadAttention without a mask (flash attention:
+   * no [B, heads, S, S] scores) when no row is padded, the standard nodes otherwise; the rest as
+   * `standard` (onnxruntime fuses LayerNorm and GELU itself). `standard`: standard ONNX operators
+   * only, for runtimes without onnxruntime's contrib operators. Same scores either way (within
+   * float32 rounding). Part of what decides the bytes: key caches of built graphs with it.
    * @default 'fused'
    */
   operators?: Operators;

@@ -92,9 +92,11 @@ export type Initializer =
 
 /**
  * Which operators a graph is written with:
- * - `fused`: onnxruntime's com.microsoft contrib operators where they replace a whole subgraph
- *   (MultiHeadAttention, BiasGelu, Gelu), which onnxruntime-node's CPU
- *   provider and onnxruntime-web's wasm backend both run;
+ * - `fused`: what runs fastest on onnxruntime's CPU provider. Attention without padding (every
+ *   mask value 1, e.g. one pair per batch) is one com.microsoft MultiHeadAttention with no mask,
+ *   which onnxruntime computes as flash attention (never holding the [B, heads, S, S] scores); with
+ *   padding, an If runs the standard nodes instead. Everything else as `standard`: onnxruntime
+ *   fuses LayerNorm and GELU itself, and its other contrib kernels measured slower (BENCHMARKS.md);
  * - `standard`: standard ONNX operators only (attention as MatMul/Softmax, residual Add then
  *   LayerNormalization, GELU as Erf), the nodes `torch.onnx.export` writes, for other runtimes.
  */
@@ -117,7 +119,8 @@ export interface PlannedModel {
  * and are unique by construction.
  */
 export class GraphBuilder {
-  private readonly nodes: OnnxTypes.INodeProto[] = [];
+  // Swapped while a branch of an If is built (see ifElse).
+  private nodes: OnnxTypes.INodeProto[] = [];
   private readonly initializers: Initializer[] = [];
   private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
@@ -203,6 +206,41 @@ export class GraphBuilder {
     if (attrs.length > 0) node.attribute = attrs.map(toAttribute);
     this.nodes.push(node);
     return names;
+  }
+
+  /**
+   * An ONNX If on the bool scalar `cond`: `thenBranch` and `elseBranch` each add the nodes of one
+   * subgraph (outer values and initializers stay visible in it) and return its float output.
+   */
+  ifElse(cond: string, thenBranch: () => string, elseBranch: () => string, hint = 'If'): string {
+    const branch = (name: string, build: () => string): OnnxTypes.IGraphProto => {
+      const outer = this.nodes;
+      this.nodes = [];
+      try {
+        const value = build();
+        return {
+          name: this.fresh(name),
+          node: this.nodes,
+          output: [{ name: value, type: { tensorType: { elemType: FLOAT } } }],
+        };
+      } finally {
+        this.nodes = outer;
+      }
+    };
+    const thenGraph = branch('then_branch', thenBranch);
+    const elseGraph = branch('else_branch', elseBranch);
+    const output = this.fresh(hint);
+    this.nodes.push({
+      name: this.fresh('If'),
+      opType: 'If',
+      input: [cond],
+      output: [output],
+      attribute: [
+        { name: 'then_branch', type: AttrType.GRAPH, g: thenGraph },
+        { name: 'else_branch', type: AttrType.GRAPH, g: elseGraph },
+      ],
+    });
+    return output;
   }
 
   /** A float32 initializer holding checkpoint tensor `tensor` (optionally transposed), read at serialization. */

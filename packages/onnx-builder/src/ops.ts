@@ -3,8 +3,8 @@ import type { Params } from './params';
 import { FLOAT } from './proto';
 
 /**
- * Building blocks shared by the architectures. With `g.fused` a block that onnxruntime has one
- * contrib kernel for is emitted as that kernel (BiasGelu, Gelu; attention in `./attention`); otherwise as the standard nodes `torch.onnx.export` writes for the PyTorch module.
+ * Building blocks shared by the architectures, as the standard nodes `torch.onnx.export` writes for
+ * the PyTorch modules (the one fused block, attention, is in `./attention`).
  */
 
 /** HF's extended attention mask fills masked keys with torch.finfo(float32).min. */
@@ -107,17 +107,18 @@ export function addLayerNorm(
   return { out, sum: options.keepSum ? sum : undefined };
 }
 
-/** GELU(x W^T + b): one BiasGelu (or Gelu without a bias) when fused, else Add then the Erf form. */
+/**
+ * GELU(x W^T + b): Add then the Erf form with either operator set. onnxruntime's CPU provider fuses
+ * it itself (BiasGelu in float32; in int8 graphs the bias joins the integer MatMul and Gelu follows,
+ * which measured faster than a BiasGelu we would emit: BENCHMARKS.md).
+ */
 export function linearGelu(g: GraphBuilder, parts: LinearParts): string {
-  if (!g.fused) return geluErf(g, withBias(g, parts));
-  return parts.bias
-    ? g.contrib('BiasGelu', [parts.product, parts.bias], [], ['gelu'])[0]!
-    : gelu(g, parts.product);
+  return geluErf(g, withBias(g, parts));
 }
 
-/** Exact GELU: com.microsoft Gelu when fused, else the Erf form. */
+/** Exact GELU, in the Erf form onnxruntime fuses into Gelu. */
 export function gelu(g: GraphBuilder, x: string): string {
-  return g.fused ? g.contrib('Gelu', [x], [], ['gelu'])[0]! : geluErf(g, x);
+  return geluErf(g, x);
 }
 
 /** Exact GELU, x * 0.5 * (1 + erf(x / sqrt 2)), in the Div-Erf-Add-Mul-Mul form onnxruntime fuses. */

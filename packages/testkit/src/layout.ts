@@ -21,8 +21,8 @@ export interface SynthesizedLayout {
   /**
    * Operators of the `onnx/` graphs. `standard` (ONNX operators only) is what hub exports (Optimum,
    * Xenova) hold, and what every onnxruntime provider runs, WebGPU included; `fused` is what
-   * @reranker/node builds at load (onnxruntime's com.microsoft contrib operators), for tests and
-   * benchmarks of the engine's own graphs. Ignored with `onnx: 'none'`.
+   * @reranker/node builds at load (an If choosing onnxruntime's com.microsoft MultiHeadAttention for
+   * unpadded batches), for tests and benchmarks of the engine's own graphs. Ignored with `onnx: 'none'`.
    * @default 'standard'
    */
   operators?: Operators;

@@ -70,9 +70,9 @@ interface BuildRecord {
 const RECORD = 'build.json';
 
 /**
- * The builder's operator set for graphs built at load: onnxruntime's fused contrib operators, which
- * onnxruntime-node's providers run (and onnxruntime-web's wasm too). Part of the fingerprint, so a
- * graph built with another operator set is never taken for this one.
+ * The builder's operator set for graphs built at load: `fused`, the fastest on onnxruntime-node's CPU
+ * provider (flash attention for batches without padding; see BuildOptions.operators). Part of the
+ * fingerprint, so a graph built with another operator set is never taken for this one.
  */
 const OPERATORS: Operators = 'fused';
 
