@@ -50,6 +50,11 @@ export function fusionCommand(): Command {
     .option('--settle-ms <n>', 'idle pause before each timed phase', nonNegativeInt, 300)
     .option('--threads <n>', 'intra-op threads of both sessions (default: the cores)', positiveInt)
     .option('--no-spinning', "turn onnxruntime's intra-op spinning off (as allowSpinning: false)")
+    .option(
+      '--profile <runs>',
+      "also profile each graph over this many runs: ms per run by operator type (onnxruntime's profiler)",
+      positiveInt,
+    )
     .option('--json <file>', 'also write the results as JSON to this file')
     .action(async (opts: FusionOptions & { json?: string }) => {
       const { json, ...options } = opts;

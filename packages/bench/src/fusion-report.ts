@@ -1,7 +1,9 @@
 // The result of `reranker-bench fusion` as markdown.
 import type { FusionContender, FusionResult, FusionRow } from './fusion';
 import { LEFTOVER_OPS } from './fusion-ops';
+import { kernelTotal } from './fusion-profile';
 import { CONTENDED_SHARE } from './overhead';
+import { rate } from './stats';
 
 /** Where the export fuses less, our graph should score at least this much faster (the issue's target). */
 export const FUSION_TARGET_RATIO = 1.15;
@@ -15,9 +17,31 @@ const counts = (c: Record<string, number>) =>
 
 function contenderRow(row: FusionRow, c: FusionContender): string {
   const values = c.rounds.map((r) => r.docsPerSecond);
-  const range = `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
+  const range = `${rate(Math.min(...values))}–${rate(Math.max(...values))}`;
   const dtype = c.int8Weights.length ? `${row.dtype} (${c.int8Weights.join(' + ')} weights)` : row.dtype;
-  return `| ${row.preset} | ${dtype} | ${c.name} | ${c.fusion.leftoverTotal} (${counts(c.fusion.leftovers)}) | ${counts(c.fusion.fused)} | ${c.fusion.residualAdds} | ${c.docsPerSecond.toFixed(1)} | ${range} | ${c.docsPerCpuSecond.toFixed(1)} |`;
+  return `| ${row.preset} | ${dtype} | ${c.name} | ${c.fusion.leftoverTotal} (${counts(c.fusion.leftovers)}) | ${counts(c.fusion.fused)} | ${c.fusion.residualAdds} | ${rate(c.docsPerSecond)} | ${range} | ${rate(c.docsPerCpuSecond)} |`;
+}
+
+/** Per row with `--profile`: ms per run by operator type, ours beside the peer, biggest first. */
+function kernelTables(r: FusionResult): string[] {
+  return r.rows.flatMap((row) => {
+    const ours = row.ours.kernels;
+    const peer = row.peer.kernels;
+    if (!ours || !peer) return [];
+    const ms = (t: Record<string, number>, op: string) => (t[op] === undefined ? '—' : t[op]!.toFixed(1));
+    const ops = [...new Set([...Object.keys(ours), ...Object.keys(peer)])]
+      .filter((op) => Math.max(ours[op] ?? 0, peer[op] ?? 0) >= 0.05)
+      .sort((a, b) => Math.max(peer[b] ?? 0, ours[b] ?? 0) - Math.max(peer[a] ?? 0, ours[a] ?? 0));
+    return [
+      `Kernel time of ${row.preset} ${row.dtype}, ms per run (onnxruntime's profiler; an If's time includes its branch's nodes, left out of the total):`,
+      '',
+      `| operator | ours | ${row.peer.name} |`,
+      '| --- | ---: | ---: |',
+      ...ops.map((op) => `| ${op} | ${ms(ours, op)} | ${ms(peer, op)} |`),
+      `| **total** | **${kernelTotal(ours).toFixed(1)}** | **${kernelTotal(peer).toFixed(1)}** |`,
+      '',
+    ];
+  });
 }
 
 /** The result as markdown: machine, fused node counts per graph, docs/s and the ratios. */
@@ -59,6 +83,7 @@ export function fusionMarkdown(r: FusionResult): string {
     ...ratios,
     '',
     `\\* = other processes used more than ${CONTENDED_SHARE} of the cores during the round (noisy).`,
+    ...(o.profile ? ['', ...kernelTables(r)] : []),
     `Run took ${r.durationSeconds.toFixed(0)} s; 1-minute load average ${r.loadAverage.before.toFixed(2)} before, ${r.loadAverage.after.toFixed(2)} after (the run itself adds about ${m.cores}).`,
     '',
   ].join('\n');

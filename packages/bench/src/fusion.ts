@@ -14,10 +14,11 @@ import {
   optimizedGraph,
   summarizeFusion,
 } from './fusion-ops';
+import { kernelTimes } from './fusion-profile';
 import { type MachineInfo, machineInfo } from './machine';
 import { CONTENDED_SHARE } from './overhead';
 import { createProgress, type Progress } from './progress';
-import { median } from './stats';
+import { median, rate } from './stats';
 
 export const FUSION_DTYPES = ['fp32', 'q8'] as const;
 export type FusionDtype = (typeof FUSION_DTYPES)[number];
@@ -42,6 +43,11 @@ export interface FusionOptions {
    * with external data (models past 2 GB, such as bge-m3: fp32 only). @default 'published'
    */
   versus?: 'published' | 'standard';
+  /**
+   * After the rounds, profile each graph over this many runs with onnxruntime's profiler (a fresh
+   * session each) and report milliseconds per run by operator type. @default 0 (off)
+   */
+  profile?: number;
   /** Both graphs' weights in `model.onnx_data` (needed past 2 GB; `versus: 'standard'`, fp32). @default false */
   externalData?: boolean;
   /** Timed runs per contender in each round. @default 2 */
@@ -70,6 +76,8 @@ export interface FusionContender {
   int8Weights: string[];
   /** Median over rounds of rows scored per second. */
   docsPerSecond: number;
+  /** With `profile`: milliseconds per run by operator type (kernelTimes). */
+  kernels?: Record<string, number>;
   /** Median over rounds of rows scored per second of this process's CPU time (work, not waiting). */
   docsPerCpuSecond: number;
   rounds: (CpuUse & { docsPerSecond: number; docsPerCpuSecond: number })[];
@@ -197,9 +205,15 @@ async function measureRow(
         const docsPerSecond = docs / seconds;
         progress.phaseDone(
           phase,
-          `${docsPerSecond.toFixed(1)} docs/s, others' cpu ${cpu.othersShare?.toFixed(2) ?? 'n/a'}`,
+          `${rate(docsPerSecond)} docs/s, others' cpu ${cpu.othersShare?.toFixed(2) ?? 'n/a'}`,
         );
       }
+    }
+    const kernels = new Map<string, Record<string, number>>();
+    if (options.profile) {
+      const sessionOptions = backendSessionOptions(options.threads, options.spinning);
+      for (const s of sessions)
+        kernels.set(s.name, await kernelTimes(s.modelFile, s.feeds, sessionOptions, options.profile));
     }
     const [ours, peer] = sessions.map(
       (s): FusionContender => ({
@@ -211,6 +225,7 @@ async function measureRow(
         docsPerSecond: median(rounds.get(s.name)!.map((r) => r.docsPerSecond)),
         docsPerCpuSecond: median(rounds.get(s.name)!.map((r) => r.docsPerCpuSecond)),
         rounds: rounds.get(s.name)!,
+        ...(kernels.has(s.name) ? { kernels: kernels.get(s.name)! } : {}),
       }),
     ) as [FusionContender, FusionContender];
     const roundRatios = ours.rounds.map((r, i) => r.docsPerSecond / peer.rounds[i]!.docsPerSecond);

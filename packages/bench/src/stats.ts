@@ -12,3 +12,8 @@ export function percentile(values: readonly number[], p: number): number {
   const high = Math.ceil(rank);
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
 }
+
+/** A rate (docs/s) with one decimal, or two significant digits below 1 (a long pair takes seconds). */
+export function rate(value: number): string {
+  return value < 1 ? value.toPrecision(2) : value.toFixed(1);
+}
