@@ -5,3 +5,8 @@ import { testBackend } from '@reranker/testkit/conformance';
 import { webBackends } from '../src/web/index';
 
 testBackend('onnxruntime-web:wasm', { candidate: () => webBackends({ device: 'wasm', numThreads: 1 })[0]! });
+// The graphs @reranker/node builds from safetensors (an If choosing flash attention) run on wasm too.
+testBackend('onnxruntime-web:wasm', {
+  candidate: () => webBackends({ device: 'wasm', numThreads: 1 })[0]!,
+  operators: 'fused',
+});

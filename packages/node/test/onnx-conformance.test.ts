@@ -4,3 +4,5 @@ import { testBackend } from '@reranker/testkit/conformance';
 import { onnxNodeBackend } from '../src/index';
 
 testBackend('onnxruntime-node', { candidate: () => onnxNodeBackend() });
+// Again on the graphs @reranker/node builds from safetensors: a row alone takes the flash branch.
+testBackend('onnxruntime-node', { candidate: () => onnxNodeBackend(), operators: 'fused' });

@@ -18,6 +18,12 @@ export interface BackendSuiteSetup {
   candidate: () => BackendCandidateLike;
   /** @default ['tiny', 'tiny-2label', 'tiny-xlmr'] */
   presets?: PresetName[];
+  /**
+   * Operators of the graphs the backend loads: `standard` as hub exports hold them, `fused` as
+   * @reranker/node builds them at load (an If taking flash attention when no row is padded, so "alone"
+   * and "inside a padded batch" run different branches). @default 'standard'
+   */
+  operators?: 'standard' | 'fused';
 }
 
 /** One tokenized pair in the model's template, unpadded. */
@@ -85,7 +91,7 @@ function rowsOf(logits: Float32Array, labels: number): number[][] {
 export function testBackend(name: string, setup: BackendSuiteSetup): void {
   const presets = setup.presets ?? ['tiny', 'tiny-2label', 'tiny-xlmr'];
 
-  describe(`backend conformance: ${name}`, () => {
+  describe(`backend conformance: ${name}${setup.operators === 'fused' ? ' (fused graphs)' : ''}`, () => {
     describe.each(presets)('%s', (preset) => {
       let reference: ReferenceModel;
       let backend: BackendLike;
@@ -94,7 +100,9 @@ export function testBackend(name: string, setup: BackendSuiteSetup): void {
         referenceLogits(reference, { inputIds: pair.ids, tokenTypeIds: pair.types });
 
       beforeAll(async () => {
-        const dir = await synthesizedModelDir(preset);
+        const dir = await synthesizedModelDir(preset, {
+          layout: { operators: setup.operators ?? 'standard' },
+        });
         reference = await loadReferenceModel(dir);
         labels = Object.keys(reference.config.id2label).length;
         backend = await setup.candidate().load(await loadOptions(dir));
