@@ -1,6 +1,6 @@
-import { endianness } from 'node:os';
-import type { Int8WeightType } from './int8-weights';
+import type { Initializer, PlannedModel } from './initializers';
 import { FLOAT, INT64, type OnnxTypes, onnx } from './proto';
+import { littleEndianBytes } from './raw-data';
 
 /** A dimension of a graph input/output: a fixed size or a symbolic name such as `batch_size`. */
 export type Dim = number | string;
@@ -19,35 +19,6 @@ function toAttribute(attr: Attr): OnnxTypes.IAttributeProto {
   return { name: attr.name, type: AttrType.INTS, ints: attr.ints };
 }
 
-const hostIsLittleEndian = endianness() === 'LE';
-
-/**
- * ONNX raw_data is little-endian. On little-endian hosts (all we run on) this is a zero-copy view,
- * which matters: the largest models hold more than a gigabyte of weights.
- */
-export function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
-  if (hostIsLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const out = new Uint8Array(data.byteLength);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) {
-    if (data instanceof Float32Array) view.setFloat32(i * 4, data[i]!, true);
-    else view.setBigInt64(i * 8, data[i]!, true);
-  }
-  return out;
-}
-
-/** Row-major [rows, cols] -> [cols, rows]: PyTorch Linear weights are [out, in], MatMul wants [in, out]. */
-export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
-  if (data.length !== rows * cols)
-    throw new Error(`transpose2d: ${data.length} values is not ${rows}x${cols}`);
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    const rowStart = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[rowStart + c]!;
-  }
-  return out;
-}
-
 export function valueInfo(name: string, elemType: number, dims: Dim[]): OnnxTypes.IValueInfoProto {
   return {
     name,
@@ -59,36 +30,6 @@ export function valueInfo(name: string, elemType: number, dims: Dim[]): OnnxType
     },
   };
 }
-
-/**
- * A float32 initializer whose values are a checkpoint tensor, read only when the model is serialized:
- * the graph is planned from tensor shapes alone, then weights stream in one at a time.
- */
-export interface WeightInitializer {
-  kind: 'weight';
-  name: string;
-  dims: number[];
-  /** The checkpoint tensor it holds. */
-  tensor: string;
-  /** Stored transposed: the tensor is [rows, cols] (a Linear weight [out, in]). */
-  transpose?: [rows: number, cols: number];
-  /** Only these rows of the 2-D tensor (e.g. two rows of a vocabulary head), in this order. */
-  rows?: number[];
-}
-
-/** A weight stored as int8 (dynamic quantization), quantized as it is read at serialization. */
-export interface Int8Initializer {
-  kind: 'int8';
-  weight: WeightInitializer;
-  perChannel: boolean;
-  weightType: Int8WeightType;
-}
-
-/** A constant (its data already in the proto), a weight still to be read, or one to quantize. */
-export type Initializer =
-  | { kind: 'constant'; proto: OnnxTypes.ITensorProto }
-  | WeightInitializer
-  | Int8Initializer;
 
 /**
  * Which operators a graph is written with:
@@ -104,14 +45,6 @@ export type Operators = 'fused' | 'standard';
 
 /** The contrib operator domain of onnxruntime. */
 export const MS_DOMAIN = 'com.microsoft';
-
-/** A finished graph: everything but the weights' values. */
-export interface PlannedModel {
-  /** The ModelProto without initializers. */
-  model: OnnxTypes.IModelProto;
-  /** In graph order. */
-  initializers: Initializer[];
-}
 
 /**
  * Accumulates nodes, initializers and graph inputs/outputs in insertion order (arrays only, so the

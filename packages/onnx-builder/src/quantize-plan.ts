@@ -1,4 +1,4 @@
-import type { Initializer, PlannedModel } from './graph-builder';
+import type { Initializer, PlannedModel } from './initializers';
 import type { Int8WeightType } from './int8-weights';
 import { FLOAT } from './proto';
 import { floatData, QUANTIZED_SUFFIX, quantizeMatrix, rewriteMatMulsInt8 } from './quantize';

@@ -1,8 +1,9 @@
 import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { littleEndianBytes, type PlannedModel, transpose2d, type WeightInitializer } from './graph-builder';
+import type { PlannedModel, WeightInitializer } from './initializers';
 import { FLOAT, type OnnxTypes, onnx } from './proto';
 import { quantizeMatrix } from './quantize';
+import { littleEndianBytes, transpose2d } from './raw-data';
 import { elementCount, type WeightSource } from './tensor';
 
 /** Bytes of weight data written so far, of the total. */
