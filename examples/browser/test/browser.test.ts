@@ -165,4 +165,23 @@ describe('webgpu (SwiftShader software adapter, --enable-unsafe-webgpu)', () => 
     expectReferenceScores(scoresByIndex(report));
     await run.page.close();
   });
+
+  // One passage: no row is padded, so the If takes its flash branch (MultiHeadAttention without a mask).
+  it('the fused graph on webgpu, one passage (flash branch): within the tolerance of the reference', {
+    timeout: 120_000,
+  }, async () => {
+    const one = [SAMPLE_PASSAGES[2]!];
+    const run = await rankOnPage(
+      gpuBrowser,
+      isolated.url,
+      { model: fusedModel, device: 'webgpu' },
+      110_000,
+      one,
+    );
+    const report = expectReport(run);
+    expect(report).toMatchObject({ device: 'webgpu', fallbacks: [] });
+    expect(report.results).toHaveLength(1);
+    expect(Math.abs(report.results[0]!.score - expected[2]!)).toBeLessThan(TOLERANCE);
+    await run.page.close();
+  });
 });

@@ -50,20 +50,23 @@ export function launchChromium(options: { webgpu: boolean }): Promise<Browser> {
 }
 
 /**
- * Opens the page with `params` (model, device, threads…) and the sample loaded, clicks Rerank and
- * returns what the page published as `window.__lastResult`, with the page (still open) and its console.
+ * Opens the page with `params` (model, device, threads…) and the sample loaded (its passages replaced
+ * by `passages` when given), clicks Rerank and returns what the page published as
+ * `window.__lastResult`, with the page (still open) and its console.
  */
 export async function rankOnPage(
   browser: Browser,
   url: string,
   params: Record<string, string>,
   timeoutMs = 50_000,
+  passages?: string[],
 ): Promise<{ page: Page; result: RunReport | RunFailure; console: string[] }> {
   const page = await browser.newPage();
   const console: string[] = [];
   page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => console.push(`pageerror: ${error.message}`));
   await page.goto(`${url}/?${new URLSearchParams({ ...params, sample: '1' })}`);
+  if (passages) await page.getByTestId('passages').fill(passages.join('\n'));
   await page.getByTestId('rerank').click();
   await page.waitForFunction(() => window.__lastResult !== undefined, null, { timeout: timeoutMs });
   const result = await page.evaluate(() => window.__lastResult!);
