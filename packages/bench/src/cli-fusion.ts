@@ -1,8 +1,9 @@
 import { PRESET_NAMES, type PresetName } from '@reranker/testkit';
 import { Command, InvalidArgumentError } from 'commander';
 import { nonNegativeInt, positiveInt, printResult } from './cli-args';
-import { FUSION_DTYPES, type FusionDtype, type FusionOptions, runFusion } from './fusion';
+import { runFusion } from './fusion';
 import { fusionMarkdown } from './fusion-report';
+import { FUSION_DTYPES, type FusionDtype, type FusionOptions } from './fusion-types';
 
 const list =
   <T extends string>(allowed: readonly T[]) =>

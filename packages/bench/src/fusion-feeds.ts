@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRESETS, type PresetName, SeededRandom } from '@reranker/testkit';
 import * as ort from 'onnxruntime-node';
-import type { FusionOptions } from './fusion';
+import type { FusionOptions } from './fusion-types';
 
 /**
  * One batch of `batchSize` rows of `pairTokens` random token ids (with `padded`, every second row's

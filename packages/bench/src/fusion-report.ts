@@ -1,7 +1,8 @@
 // The result of `reranker-bench fusion` as markdown.
-import type { FusionContender, FusionResult, FusionRow } from './fusion';
+
 import { LEFTOVER_OPS } from './fusion-ops';
 import { kernelTotal } from './fusion-profile';
+import type { FusionContender, FusionResult, FusionRow } from './fusion-types';
 import { CONTENDED_SHARE } from './overhead';
 import { rate } from './stats';
 
