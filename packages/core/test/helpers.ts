@@ -4,9 +4,8 @@ import { type PresetName, referenceBackend, synthesizedModelDir } from '@reranke
 import type { Backend, BackendCandidate, EncodedBatch, Logger, ModelFiles } from '../src/index';
 import { RerankerError } from '../src/index';
 
-/** A synthesized model folder as core sees it (what @reranker/node's resolver returns for a local path). */
-export async function localModel(preset: PresetName): Promise<ModelFiles> {
-  const dir = await synthesizedModelDir(preset);
+/** A synthesized model's folder as core sees it (what @reranker/node's resolver returns for a local path). */
+export function synthesizedFiles(preset: string, dir: string): ModelFiles {
   return {
     id: `testkit/${preset}`,
     source: `local:${dir}`,
@@ -14,6 +13,11 @@ export async function localModel(preset: PresetName): Promise<ModelFiles> {
     localDir: dir,
     read: (p) => readFile(join(dir, p)),
   };
+}
+
+/** A synthesized cross-encoder folder as core sees it. */
+export async function localModel(preset: PresetName): Promise<ModelFiles> {
+  return synthesizedFiles(preset, await synthesizedModelDir(preset));
 }
 
 export interface RecordingLogger extends Logger {
