@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterResult, ClusterRow } from '../src/cluster';
 import { clusterMarkdown } from '../src/cluster-report';
 import { summarize } from '../src/rerank-requests';
+import { FAKE_MACHINE } from './fake-table';
 
 const outcome = (ms: number, status = 200) => ({ status, ok: status === 200, ms, retryAfter: false });
 
@@ -45,14 +46,7 @@ function result(rows: ClusterRow[], ratio: number | null): ClusterResult {
     benchmark: 'cluster',
     startedAt: '2026-01-01T00:00:00.000Z',
     command: 'pnpm -s bench cluster',
-    machine: {
-      cores: 2,
-      cpuModel: 'Test CPU',
-      simd: ['avx2'],
-      node: 'v20',
-      onnxruntimeNode: '1.30.0',
-      os: 'linux',
-    },
+    machine: FAKE_MACHINE,
     model: 'minilm-l6',
     synthesized: true,
     options: {

@@ -1,29 +1,12 @@
 // Runs `cluster` for real: one server on the tiny synthesized model (random weights) behind nginx, on
 // the shared Redis, for 2 s. Checks the shape of the output and the cleanup, never the figures.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClusterResult } from '../src/cluster';
+import { benchCli, run, suiteTempDir } from './bench-cli';
 
-const BENCH = fileURLToPath(new URL('..', import.meta.url));
-
-function run(
-  command: string,
-  args: string[],
-  cwd = BENCH,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      { cwd, env: { ...process.env, INIT_CWD: cwd }, timeout: 90_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const TIMEOUT = 90_000;
 
 const alive = (pid: number) => {
   try {
@@ -35,23 +18,12 @@ const alive = (pid: number) => {
 };
 
 describe('cluster on the tiny preset', () => {
-  const dir = mkdtemp(join(tmpdir(), 'bench-cluster-'));
-  afterAll(async () => rm(await dir, { recursive: true, force: true }));
+  const dir = suiteTempDir('bench-cluster-');
 
   it('measures one server behind nginx, finds cache hits on repeats, and cleans up', async () => {
     const json = join(await dir, 'cluster.json');
     const args = ['cluster', '--preset', 'tiny', '--servers', '1', '--duration-s', '2', '--concurrency', '4'];
-    const cli = await run(process.execPath, [
-      '--conditions=@reranker/source',
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      ...args,
-      '--repeat-share',
-      '0.5',
-      '--json',
-      json,
-    ]);
+    const cli = await benchCli([...args, '--repeat-share', '0.5', '--json', json], TIMEOUT);
     expect(cli.stderr).not.toMatch(/error/i);
     expect(cli.code).toBe(0);
     const result = JSON.parse(await readFile(json, 'utf8')) as ClusterResult;
@@ -84,7 +56,7 @@ describe('cluster on the tiny preset', () => {
 
     // Cleanup: the server is gone and the run's Redis keys are deleted.
     expect(alive(row!.perServer[0]!.pid)).toBe(false);
-    const keys = await run('redis-cli', ['--scan', '--pattern', `${row!.redisPrefix}*`]);
+    const keys = await run('redis-cli', ['--scan', '--pattern', `${row!.redisPrefix}*`], TIMEOUT);
     expect(keys.code).toBe(0);
     expect(keys.stdout.trim()).toBe('');
   });

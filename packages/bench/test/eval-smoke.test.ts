@@ -1,26 +1,13 @@
 // Runs `eval` for real on the shipped beir-mini fixture with the tiny synthesized model (RANDOM
 // weights: its rerank figures mean nothing, so only BM25's figures and the agreement are asserted).
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BEIR_MINI, parseRecallAt } from '../src/cli-eval';
 import { type EvalResult, evalConfigs, runEval } from '../src/eval';
+import { benchCli, suiteTempDir } from './bench-cli';
 
-const BENCH = fileURLToPath(new URL('..', import.meta.url));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--conditions=@reranker/source', '--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: BENCH, env: { ...process.env, INIT_CWD: BENCH }, timeout: 180_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[]) => benchCli(args, 180_000);
 
 describe('eval arguments', () => {
   it('builds the second configuration from --compare', () => {
@@ -47,8 +34,7 @@ describe('eval arguments', () => {
 });
 
 describe('eval on beir-mini with the tiny preset', () => {
-  const dir = mkdtemp(join(tmpdir(), 'bench-eval-'));
-  afterAll(async () => rm(await dir, { recursive: true, force: true }));
+  const dir = suiteTempDir('bench-eval-');
 
   it('writes markdown, JSON and the chart; BM25 scores well; a configuration agrees with itself', async () => {
     const out = await dir;

@@ -1,5 +1,16 @@
+import type { MachineInfo } from '../src/machine';
 import type { TableResult } from '../src/table';
 import type { TableRow } from '../src/table-measure';
+
+/** A machine made up for rendering tests (any benchmark's result). */
+export const FAKE_MACHINE: MachineInfo = {
+  cores: 2,
+  cpuModel: 'Test CPU',
+  simd: ['avx2'],
+  node: 'v20',
+  onnxruntimeNode: '1.30.0',
+  os: 'linux',
+};
 
 /** A measured row with figures made up for rendering tests. */
 export const measured = (
@@ -24,15 +35,7 @@ export function fakeResult(rows: TableRow[]): TableResult {
     benchmark: 'table',
     startedAt: '2026-11-28T18:00:00.000Z',
     commandLine: 'pnpm -s bench table',
-    machine: {
-      cores: 2,
-      cpuModel: 'Test CPU',
-      simd: ['avx2'],
-      node: 'v20',
-      onnxruntimeNode: '1.30.0',
-      os: 'linux',
-      onnxruntimeWeb: '1.30.0',
-    },
+    machine: { ...FAKE_MACHINE, onnxruntimeWeb: '1.30.0' },
     options: {
       presets: ['minilm-l6'],
       backends: ['cpu', 'cuda'],

@@ -1,28 +1,15 @@
 // Runs `llm` for real on tiny-qwen3 (random weights): the structure of the result, that both variants
 // ran the graph they stand for, and that both give the float64 reference's scores. Never the speed.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { qwen3Oracle, referencePromptScores, synthesizedQwen3Dir } from '@reranker/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LlmResult } from '../src/llm';
 import { llmMarkdown } from '../src/llm-report';
 import { buildLlmWorkload } from '../src/llm-workload';
+import { benchCli, suiteTempDir } from './bench-cli';
 
-const BENCH = fileURLToPath(new URL('..', import.meta.url));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--conditions=@reranker/source', '--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: BENCH, env: { ...process.env, INIT_CWD: BENCH }, timeout: 150_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[]) => benchCli(args, 150_000);
 
 const maxDiff = (a: readonly number[], b: readonly number[]) =>
   Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
@@ -32,8 +19,7 @@ const maxDiff = (a: readonly number[], b: readonly number[]) =>
 const BOUND = { fp32: 1e-5, q8: 0.25 } as const;
 
 describe('llm on tiny-qwen3', () => {
-  const dir = mkdtemp(join(tmpdir(), 'bench-llm-'));
-  afterAll(async () => rm(await dir, { recursive: true, force: true }));
+  const dir = suiteTempDir('bench-llm-');
 
   it('the workload: exact query length and documents in range, counted by transformers.js', async () => {
     const modelDir = await synthesizedQwen3Dir('tiny-qwen3');

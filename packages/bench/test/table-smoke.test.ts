@@ -1,33 +1,19 @@
 // Runs `table` for real on the tiny synthesized model (random weights): the shape of the rows and of
 // the files, never the figures (no timing assertions).
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openLocalModel } from '@reranker/node';
 import { synthesizedModelDir } from '@reranker/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runTable, type TableResult } from '../src/table';
 import { openBackend } from '../src/table-backends';
 import { tableMarkdown } from '../src/table-report';
+import { benchCli, suiteTempDir } from './bench-cli';
 
-const BENCH = fileURLToPath(new URL('..', import.meta.url));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--conditions=@reranker/source', '--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: BENCH, env: { ...process.env, INIT_CWD: BENCH }, timeout: 120_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[]) => benchCli(args, 120_000);
 
 describe('table on the tiny preset', () => {
-  const dir = mkdtemp(join(tmpdir(), 'bench-table-'));
-  afterAll(async () => rm(await dir, { recursive: true, force: true }));
+  const dir = suiteTempDir('bench-table-');
 
   it('measures cpu and wasm rows and gives cuda and coreml rows their reasons', async () => {
     const result = await runTable(

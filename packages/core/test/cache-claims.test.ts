@@ -67,6 +67,17 @@ async function server(store: ReturnType<typeof sharedStore>, holder: string, pro
   return reranker;
 }
 
+/** Servers a and b on one shared store; a's runs wait at `gate` until the test resolves it. */
+async function heldPair() {
+  const store = sharedStore();
+  const [probeA, probeB] = [newProbe(), newProbe()];
+  const gate = deferred();
+  probeA.gate = gate.promise;
+  const a = await server(store, 'a', probeA);
+  const b = await server(store, 'b', probeB);
+  return { store, probeA, probeB, gate, a, b };
+}
+
 /** Resolves once `check` holds (polling), so a test waits for a state rather than a guessed delay. */
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -78,12 +89,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 describe('claims on a shared cache', () => {
   it('pairs another holder claimed are awaited, not computed; the holder writes, then releases', async () => {
-    const store = sharedStore();
-    const [probeA, probeB] = [newProbe(), newProbe()];
-    const gate = deferred();
-    probeA.gate = gate.promise;
-    const a = await server(store, 'a', probeA);
-    const b = await server(store, 'b', probeB);
+    const { store, probeA, probeB, gate, a, b } = await heldPair();
     const first = a.rerankDetailed('rivers', DOCS);
     await until(() => probeA.runs > 0, 'server a to compute');
     const second = b.rerankDetailed('rivers', DOCS);
@@ -102,12 +108,7 @@ describe('claims on a shared cache', () => {
   });
 
   it('a request whose caller aborts while it waits ends at once and frees its slot', async () => {
-    const store = sharedStore();
-    const [probeA, probeB] = [newProbe(), newProbe()];
-    const gate = deferred();
-    probeA.gate = gate.promise;
-    const a = await server(store, 'a', probeA);
-    const b = await server(store, 'b', probeB);
+    const { store, probeA, probeB, gate, a, b } = await heldPair();
     const first = a.rerank('rivers', DOCS);
     await until(() => probeA.runs > 0, 'server a to compute');
     const controller = new AbortController();
@@ -131,15 +132,10 @@ describe('claims on a shared cache', () => {
   });
 
   it('a holder whose request fails releases its claims at once; the waiter computes the pairs itself', async () => {
-    const store = sharedStore();
-    const [probeA, probeB] = [newProbe(), newProbe()];
-    const gate = deferred();
-    probeA.gate = gate.promise;
+    const { store, probeA, probeB, gate, a, b } = await heldPair();
     probeA.fail = () => {
       throw new Error('the model broke');
     };
-    const a = await server(store, 'a', probeA);
-    const b = await server(store, 'b', probeB);
     const first = a.rerank('rivers', DOCS).catch((error: unknown) => error);
     await until(() => probeA.runs > 0, 'server a to compute');
     const second = b.rerankDetailed('rivers', DOCS);

@@ -7,7 +7,7 @@ import {
   referenceDecoderBackend,
   referenceYesNoScore,
 } from '@reranker/testkit';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type BackendCandidate,
   type ModelFiles,
@@ -15,7 +15,7 @@ import {
   type UnifiedReRankerOptions,
 } from '../src/index';
 import { localQwen3, readJson, transformersEncode } from './decoder-helpers';
-import { localModel, newProbe, probedReference } from './helpers';
+import { disposedAfterEach, localModel, newProbe, probedReference } from './helpers';
 
 // Scores are checked against the testkit's float64 Qwen3 reference on the model card's prompt, encoded
 // by the testkit's encodeRerankPrompt with transformers.js's tokenizer (never core's encoder).
@@ -47,10 +47,7 @@ function recording(seen: Seen): BackendCandidate {
   );
 }
 
-const open: UnifiedReRanker[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
+const open = disposedAfterEach();
 
 let causal: ModelFiles;
 let seqCls: ModelFiles;

@@ -1,19 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { AutoTokenizer, env } from '@huggingface/transformers';
 import { type Qwen3PresetName, synthesizedQwen3Dir } from '@reranker/testkit';
 import type { ModelFiles } from '../src/index';
+import { synthesizedFiles } from './helpers';
 
 /** A synthesized Qwen3 folder as core sees it. */
 export async function localQwen3(preset: Qwen3PresetName): Promise<ModelFiles> {
-  const dir = await synthesizedQwen3Dir(preset);
-  return {
-    id: `testkit/${preset}`,
-    source: `local:${dir}`,
-    revision: 'local',
-    localDir: dir,
-    read: (p) => readFile(join(dir, p)),
-  };
+  return synthesizedFiles(preset, await synthesizedQwen3Dir(preset));
 }
 
 export async function readJson(model: ModelFiles, file: string): Promise<Record<string, unknown>> {

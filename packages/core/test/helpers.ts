@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PresetName, referenceBackend, synthesizedModelDir } from '@reranker/testkit';
+import { afterEach } from 'vitest';
 import type { Backend, BackendCandidate, EncodedBatch, Logger, ModelFiles } from '../src/index';
-import { RerankerError } from '../src/index';
+import { RerankerError, UnifiedReRanker } from '../src/index';
 
-/** A synthesized model folder as core sees it (what @reranker/node's resolver returns for a local path). */
-export async function localModel(preset: PresetName): Promise<ModelFiles> {
-  const dir = await synthesizedModelDir(preset);
+/** A synthesized model's folder as core sees it (what @reranker/node's resolver returns for a local path). */
+export function synthesizedFiles(preset: string, dir: string): ModelFiles {
   return {
     id: `testkit/${preset}`,
     source: `local:${dir}`,
@@ -14,6 +14,11 @@ export async function localModel(preset: PresetName): Promise<ModelFiles> {
     localDir: dir,
     read: (p) => readFile(join(dir, p)),
   };
+}
+
+/** A synthesized cross-encoder folder as core sees it. */
+export async function localModel(preset: PresetName): Promise<ModelFiles> {
+  return synthesizedFiles(preset, await synthesizedModelDir(preset));
 }
 
 export interface RecordingLogger extends Logger {
@@ -83,6 +88,34 @@ export function probedReference(
       };
       return wrapped;
     },
+  };
+}
+
+/** A list for the rerankers a test opens, disposed after each test. Call it at the top level of a test file. */
+export function disposedAfterEach(): UnifiedReRanker[] {
+  const open: UnifiedReRanker[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((r) => r.dispose()));
+  });
+  return open;
+}
+
+/**
+ * `create(preset, extra)`: a reranker on the synthesized preset, scored by the probed reference backend
+ * with a recording logger, disposed after each test. Call it at the top level of a test file.
+ */
+export function probedRerankers() {
+  const open = disposedAfterEach();
+  return async (preset: PresetName, extra: Partial<Parameters<typeof UnifiedReRanker.create>[0]> = {}) => {
+    const probe = newProbe();
+    const reranker = await UnifiedReRanker.create({
+      model: await localModel(preset),
+      backends: [probedReference(probe)],
+      logger: recordingLogger(),
+      ...extra,
+    });
+    open.push(reranker);
+    return { reranker, probe };
   };
 }
 

@@ -1,5 +1,5 @@
 import { referenceDecoderBackend } from '@reranker/testkit';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   type BackendCandidate,
   MAX_INSTRUCTION_BYTES,
@@ -8,7 +8,7 @@ import {
   validateInstruction,
 } from '../src/index';
 import { localQwen3 } from './decoder-helpers';
-import { deferred, localModel, newProbe, probedReference } from './helpers';
+import { deferred, disposedAfterEach, localModel, newProbe, probedReference } from './helpers';
 
 // The one rule for a call's instruction (servers apply the same function before a request queues),
 // and the engine applying it before a call takes a slot or runs a batch.
@@ -63,10 +63,7 @@ describe('validateInstruction', () => {
   });
 });
 
-const open: UnifiedReRanker[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
+const open = disposedAfterEach();
 
 describe.each([
   ['a cross-encoder', () => localModel('tiny'), 'reference', undefined, 'x'],

@@ -2,14 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CacheDriver, createMemoryCache, type ModelFiles, UnifiedReRanker } from '../src/index';
-import { newProbe, probedReference, recordingLogger } from './helpers';
+import { disposedAfterEach, newProbe, probedReference, recordingLogger } from './helpers';
 
-const open: UnifiedReRanker[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
+const open = disposedAfterEach();
 
 const QUERY = 'how do solar panels make electricity';
 const DOCS = [

@@ -1,24 +1,9 @@
-import { maxAbsDiff, type PresetName, referencePairScores } from '@reranker/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RerankerError, UnifiedReRanker } from '../src/index';
-import { localModel, newProbe, probedReference, recordingLogger } from './helpers';
+import { maxAbsDiff, referencePairScores } from '@reranker/testkit';
+import { describe, expect, it } from 'vitest';
+import type { RerankerError } from '../src/index';
+import { localModel, probedRerankers, recordingLogger } from './helpers';
 
-const open: UnifiedReRanker[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
-
-async function create(preset: PresetName, extra: Partial<Parameters<typeof UnifiedReRanker.create>[0]> = {}) {
-  const probe = newProbe();
-  const reranker = await UnifiedReRanker.create({
-    model: await localModel(preset),
-    backends: [probedReference(probe)],
-    logger: recordingLogger(),
-    ...extra,
-  });
-  open.push(reranker);
-  return { reranker, probe };
-}
+const create = probedRerankers();
 
 const QUERY = 'how do solar panels make electricity';
 const DOCS = [

@@ -1,23 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { FairConcurrency, isRerankerError, UnifiedReRanker } from '../src/index';
-import { deferred, localModel, newProbe, probedReference, recordingLogger } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { FairConcurrency, isRerankerError, type UnifiedReRanker } from '../src/index';
+import { deferred, probedRerankers } from './helpers';
 
-const open: UnifiedReRanker[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
-
-async function create(extra: Partial<Parameters<typeof UnifiedReRanker.create>[0]> = {}) {
-  const probe = newProbe();
-  const reranker = await UnifiedReRanker.create({
-    model: await localModel('tiny'),
-    backends: [probedReference(probe)],
-    logger: recordingLogger(),
-    ...extra,
-  });
-  open.push(reranker);
-  return { reranker, probe };
-}
+const createProbed = probedRerankers();
+const create = (extra: Parameters<typeof createProbed>[1] = {}) => createProbed('tiny', extra);
 
 const QUERY = 'how do solar panels make electricity';
 const DOCS = ['Solar panels turn sunlight into electricity.', 'The recipe needs two eggs.'];

@@ -1,23 +1,15 @@
-import type { BackendCandidate, Logger, UnifiedReRanker } from '@reranker/core';
+import type { BackendCandidate } from '@reranker/core';
 import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createComputeBudget, createReranker, onnxNodeBackend } from '../src/index';
 import { budgetShape, resolveTopology } from '../src/onnx/topology';
+import { warningLogger } from './helpers/line-logger';
+import { disposedAfterEach } from './helpers/workspace';
 
 // Real onnxruntime-node sessions of two models synthesized by the testkit (random weights): a BERT and
 // an XLM-R. Concurrency and fairness are observed by counting batches, never by timing.
 
-const open: UnifiedReRanker[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
-
-const quiet = (warnings: string[] = []): Logger => ({
-  debug() {},
-  info() {},
-  warn: (o, m) => warnings.push(typeof o === 'string' ? o : (m ?? '')),
-  error: (o, m) => warnings.push(typeof o === 'string' ? o : (m ?? '')),
-});
+const open = disposedAfterEach();
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -78,7 +70,7 @@ describe('two rerankers sharing one compute budget (onnxruntime-node)', () => {
     const make = async (model: string, dir: string) => {
       const reranker = await createReranker({
         env: {},
-        logger: quiet(),
+        logger: warningLogger(),
         progress: 'none',
         model: dir,
         cacheEnabled: false,
@@ -135,7 +127,7 @@ describe('two rerankers sharing one compute budget (onnxruntime-node)', () => {
     const warnings: string[] = [];
     const reranker = await createReranker({
       env: {},
-      logger: quiet(warnings),
+      logger: warningLogger(warnings),
       progress: 'none',
       model: await synthesizedModelDir('tiny'),
       computeBudget: createComputeBudget({ lanes: 2, threadsPerLane: 1 }),

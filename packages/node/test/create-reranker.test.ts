@@ -1,27 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger, UnifiedReRanker } from '@reranker/core';
 import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReranker, pythonBackend } from '../src/index';
 import { type HubServer, startHubServer } from './helpers/hub-server';
+import { warningLogger } from './helpers/line-logger';
 import { DOCS, QUERY } from './helpers/pairs';
+import { disposedAfterEach } from './helpers/workspace';
 
-const open: UnifiedReRanker[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-});
-
-const quiet = (warnings: string[] = []): Logger => ({
-  debug() {},
-  info() {},
-  warn: (o, m) => warnings.push(typeof o === 'string' ? o : (m ?? '')),
-  error: (o, m) => warnings.push(typeof o === 'string' ? o : (m ?? '')),
-});
+const open = disposedAfterEach();
 
 async function make(options: Parameters<typeof createReranker>[0]) {
-  const reranker = await createReranker({ env: {}, logger: quiet(), progress: 'none', ...options });
+  const reranker = await createReranker({ env: {}, logger: warningLogger(), progress: 'none', ...options });
   open.push(reranker);
   return reranker;
 }
@@ -68,7 +59,7 @@ describe('createReranker on onnxruntime-node', () => {
     const reranker = await make({
       model: await synthesizedModelDir('tiny'),
       env: { USE_MLX: 'true' },
-      logger: quiet(warnings),
+      logger: warningLogger(warnings),
     });
     expect(
       warnings.filter((w) => w.startsWith('MLX not available, falling back to onnxruntime')),

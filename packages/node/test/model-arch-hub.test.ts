@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import type { UnifiedReRanker } from '@reranker/core';
 import { maxAbsDiff, type PresetName, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createReranker } from '../src/index';
 import { type HubServer, startHubServer } from './helpers/hub-server';
-import { lineLogger } from './helpers/line-logger';
 import { useWorkspace } from './helpers/workspace';
 
 /**
@@ -27,7 +25,7 @@ const REPOS: Record<string, PresetName> = {
   'mixedbread-twin/mxbai-rerank-xsmall-v1': 'tiny-deberta',
 };
 
-const { dir: workDir, open } = useWorkspace('arch-hub');
+const { dir: workDir, load: loadReranker } = useWorkspace('arch-hub');
 const dirs: Record<string, string> = {};
 let hub: HubServer;
 
@@ -39,18 +37,8 @@ beforeAll(async () => {
 afterEach(() => hub.resetCounts());
 afterAll(() => hub.close());
 
-async function load(id: string, cacheDir: string) {
-  const logger = lineLogger();
-  const reranker = await createReranker({
-    env: { HF_ENDPOINT: hub.url },
-    model: id,
-    cacheDir,
-    logger,
-    progress: 'none',
-  });
-  open.push(reranker);
-  return { reranker, logger };
-}
+const load = (id: string, cacheDir: string) =>
+  loadReranker({ env: { HF_ENDPOINT: hub.url }, model: id, cacheDir });
 
 const score = (r: UnifiedReRanker) => r.score(DOCS.map((d) => [QUERY, d] as const));
 

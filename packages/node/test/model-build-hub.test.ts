@@ -1,13 +1,12 @@
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRerankerError, type UnifiedReRanker } from '@reranker/core';
 import { maxAbsDiff, referencePairScores, synthesizedModelDir } from '@reranker/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createReranker, pythonBackend } from '../src/index';
+import { type CreateRerankerOptions, pythonBackend } from '../src/index';
 import { rejection } from './helpers/assertions';
 import { type HubServer, startHubServer } from './helpers/hub-server';
-import { lineLogger } from './helpers/line-logger';
+import { useWorkspace } from './helpers/workspace';
 
 /**
  * Hub repos in the layouts real rerankers publish, served by the local hub stand-in: safetensors only
@@ -23,49 +22,30 @@ const DOCS = [
 ];
 
 const dirs: Record<string, string> = {};
+const { dir: workDir, load: loadReranker } = useWorkspace('build-hub');
 let hub: HubServer;
-let work: string;
-const open: UnifiedReRanker[] = [];
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'reranker-build-hub-'));
   dirs['acme/st-only'] = await synthesizedModelDir('tiny-xlmr', { layout: { onnx: 'none' } });
   dirs['acme/sharded'] = await synthesizedModelDir('tiny', { layout: { onnx: 'none', shards: 2 } });
   dirs['acme/external'] = await synthesizedModelDir('tiny', { layout: { onnx: 'external-data' } });
-  const pytorch = join(work, 'pytorch-repo');
+  const pytorch = join(workDir(), 'pytorch-repo');
   await cp(dirs['acme/st-only'], pytorch, { recursive: true });
   await rm(join(pytorch, 'model.safetensors'));
   await writeFile(join(pytorch, 'pytorch_model.bin'), 'a pickle we never open');
   dirs['acme/pytorch'] = pytorch;
-  const electra = join(work, 'electra-repo');
+  const electra = join(workDir(), 'electra-repo');
   await cp(dirs['acme/st-only'], electra, { recursive: true });
   const config = JSON.parse(await readFile(join(electra, 'config.json'), 'utf8'));
   await writeFile(join(electra, 'config.json'), JSON.stringify({ ...config, model_type: 'electra' }));
   dirs['acme/electra'] = electra;
   hub = await startHubServer(dirs);
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-  hub.resetCounts();
-});
-afterAll(async () => {
-  await hub.close();
-  await rm(work, { recursive: true, force: true });
-});
+afterEach(() => hub.resetCounts());
+afterAll(() => hub.close());
 
-async function load(model: string, cacheDir: string, extra: Parameters<typeof createReranker>[0] = {}) {
-  const logger = lineLogger();
-  const reranker = await createReranker({
-    env: { HF_ENDPOINT: hub.url },
-    model,
-    cacheDir,
-    logger,
-    progress: 'none',
-    ...extra,
-  });
-  open.push(reranker);
-  return { reranker, logger };
-}
+const load = (model: string, cacheDir: string, extra: CreateRerankerOptions = {}) =>
+  loadReranker({ env: { HF_ENDPOINT: hub.url }, model, cacheDir, ...extra });
 
 const path = (id: string, file: string) => `/${id}/resolve/main/${file}`;
 const score = (r: UnifiedReRanker) => r.score(DOCS.map((d) => [QUERY, d] as const));
@@ -78,7 +58,7 @@ async function graphFolders(cacheDir: string): Promise<string[]> {
 describe('hub repos without an ONNX export', () => {
   it('safetensors only: downloads it, builds the graph once, and a second load makes no request and no build', async () => {
     const id = 'acme/st-only';
-    const cacheDir = join(work, 'st-only-cache');
+    const cacheDir = join(workDir(), 'st-only-cache');
     const first = await load(id, cacheDir);
     const expected = await referencePairScores(dirs[id]!, QUERY, DOCS);
     const scores = await score(first.reranker);
@@ -108,7 +88,7 @@ describe('hub repos without an ONNX export', () => {
 
   it('sharded safetensors: downloads the index and every shard it names', async () => {
     const id = 'acme/sharded';
-    const cacheDir = join(work, 'sharded-cache');
+    const cacheDir = join(workDir(), 'sharded-cache');
     const { reranker } = await load(id, cacheDir);
     expect(maxAbsDiff(await score(reranker), await referencePairScores(dirs[id]!, QUERY, DOCS))).toBeLessThan(
       1e-5,
@@ -123,7 +103,7 @@ describe('hub repos without an ONNX export', () => {
   });
 
   it('refuses a repo with only pytorch_model.bin, naming the fix', async () => {
-    const error = await rejection(load('acme/pytorch', join(work, 'pytorch-cache')));
+    const error = await rejection(load('acme/pytorch', join(workDir(), 'pytorch-cache')));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('It has only pytorch_model.bin, which is never loaded');
     expect(error.message).toContain('safe_serialization=True');
@@ -131,7 +111,7 @@ describe('hub repos without an ONNX export', () => {
   });
 
   it('an architecture no graph is built for fails from config.json, before the weights are fetched', async () => {
-    const error = await rejection(load('acme/electra', join(work, 'electra-cache')));
+    const error = await rejection(load('acme/electra', join(workDir(), 'electra-cache')));
     expect(isRerankerError(error, 'MODEL_LOAD_FAILED')).toBe(true);
     expect(error.message).toContain('no graph is built for model_type electra');
     expect(error.message).toContain('only for model_type bert, xlm-roberta, deberta-v2, modernbert');
@@ -140,7 +120,7 @@ describe('hub repos without an ONNX export', () => {
 
   it('with only the Python backend, fetches the safetensors and builds no graph', async () => {
     const id = 'acme/st-only';
-    const cacheDir = join(work, 'python-cache');
+    const cacheDir = join(workDir(), 'python-cache');
     const { reranker } = await load(id, cacheDir, {
       backends: [pythonBackend({ engine: 'numpy', python: '/usr/bin/python3' })],
     });
@@ -155,7 +135,7 @@ describe('hub repos without an ONNX export', () => {
 describe('hub repos that publish an external-data export', () => {
   it('downloads onnx/model.onnx_data beside the graph and loads it, building nothing', async () => {
     const id = 'acme/external';
-    const cacheDir = join(work, 'external-cache');
+    const cacheDir = join(workDir(), 'external-cache');
     const { reranker } = await load(id, cacheDir);
     expect(maxAbsDiff(await score(reranker), await referencePairScores(dirs[id]!, QUERY, DOCS))).toBeLessThan(
       1e-5,

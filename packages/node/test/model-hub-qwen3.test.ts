@@ -1,12 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { UnifiedReRanker } from '@reranker/core';
 import { qwen3Oracle, synthesizedQwen3Dir } from '@reranker/testkit';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createReranker, onnxNodeBackend } from '../src/index';
+import { onnxNodeBackend } from '../src/index';
 import { type HubServer, startHubServer } from './helpers/hub-server';
-import { lineLogger } from './helpers/line-logger';
+import { useWorkspace } from './helpers/workspace';
 
 /**
  * A Qwen3-Reranker repo as the hub publishes it (config, tokenizer files, model.safetensors; no
@@ -18,42 +16,28 @@ const QUERY = 'what is the capital of China?';
 const DOCS = ['Beijing.', 'Paris is the capital of France.', 'Gravity attracts bodies to each other.'];
 const ID = 'acme/qwen3-reranker';
 
+const { dir: workDir, load: loadReranker } = useWorkspace('hub-qwen3');
 let hub: HubServer;
-let work: string;
 let dir: string;
-const open: UnifiedReRanker[] = [];
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'reranker-hub-qwen3-'));
   dir = await synthesizedQwen3Dir('tiny-qwen3');
   hub = await startHubServer({ [ID]: dir });
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((r) => r.dispose()));
-  hub.resetCounts();
-});
-afterAll(async () => {
-  await hub.close();
-  await rm(work, { recursive: true, force: true });
-});
+afterEach(() => hub.resetCounts());
+afterAll(() => hub.close());
 
-async function load(cacheDir: string) {
-  const logger = lineLogger();
-  const reranker = await createReranker({
+const load = (cacheDir: string) =>
+  loadReranker({
     env: { HF_ENDPOINT: hub.url },
     model: ID,
     cacheDir,
-    logger,
-    progress: 'none',
     cacheEnabled: false,
     backends: [onnxNodeBackend({ workers: 1, threadsPerWorker: 1 })],
   });
-  open.push(reranker);
-  return { reranker, logger };
-}
 
 it('safetensors only: builds the prefix graph once; a second load makes no request and no build', async () => {
-  const cacheDir = join(work, 'cache');
+  const cacheDir = join(workDir(), 'cache');
   const oracle = await qwen3Oracle(dir);
   const want = DOCS.map((d) => oracle.score(QUERY, d));
   const first = await load(cacheDir);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCS, get, post, QUERY, startServer, type TestServer } from './helpers';
+import { DOCS, get, OPERATIONS_PATHS, post, QUERY, startServer, type TestServer } from './helpers';
 
 const body = { query: QUERY, documents: DOCS };
 let open: TestServer;
@@ -49,15 +49,7 @@ describe('API keys', () => {
   });
 
   it('leave health, readiness, info and metrics open by default', async () => {
-    for (const path of [
-      '/health',
-      '/healthz',
-      '/readyz',
-      '/info',
-      '/metrics',
-      '/metrics/prometheus',
-      '/openapi.json',
-    ]) {
+    for (const path of OPERATIONS_PATHS) {
       expect([path, (await get(`${keyed.url}${path}`)).status]).toEqual([path, 200]);
     }
   });

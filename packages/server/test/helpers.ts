@@ -19,6 +19,17 @@ export const DOCS = [
   'Bananas are yellow and grow in tropical climates.',
 ];
 
+/** The operations routes: health, readiness, info, metrics and the OpenAPI document (all GET). */
+export const OPERATIONS_PATHS = [
+  '/health',
+  '/healthz',
+  '/readyz',
+  '/info',
+  '/metrics',
+  '/metrics/prometheus',
+  '/openapi.json',
+] as const;
+
 /** Counts what the backend computed and can hold runs at a gate (to keep requests in flight). */
 export class Probe {
   rows = 0;

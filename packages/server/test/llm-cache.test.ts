@@ -1,15 +1,20 @@
 import { QWEN3_RERANKER_TEMPLATE } from '@reranker/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearPrefix, SHARED_REDIS_URL, uniquePrefix } from './cluster/redis';
-import { type Json, post, type TestServer } from './helpers';
-import { expectOracle, INSTRUCTION, LLM_DOCS, LLM_QUERY, oracle, startLlmServer } from './llm-helpers';
+import { post, type TestServer } from './helpers';
+import {
+  expectOracle,
+  INSTRUCTION,
+  LLM_DOCS,
+  LLM_QUERY,
+  nativeResults,
+  oracle,
+  startLlmServer,
+} from './llm-helpers';
 
 // Two requests that differ only by their instruction never share cached scores: each is computed by
 // the model and holds the oracle's scores for its own instruction, and each repeat is served from the
 // cache (memory, and memory in front of a shared Redis).
-
-const scores = (body: Json) =>
-  body.results.map((r: Json) => ({ index: r.index, relevance: r.relevance_score, score: r.score }));
 
 async function rerank(server: TestServer, instruction?: string) {
   const res = await post(`${server.url}/rerank`, {
@@ -18,7 +23,7 @@ async function rerank(server: TestServer, instruction?: string) {
     ...(instruction !== undefined && { instruction }),
   });
   expect(res.status).toBe(200);
-  return scores(res.body);
+  return nativeResults(res.body);
 }
 
 describe('the memory cache', () => {

@@ -14,6 +14,7 @@ import {
   LLM_DOCS,
   LLM_QUERY,
   largestGap,
+  nativeResults,
   oracle,
   startLlmServer,
   tinyQwen3,
@@ -30,9 +31,6 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-const results = (body: Json) =>
-  body.results.map((r: Json) => ({ index: r.index, relevance: r.relevance_score, score: r.score }));
-
 describe('RERANKER_INSTRUCTION', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -42,14 +40,14 @@ describe('RERANKER_INSTRUCTION', () => {
 
   it("is the instruction of requests without one; a request's own wins", async () => {
     const res = await post(`${server.url}/rerank`, { query: LLM_QUERY, documents: LLM_DOCS });
-    expectOracle(results(res.body), await oracle({ instruction: INSTRUCTION }));
+    expectOracle(nativeResults(res.body), await oracle({ instruction: INSTRUCTION }));
     const own = 'Find passages about bread';
     const overridden = await post(`${server.url}/rerank`, {
       query: LLM_QUERY,
       documents: LLM_DOCS,
       instruction: own,
     });
-    expectOracle(results(overridden.body), await oracle({ instruction: own }));
+    expectOracle(nativeResults(overridden.body), await oracle({ instruction: own }));
   });
 
   it('/info shows it as the default instruction', async () => {

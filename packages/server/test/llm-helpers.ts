@@ -7,7 +7,7 @@ import {
   type YesNoScore,
 } from '@reranker/testkit';
 import { expect } from 'vitest';
-import { type StartOptions, startServer, type TestServer } from './helpers';
+import { type Json, type StartOptions, startServer, type TestServer } from './helpers';
 
 // LLM rerankers through the server: the tiny synthesized Qwen3-Reranker (real architecture, random
 // weights) run by the testkit's float64 reference decoder backend, since the onnxruntime backends do
@@ -73,6 +73,10 @@ export function expectOracle(
     if (r.score !== undefined) expect(Math.abs(r.score - expected[r.index]!.score)).toBeLessThan(1e-5);
   }
 }
+
+/** A native /rerank response's results as expectOracle takes them: relevance and the log-odds score. */
+export const nativeResults = (body: Json): { index: number; relevance: number; score: number }[] =>
+  body.results.map((r: Json) => ({ index: r.index, relevance: r.relevance_score, score: r.score }));
 
 /** The largest gap between two score lists (to show an instruction changes the scores at all). */
 export function largestGap(a: readonly YesNoScore[], b: readonly YesNoScore[]): number {

@@ -10,6 +10,7 @@ import {
   LLM_DOCS,
   LLM_QUERY,
   largestGap,
+  nativeResults,
   oracle,
   startLlmServer,
 } from './llm-helpers';
@@ -45,12 +46,7 @@ describe.each(withInstruction)('%s', (_name, extra, expected) => {
   it('native POST /rerank: log-odds score and P(yes)', async () => {
     const res = await post(`${server.url}/rerank`, { query: LLM_QUERY, documents: LLM_DOCS, ...extra });
     expect(res.status).toBe(200);
-    const results = res.body.results.map((r: Json) => ({
-      index: r.index,
-      relevance: r.relevance_score,
-      score: r.score,
-    }));
-    expectOracle(results, expected());
+    expectOracle(nativeResults(res.body), expected());
     expect(res.body.results[0].document).toBe(LLM_DOCS[res.body.results[0].index]);
   });
 
@@ -63,10 +59,7 @@ describe.each(withInstruction)('%s', (_name, extra, expected) => {
       ...extra,
     });
     expect(res.status).toBe(200);
-    expectOracle(
-      res.body.results.map((r: Json) => ({ index: r.index, relevance: r.relevance_score, score: r.score })),
-      expected(),
-    );
+    expectOracle(nativeResults(res.body), expected());
     for (const r of res.body.results) expect(r.truncated).toBe(false);
   });
 

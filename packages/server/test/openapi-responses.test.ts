@@ -6,7 +6,17 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { serverConfig } from '../src/config';
-import { DOCS, get, type Json, post, QUERY, silentPino, startServer, type TestServer } from './helpers';
+import {
+  DOCS,
+  get,
+  type Json,
+  OPERATIONS_PATHS,
+  post,
+  QUERY,
+  silentPino,
+  startServer,
+  type TestServer,
+} from './helpers';
 import { compileFromDoc, type Doc, responseSchema, strictAjv } from './openapi/spec';
 
 const KEY = 'openapi-test-key';
@@ -101,15 +111,7 @@ describe('OpenAPI: real responses match the documented schemas', () => {
     }
     for (const path of ['/v1/rerank', '/v2/rerank'])
       expect((await send(path, bodies[0], {})).status).toBe(401);
-    for (const path of [
-      '/health',
-      '/healthz',
-      '/readyz',
-      '/info',
-      '/metrics',
-      '/metrics/prometheus',
-      '/openapi.json',
-    ]) {
+    for (const path of OPERATIONS_PATHS) {
       expect((await fetchGet(path, {})).status).toBe(401);
     }
   });
@@ -164,15 +166,7 @@ describe('OpenAPI: real responses match the documented schemas', () => {
   });
 
   it('200 from the operations routes (JSON and Prometheus text)', async () => {
-    for (const path of [
-      '/health',
-      '/healthz',
-      '/readyz',
-      '/info',
-      '/metrics',
-      '/metrics/prometheus',
-      '/openapi.json',
-    ]) {
+    for (const path of OPERATIONS_PATHS) {
       expect((await fetchGet(path)).status).toBe(200);
     }
     const text = await get(`${t.url}/metrics`, { ...AUTH, accept: 'text/plain' });

@@ -7,3 +7,10 @@ export function lineLogger(): Logger & { lines: string[] } {
     lines.push(typeof obj === 'string' ? obj : (msg ?? ''));
   return { lines, debug: record, info: record, warn: record, error: record };
 }
+
+/** A logger that keeps warn and error message lines in `warnings` (debug and info are dropped). */
+export function warningLogger(warnings: string[] = []): Logger {
+  const record = (obj: object | string, msg?: string) =>
+    warnings.push(typeof obj === 'string' ? obj : (msg ?? ''));
+  return { debug() {}, info() {}, warn: record, error: record };
+}

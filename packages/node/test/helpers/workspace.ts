@@ -26,12 +26,9 @@ export interface Workspace {
  */
 export function useWorkspace(prefix: string): Workspace {
   let work: string | undefined;
-  const open: UnifiedReRanker[] = [];
+  const open = disposedAfterEach();
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), `reranker-${prefix}-`));
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((r) => r.dispose()));
   });
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
@@ -49,4 +46,13 @@ export function useWorkspace(prefix: string): Workspace {
       return { reranker, logger };
     },
   };
+}
+
+/** A list for the rerankers a test opens, disposed after each test. Call it at the top level of a test file. */
+export function disposedAfterEach(): UnifiedReRanker[] {
+  const open: UnifiedReRanker[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((r) => r.dispose()));
+  });
+  return open;
 }
