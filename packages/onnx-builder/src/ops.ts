@@ -113,16 +113,14 @@ export function addLayerNorm(
  * which measured faster than a BiasGelu we would emit: BENCHMARKS.md).
  */
 export function linearGelu(g: GraphBuilder, parts: LinearParts): string {
-  return geluErf(g, withBias(g, parts));
+  return gelu(g, withBias(g, parts));
 }
 
-/** Exact GELU, in the Erf form onnxruntime fuses into Gelu. */
+/**
+ * Exact GELU, x * 0.5 * (1 + erf(x / sqrt 2)), in the Div-Erf-Add-Mul-Mul form onnxruntime fuses
+ * into Gelu.
+ */
 export function gelu(g: GraphBuilder, x: string): string {
-  return geluErf(g, x);
-}
-
-/** Exact GELU, x * 0.5 * (1 + erf(x / sqrt 2)), in the Div-Erf-Add-Mul-Mul form onnxruntime fuses. */
-export function geluErf(g: GraphBuilder, x: string): string {
   const erf = g.op('Erf', [g.op('Div', [x, g.constFloat([Math.SQRT2])])]);
   const onePlus = g.op('Add', [erf, g.constFloat([1])]);
   return g.op('Mul', [g.op('Mul', [x, onePlus]), g.constFloat([0.5])], [], 'gelu');
