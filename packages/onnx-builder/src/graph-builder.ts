@@ -33,11 +33,12 @@ export function valueInfo(name: string, elemType: number, dims: Dim[]): OnnxType
 
 /**
  * Which operators a graph is written with:
- * - `fused`: what runs fastest on onnxruntime's CPU provider. Attention without padding (every
- *   mask value 1, e.g. one pair per batch) is one com.microsoft MultiHeadAttention with no mask,
- *   which onnxruntime computes as flash attention (never holding the [B, heads, S, S] scores); with
- *   padding, an If runs the standard nodes instead. Everything else as `standard`: onnxruntime
- *   fuses LayerNorm and GELU itself, and its other contrib kernels measured slower (BENCHMARKS.md);
+ * - `fused`: what runs fastest on onnxruntime's CPU provider. Each attention without a positional
+ *   bias is an If: for a batch without padding (every mask value 1, e.g. one pair) one
+ *   com.microsoft MultiHeadAttention with no mask, which onnxruntime computes as flash attention
+ *   (never holding the [B, heads, S, S] scores); with padding, the standard nodes. Everything else as
+ *   `standard`: onnxruntime fuses LayerNorm and GELU itself, and its other contrib kernels measured
+ *   slower (BENCHMARKS.md);
  * - `standard`: standard ONNX operators only (attention as MatMul/Softmax, residual Add then
  *   LayerNormalization, GELU as Erf), the nodes `torch.onnx.export` writes, for other runtimes.
  */
