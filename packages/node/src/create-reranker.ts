@@ -100,6 +100,7 @@ export async function createReranker(options: CreateRerankerOptions = {}): Promi
     extraFiles: candidates.some(isPython) ? ['model.safetensors'] : [],
     // ...and needs no ONNX graph: none is built from the safetensors when it is the only backend.
     buildGraph: !candidates.every(isPython),
+    preferBuiltGraph: config.graph === 'build',
   });
   // Only a cache this function builds is its to wire and to dispose if the engine fails to start.
   const distributed =

@@ -48,6 +48,13 @@ export interface RerankerConfig {
   templateFile?: string;
   /** Precision of the ONNX file to load. @default 'fp32' */
   dtype: Dtype;
+  /**
+   * Where the ONNX graph comes from when the model has both an export and a safetensors checkpoint
+   * (`RERANKER_GRAPH`): `export` loads the repo's `onnx/` file; `build` builds the graph at load from
+   * the checkpoint (flash attention for unpadded batches: far less memory on long inputs), and uses
+   * the export only when there is no checkpoint to build from. @default 'export'
+   */
+  graph: GraphSource;
   /** Hardware to prefer. @default 'auto' */
   device: DevicePreference;
   /** Use MLX on Apple silicon: `auto` uses it when available. @default 'auto' */
@@ -116,3 +123,6 @@ export interface RerankerConfig {
   /** Rerank requests per second across the cluster (distributed mode); 0 is off. @default 0 */
   globalRateLimitRps: number;
 }
+
+/** Where the ONNX graph comes from when a model has both an export and a safetensors checkpoint. */
+export type GraphSource = 'export' | 'build';

@@ -93,6 +93,13 @@ export const VARIABLE_SPECS: { [K in Key]-?: VariableSpec<K> } = {
     description:
       'Precision of the ONNX file: fp32 (onnx/model.onnx), fp16 or q8 (onnx/model_quantized.onnx).',
   },
+  graph: {
+    variable: 'RERANKER_GRAPH',
+    kind: oneOf(['export', 'build'] as const),
+    default: 'export',
+    description:
+      "With both an ONNX export and a safetensors checkpoint: export loads the repo's onnx/ file; build builds the graph at load (flash attention for unpadded batches: far less memory on long inputs).",
+  },
   device: {
     variable: 'DEVICE_PREFERENCE',
     kind: oneOf(DEVICE_PREFERENCES),

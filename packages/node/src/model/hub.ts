@@ -39,6 +39,8 @@ export interface HubModelRequest {
   stallTimeoutMs: number;
   /** More files fetched when the repo has them (404 is fine), e.g. `model.safetensors` for the Python backend. */
   extraFiles?: readonly string[];
+  /** Fetch the safetensors checkpoint instead of the dtype's export when the repo has both. */
+  preferCheckpoint?: boolean;
 }
 
 /** `<cacheDir>/models/<owner>/<name>/<revision>`; the revision is URL-encoded (`refs/pr/1` has slashes). */
@@ -76,6 +78,14 @@ async function fillFolder(dir: string, request: HubModelRequest): Promise<string
   await folder.require(['config.json', 'tokenizer.json']);
   for (const file of ['tokenizer_config.json', 'special_tokens_map.json', ...(request.extraFiles ?? [])])
     await folder.optional(file);
+  // A graph to be built from the checkpoint (RERANKER_GRAPH=build): the export only without one.
+  if (request.preferCheckpoint && SUPPORTED_MODEL_TYPES.includes(await modelTypeOf(dir))) {
+    if ((await folder.optional(SAFETENSORS_FILE)) === 'present') return folder.done();
+    if ((await folder.optional(SAFETENSORS_INDEX)) === 'present') {
+      await folder.require(await shardsOf(dir));
+      return folder.done();
+    }
+  }
   if ((await folder.optional(onnx)) === 'present') {
     // Models over 2 GB keep their weights in `<file>_data` next to the graph.
     await folder.optional(`${onnx}_data`);

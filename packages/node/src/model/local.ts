@@ -76,6 +76,11 @@ export interface LocalModelOptions {
    * the graph (the Python backend reads the safetensors itself). @default true
    */
   build?: boolean;
+  /**
+   * Build the graph from the checkpoint even when the folder has the dtype's ONNX file (used only
+   * when there is no safetensors checkpoint). @default false
+   */
+  preferBuild?: boolean;
   /** Where built graphs (`graphs/`) and file hashes (`file-hashes/`) are kept. @default defaultCacheDir() */
   cacheDir?: string;
   /** More files a backend reads, fingerprinted when present (e.g. `model.safetensors`). @default [] */
@@ -124,15 +129,16 @@ export async function openModelFolder(
   const missing: string[] = [];
   for (const file of ['config.json', 'tokenizer.json'])
     if (!(await isFile(join(dir, file)))) missing.push(file);
+  const preferBuild = (options.preferBuild ?? false) && options.build !== false;
   const hasGraph = await isFile(join(dir, onnx));
-  const checkpoint = hasGraph ? undefined : await checkpointOf(dir);
+  const checkpoint = hasGraph && !preferBuild ? undefined : await checkpointOf(dir);
   const buildable = checkpoint?.format === 'safetensors';
   if (!hasGraph && !buildable) missing.push(onnx);
   if (missing.length > 0) throw await missingFiles(dir, dtype, missing, checkpoint);
   const cacheDir = expandPath(options.cacheDir ?? defaultCacheDir());
   const logger = options.logger ?? silentLogger;
   const files = meta.fingerprint ?? combineHashes(await hashFolder(dir, dtype, cacheDir, options, logger));
-  if (hasGraph || options.build === false || !buildable)
+  if ((hasGraph && !(preferBuild && buildable)) || options.build === false || !buildable)
     return folderModelFiles(dir, { ...meta, fingerprint: files });
   const built = await ensureBuiltGraph({
     dir,

@@ -48,6 +48,11 @@ export interface ResolveModelOptions {
    * reads ONNX (the Python backend reads the safetensors itself). @default true
    */
   buildGraph?: boolean;
+  /**
+   * With both an ONNX export and a safetensors checkpoint, build the graph from the checkpoint instead
+   * of loading the export (a hub repo's export is then not downloaded). @default false
+   */
+  preferBuiltGraph?: boolean;
 }
 
 /**
@@ -61,6 +66,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
   const cacheDir = expandPath(options.cacheDir);
   const local: LocalModelOptions = {
     build: options.buildGraph ?? true,
+    preferBuild: (options.preferBuiltGraph ?? false) && (options.buildGraph ?? true),
     cacheDir,
     extraFiles: options.extraFiles,
     logger,
@@ -95,6 +101,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
       signal: options.signal,
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
       extraFiles: options.extraFiles,
+      preferCheckpoint: local.preferBuild,
     });
   } catch (error) {
     if (error instanceof RerankerError && error.code !== 'MODEL_LOAD_FAILED') throw error;
