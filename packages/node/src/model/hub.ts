@@ -79,13 +79,12 @@ async function fillFolder(dir: string, request: HubModelRequest): Promise<string
   for (const file of ['tokenizer_config.json', 'special_tokens_map.json', ...(request.extraFiles ?? [])])
     await folder.optional(file);
   // A graph to be built from the checkpoint (RERANKER_GRAPH=build): the export only without one.
-  if (request.preferCheckpoint && SUPPORTED_MODEL_TYPES.includes(await modelTypeOf(dir))) {
-    if ((await folder.optional(SAFETENSORS_FILE)) === 'present') return folder.done();
-    if ((await folder.optional(SAFETENSORS_INDEX)) === 'present') {
-      await folder.require(await shardsOf(dir));
-      return folder.done();
-    }
-  }
+  if (
+    request.preferCheckpoint &&
+    SUPPORTED_MODEL_TYPES.includes(await modelTypeOf(dir)) &&
+    (await fetchCheckpoint(folder, dir))
+  )
+    return folder.done();
   if ((await folder.optional(onnx)) === 'present') {
     // Models over 2 GB keep their weights in `<file>_data` next to the graph.
     await folder.optional(`${onnx}_data`);
@@ -105,11 +104,7 @@ async function fillFolder(dir: string, request: HubModelRequest): Promise<string
       },
     );
   }
-  if ((await folder.optional(SAFETENSORS_FILE)) === 'present') return folder.done();
-  if ((await folder.optional(SAFETENSORS_INDEX)) === 'present') {
-    await folder.require(await shardsOf(dir));
-    return folder.done();
-  }
+  if (await fetchCheckpoint(folder, dir)) return folder.done();
   if (request.offline && folder.unknown.length > 0) throw folder.offlineFailure([onnx]);
   const pytorch = await folder.exists(PYTORCH_FILES[0]);
   throw hubFailure(
@@ -120,6 +115,14 @@ async function fillFolder(dir: string, request: HubModelRequest): Promise<string
       checkpoint: pytorch ? 'pytorch' : 'none',
     },
   );
+}
+
+/** Fetches `model.safetensors`, or the shard index and every shard it names; false when the repo has neither. */
+async function fetchCheckpoint(folder: CacheFolder, dir: string): Promise<boolean> {
+  if ((await folder.optional(SAFETENSORS_FILE)) === 'present') return true;
+  if ((await folder.optional(SAFETENSORS_INDEX)) !== 'present') return false;
+  await folder.require(await shardsOf(dir));
+  return true;
 }
 
 async function modelTypeOf(dir: string): Promise<string> {

@@ -138,7 +138,7 @@ export async function openModelFolder(
   const cacheDir = expandPath(options.cacheDir ?? defaultCacheDir());
   const logger = options.logger ?? silentLogger;
   const files = meta.fingerprint ?? combineHashes(await hashFolder(dir, dtype, cacheDir, options, logger));
-  if ((hasGraph && !(preferBuild && buildable)) || options.build === false || !buildable)
+  if (!buildable || options.build === false || (hasGraph && !preferBuild))
     return folderModelFiles(dir, { ...meta, fingerprint: files });
   const built = await ensureBuiltGraph({
     dir,

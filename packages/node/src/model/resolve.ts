@@ -66,7 +66,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
   const cacheDir = expandPath(options.cacheDir);
   const local: LocalModelOptions = {
     build: options.buildGraph ?? true,
-    preferBuild: (options.preferBuiltGraph ?? false) && (options.buildGraph ?? true),
+    preferBuild: options.preferBuiltGraph ?? false,
     cacheDir,
     extraFiles: options.extraFiles,
     logger,
@@ -101,7 +101,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<ModelF
       signal: options.signal,
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
       extraFiles: options.extraFiles,
-      preferCheckpoint: local.preferBuild,
+      preferCheckpoint: local.preferBuild && local.build,
     });
   } catch (error) {
     if (error instanceof RerankerError && error.code !== 'MODEL_LOAD_FAILED') throw error;
